@@ -1,0 +1,148 @@
+"""Settings: the one place environment variables are read.
+
+Every setting is a ``TUNEWAVE_*`` variable, except ``DATABASE_URL``, ``REDIS_URL`` and ``PORT``,
+which keep the names Heroku and most hosts give them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    dev = "dev"
+    test = "test"
+    prod = "prod"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept ``postgres://``, ``postgresql://`` and ``postgresql+psycopg://`` alike."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+# Dev-only defaults. A prod start refuses to run on them (see ``_refuse_dev_secrets``).
+_DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
+_DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktdG9rZW4ta2V5LWNoYW5nZS1tZS0wMTI="
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TUNEWAVE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    env: Environment = Environment.dev
+
+    # Services. Unset means "start the embedded ones" for `tunewave run`.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "TUNEWAVE_DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "TUNEWAVE_REDIS_URL")
+    )
+    port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "TUNEWAVE_PORT"))
+    host: str = "127.0.0.1"
+    data_dir: Path = PROJECT_ROOT / ".tunewave"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    # Our own tokens.
+    jwt_secret: SecretStr = SecretStr(_DEV_JWT_SECRET)
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "tunewave"
+    jwt_audience: str = "tunewave-api"
+    jwt_access_ttl_s: int = 60 * 60 * 24
+    # Fernet key (urlsafe base64 of 32 bytes) for provider tokens at rest.
+    token_encryption_key: SecretStr = SecretStr(_DEV_ENCRYPTION_KEY)
+
+    # Google (OpenID Connect). The discovery URL is a setting so tests point it at loopback.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+
+    # Spotify (Authorization Code + PKCE, and the Web API).
+    spotify_client_id: str | None = None
+    spotify_client_secret: SecretStr | None = None
+    spotify_accounts_url: str = "https://accounts.spotify.com"
+    spotify_api_url: str = "https://api.spotify.com/v1"
+    spotify_scopes: str = (
+        "user-read-email user-read-private user-read-recently-played user-top-read "
+        "streaming user-read-playback-state user-modify-playback-state"
+    )
+
+    # Outbound HTTP to providers.
+    http_timeout_s: float = 10.0
+
+    # Where the SPA lives; OAuth callbacks redirect here, never to a URL from the request.
+    frontend_url: str = "http://127.0.0.1:8000"
+    # The public base URL of this API, for OAuth redirect URIs.
+    public_api_url: str = "http://127.0.0.1:8000"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_database_url(cls, value: str | None) -> str | None:
+        return normalize_database_url(value) if value else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets(self) -> Settings:
+        if self.env is Environment.prod:
+            if self.jwt_secret.get_secret_value() == _DEV_JWT_SECRET:
+                raise ValueError("TUNEWAVE_JWT_SECRET must be set in prod")
+            if self.token_encryption_key.get_secret_value() == _DEV_ENCRYPTION_KEY:
+                raise ValueError("TUNEWAVE_TOKEN_ENCRYPTION_KEY must be set in prod")
+        return self
+
+    @property
+    def google_enabled(self) -> bool:
+        return bool(self.google_client_id and self.google_client_secret)
+
+    @property
+    def spotify_enabled(self) -> bool:
+        return bool(self.spotify_client_id)
+
+    @property
+    def dev_login_enabled(self) -> bool:
+        return self.env is Environment.dev
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return sorted({self.frontend_url.rstrip("/"), *(o.rstrip("/") for o in self.cors_origins)})
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DATABASE_URL is not set (tunewave run starts an embedded one)")
+        return self.database_url
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise RuntimeError("REDIS_URL is not set (tunewave run starts an embedded one)")
+        return self.redis_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

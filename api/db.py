@@ -1,0 +1,78 @@
+"""The async engine and the request's unit of work.
+
+A request gets one session. It commits once when the endpoint returns and rolls back
+everything when anything raises; services never commit. Work that must only happen after a
+commit (Celery tasks, live events) is registered with ``after_commit`` and runs only when the
+commit succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from api.config import get_settings
+
+AfterCommit = Callable[[], Awaitable[None] | None]
+
+
+@lru_cache
+def get_engine() -> AsyncEngine:
+    settings = get_settings()
+    return create_async_engine(
+        settings.require_database_url(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+    )
+
+
+@lru_cache
+def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run ``callback`` once the session's transaction has committed (never on rollback)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        result = callback()
+        if result is not None:
+            await result
+
+
+@asynccontextmanager
+async def session_scope(
+    maker: async_sessionmaker[AsyncSession] | None = None,
+) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commit on success, roll back on any error."""
+    session = (maker or get_sessionmaker())()
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        session.info.pop("after_commit", None)
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+    await _run_after_commit(session)
+
+
+async def dispose_engine() -> None:
+    if get_engine.cache_info().currsize:
+        await get_engine().dispose()
+    get_sessionmaker.cache_clear()
+    get_engine.cache_clear()

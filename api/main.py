@@ -1,0 +1,90 @@
+"""The application factory and its lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from api.config import Settings, get_settings
+from api.db import dispose_engine
+from api.exceptions import TuneWaveError
+from api.logging import configure_logging
+from api.metrics import RequestContextMiddleware
+from api.ops.endpoints import router as ops_router
+from api.redis import close_redis
+from api.spa import mount_spa
+
+logger = logging.getLogger(__name__)
+
+
+def _operation_id(route: APIRoute) -> str:
+    # "rooms-create_room": readable names for the generated TypeScript client.
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await close_redis()
+    await dispose_engine()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="TuneWave API",
+        version="0.1.0",
+        summary="Listen together: rooms, live chat, synchronized playback, recommendations.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(TuneWaveError)
+    async def tunewave_error_handler(request: Request, exc: TuneWaveError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error_handler(
+        request: Request, exc: RequestValidationError
+    ) -> JSONResponse:
+        # Pydantic errors may carry the offending input (bytes, exceptions); keep it JSON-safe.
+        errors = [
+            {key: value for key, value in error.items() if key in ("type", "loc", "msg")}
+            for error in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+    )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(ops_router)
+    for router in _domain_routers():
+        app.include_router(router)
+    mount_spa(app)
+    return app
+
+
+def _domain_routers() -> list:
+    from api.routers import ROUTERS
+
+    return ROUTERS
+
+
+app = create_app()

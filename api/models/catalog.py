@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.models.base import Base, TimestampMixin, uuid_pk
+
+
+class Genre(Base):
+    """One entry of the genre vocabulary shared by tracks, artists, rooms and profiles."""
+
+    __tablename__ = "genres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Normalised key ("r&b", "indie rock"); `name` is how people read it.
+    slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class Artist(TimestampMixin, Base):
+    __tablename__ = "artists"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    spotify_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    image_url: Mapped[str | None] = mapped_column(Text)
+
+    genres: Mapped[list[Genre]] = relationship(
+        secondary="artist_genres", lazy="raise", order_by="Genre.name"
+    )
+
+
+class Track(TimestampMixin, Base):
+    __tablename__ = "tracks"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    spotify_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(512), nullable=False)
+    album: Mapped[str | None] = mapped_column(String(512))
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    image_url: Mapped[str | None] = mapped_column(Text)
+    popularity: Mapped[int | None] = mapped_column(SmallInteger)
+    release_date: Mapped[str | None] = mapped_column(String(10))
+
+    artists: Mapped[list[Artist]] = relationship(
+        secondary="track_artists", lazy="raise", order_by="TrackArtist.position"
+    )
+    genres: Mapped[list[Genre]] = relationship(
+        secondary="track_genres", lazy="raise", order_by="Genre.name"
+    )
+
+
+class TrackArtist(Base):
+    __tablename__ = "track_artists"
+
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    artist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
+
+
+class TrackGenre(Base):
+    __tablename__ = "track_genres"
+
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    genre_id: Mapped[int] = mapped_column(
+        ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ArtistGenre(Base):
+    __tablename__ = "artist_genres"
+
+    artist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True
+    )
+    genre_id: Mapped[int] = mapped_column(
+        ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from api.db import get_engine
+from api.redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+# Open router: no login, no database session per request.
+router = APIRouter(tags=["ops"])
+
+READY_TIMEOUT_S = 2.0
+
+
+class HealthResponse(BaseModel):
+    status: str
+
+
+class ReadyResponse(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+async def _check_database() -> None:
+    async with get_engine().connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _check_redis() -> None:
+    await get_redis().ping()
+
+
+@router.get("/healthz", operation_id="healthz")
+async def healthz() -> HealthResponse:
+    """The process is up."""
+    return HealthResponse(status="ok")
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    responses={503: {"model": ReadyResponse, "description": "A dependency is down"}},
+)
+async def readyz(response: Response) -> ReadyResponse:
+    """PostgreSQL and Redis answer; 503 names the part that does not."""
+    checks: dict[str, str] = {}
+    for name, check in (("database", _check_database), ("redis", _check_redis)):
+        try:
+            await asyncio.wait_for(check(), READY_TIMEOUT_S)
+            checks[name] = "ok"
+        except Exception as exc:  # any failure means "not ready", never a 500
+            logger.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
+            checks[name] = f"error: {type(exc).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    if not ready:
+        response.status_code = 503
+    return ReadyResponse(status="ok" if ready else "unavailable", checks=checks)
+
+
+@router.get("/metrics", operation_id="metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
