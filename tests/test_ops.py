@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import socket
+
 import httpx
+import pytest
+
+from api.config import get_settings
+from api.redis import close_redis, get_redis
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -32,3 +38,26 @@ async def test_unknown_path_is_json_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/no-such-thing")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
+
+
+async def test_readyz_names_the_failing_dependency(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Redis that is not there: a closed port on loopback.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{closed_port}/0")
+    get_settings.cache_clear()
+    get_redis.cache_clear()
+    try:
+        response = await client.get("/readyz")
+    finally:
+        await close_redis()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"].startswith("error: ")
