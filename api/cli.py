@@ -1,0 +1,344 @@
+"""The ``tunewave`` command.
+
+``tunewave run`` is the whole product on one machine: it uses DATABASE_URL and REDIS_URL when
+they are set and otherwise starts embedded PostgreSQL and Redis under ``settings.data_dir``,
+applies migrations, runs the startup steps, then supervises the web server, a Celery worker
+and Celery beat until Ctrl-C or SIGTERM (see api/supervisor.py for what happens when a child
+dies). ``tunewave migrate`` upgrades the schema to the newest revision.
+
+Adding a command (``catalog import``, ``train`` and ``evaluate`` are planned): write an
+``add_*_command(subcommands)`` function that registers a subparser and sets its ``handler``
+(called with the parsed arguments and the settings, returning the exit status), and list it
+in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from api.config import PROJECT_ROOT, Settings, get_settings
+from api.embedded import EmbeddedServiceError
+from api.logging import configure_logging
+from api.supervisor import ChildSpec, Supervisor
+
+logger = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 90.0
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+Subcommands = Any  # argparse's private _SubParsersAction
+
+# Run by `tunewave run` after migrations and before any process starts, in order, with the
+# settings the processes will get (embedded URLs filled in). Each step runs on every start,
+# so it must be idempotent. Loading the demo catalog on first start belongs here.
+StartupStep = Callable[[Settings], None]
+STARTUP_STEPS: list[StartupStep] = []
+
+
+class CommandError(Exception):
+    """A failure the user can act on: printed as one line, exit status 1."""
+
+
+# --- migrate ---------------------------------------------------------------------------------
+
+
+def migrate(database_url: str) -> None:
+    """``alembic upgrade head`` against ``database_url``."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    # Our logging is already configured; alembic's ini would replace it.
+    config.attributes["configure_logger"] = False
+    try:
+        command.upgrade(config, "head")
+    except OperationalError as exc:
+        where = make_url(database_url).render_as_string(hide_password=True)
+        raise CommandError(f"cannot migrate {where}: {exc.orig or exc}") from exc
+
+
+def _migrate_handler(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url:
+        migrate(settings.database_url)
+        return 0
+    from api.embedded import EmbeddedPostgres
+
+    postgres = EmbeddedPostgres(settings.data_dir)
+    database_url = postgres.start()
+    try:
+        migrate(database_url)
+    finally:
+        # Leave a server that `tunewave run` started running; stop one we started.
+        if not postgres.reused:
+            postgres.stop()
+    return 0
+
+
+def add_migrate_command(subcommands: Subcommands) -> None:
+    parser = subcommands.add_parser(
+        "migrate",
+        help="apply database migrations (alembic upgrade head)",
+        description=(
+            "Upgrade the database schema to the newest migration. Uses DATABASE_URL; when it "
+            "is unset, the embedded PostgreSQL in the data directory (started if needed)."
+        ),
+    )
+    parser.set_defaults(handler=_migrate_handler)
+
+
+# --- run -------------------------------------------------------------------------------------
+
+
+def process_specs(settings: Settings, *, worker: bool = True, beat: bool = True) -> list[ChildSpec]:
+    python = sys.executable
+    specs = [
+        ChildSpec(
+            "web",
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                settings.host,
+                "--port",
+                str(settings.port),
+            ],
+        )
+    ]
+    if worker:
+        specs.append(
+            ChildSpec(
+                "worker",
+                [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel=INFO"],
+            )
+        )
+    if beat:
+        specs.append(
+            ChildSpec(
+                "beat",
+                [python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel=INFO"],
+            )
+        )
+    return specs
+
+
+def browser_url(settings: Settings) -> str:
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - mapping a bind-all address to loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The environment of the web, worker and beat processes."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = settings.require_database_url()
+    env["REDIS_URL"] = settings.require_redis_url()
+    env["PYTHONUNBUFFERED"] = "1"
+    # The SPA is served by this API, so unless configured otherwise OAuth redirects and the
+    # frontend live at the address we listen on (which --port may have changed).
+    url = browser_url(settings)
+    if "frontend_url" not in settings.model_fields_set:
+        env["TUNEWAVE_FRONTEND_URL"] = url
+    if "public_api_url" not in settings.model_fields_set:
+        env["TUNEWAVE_PUBLIC_API_URL"] = url
+    return env
+
+
+def _ensure_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # Same option uvicorn sets, so a port in TIME_WAIT from a previous run counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); stop whatever uses it "
+                "or pass --port"
+            ) from exc
+
+
+@contextlib.contextmanager
+def _data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """One `tunewave run` per data directory: two would share one embedded database."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = (data_dir / "run.lock").open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise CommandError(
+                f"another `tunewave run` is using {data_dir}; stop it first "
+                "(or set TUNEWAVE_DATA_DIR)"
+            ) from exc
+        yield
+    finally:
+        handle.close()
+
+
+def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait_until_ready(supervisor: Supervisor, url: str) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if supervisor.stop_requested.is_set() or supervisor.exited_child() is not None:
+                return False
+            try:
+                if client.get(f"{url}/readyz").status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            supervisor.stop_requested.wait(0.25)
+    logger.warning("the API is not ready after %.0fs; still waiting for it", READY_TIMEOUT_S)
+    return False
+
+
+def run(settings: Settings, *, worker: bool = True, beat: bool = True) -> int:
+    _ensure_port_free(settings.host, settings.port)
+    embedded = not settings.database_url or not settings.redis_url
+    # Until the supervisor takes over, SIGTERM unwinds like Ctrl-C so embedded servers stop.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    with contextlib.ExitStack() as stack:
+        try:
+            if embedded:
+                stack.enter_context(_data_dir_lock(settings.data_dir))
+            settings = _start_services(settings, stack)
+            migrate(settings.require_database_url())
+            for step in STARTUP_STEPS:
+                step(settings)
+        except KeyboardInterrupt:
+            logger.info("interrupted during startup")
+            return 130
+
+        supervisor = Supervisor(
+            process_specs(settings, worker=worker, beat=beat), child_environment(settings)
+        )
+        supervisor.install_signal_handlers()
+        stack.callback(supervisor.stop)
+        supervisor.start()
+        url = browser_url(settings)
+        if _wait_until_ready(supervisor, url):
+            print(f"\nTuneWave is running at {url}  (Ctrl-C stops it)\n", flush=True)
+        exited = supervisor.wait()
+        if exited is None:
+            logger.info("stopping")
+        return 0 if exited is None else 1
+
+
+def _start_services(settings: Settings, stack: contextlib.ExitStack) -> Settings:
+    """Start the embedded servers the settings leave unset; return settings naming them."""
+    from api.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    updates: dict[str, str] = {}
+    if not settings.database_url:
+        postgres = EmbeddedPostgres(settings.data_dir)
+        # Registered first so it stops last: the processes using it are gone by then.
+        stack.callback(postgres.stop)
+        updates["database_url"] = postgres.start()
+    if not settings.redis_url:
+        redis_server = EmbeddedRedis(settings.data_dir)
+        stack.callback(redis_server.stop)
+        updates["redis_url"] = redis_server.start()
+    return settings.model_copy(update=updates)
+
+
+def _run_handler(args: argparse.Namespace, settings: Settings) -> int:
+    overrides: dict[str, object] = {}
+    if args.host is not None:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    return run(settings.model_copy(update=overrides), worker=args.worker, beat=args.beat)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 1-65535, got {port}")
+    return port
+
+
+def add_run_command(subcommands: Subcommands) -> None:
+    parser = subcommands.add_parser(
+        "run",
+        help="run TuneWave: API + SPA, Celery worker and beat",
+        description=(
+            "Run everything on this machine. With DATABASE_URL/REDIS_URL unset, starts "
+            "embedded PostgreSQL and Redis in the data directory (TUNEWAVE_DATA_DIR, default "
+            ".tunewave/). Applies migrations, then runs the web server, a Celery worker and "
+            "Celery beat until Ctrl-C or SIGTERM; if one of them dies, all are stopped."
+        ),
+    )
+    parser.add_argument("--host", help="interface to listen on (default: TUNEWAVE_HOST)")
+    parser.add_argument("--port", type=_port, help="port to listen on (default: PORT)")
+    parser.add_argument(
+        "--no-worker", dest="worker", action="store_false", help="do not start a Celery worker"
+    )
+    parser.add_argument(
+        "--no-beat", dest="beat", action="store_false", help="do not start Celery beat"
+    )
+    parser.set_defaults(handler=_run_handler)
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+COMMANDS: tuple[Callable[[Subcommands], None], ...] = (add_run_command, add_migrate_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tunewave",
+        description="TuneWave: listen together. Settings come from TUNEWAVE_* variables.",
+    )
+    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add_command in COMMANDS:
+        add_command(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # pydantic's ValidationError: a bad TUNEWAVE_* value
+        print(f"tunewave: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_json)
+    handler: Handler = args.handler
+    try:
+        return handler(args, settings)
+    except (CommandError, EmbeddedServiceError) as exc:
+        print(f"tunewave: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

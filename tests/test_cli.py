@@ -1,0 +1,237 @@
+"""The `tunewave` command and its supervisor, run as real processes against the test services."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import psutil
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from api.cli import build_parser, main
+from api.config import get_settings
+from api.embedded import free_tcp_port
+from api.supervisor import ChildSpec, Supervisor
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.support.database import alembic_config, drop_database, recreate_database
+from tests.support.processes import (
+    start_tunewave_run,
+    still_running,
+    tunewave_command,
+    tunewave_env,
+    wait_for,
+)
+
+HEAD = ScriptDirectory.from_config(alembic_config(TEST_DATABASE_URL)).get_current_head()
+
+
+@pytest.fixture
+async def scratch_database_url() -> AsyncIterator[str]:
+    """An empty database of its own, for commands that migrate and commit for real."""
+    url = make_url(TEST_DATABASE_URL).set(database="tunewave_cli_test")
+    rendered = url.render_as_string(hide_password=False)
+    await recreate_database(rendered)
+    yield rendered
+    await drop_database(rendered)
+
+
+def _applied_revision(database_url: str) -> str | None:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()
+
+
+# --- the parser --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["migrate", "--help"]])
+def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    assert "usage: tunewave" in capsys.readouterr().out
+
+
+def test_run_options_are_parsed() -> None:
+    args = build_parser().parse_args(
+        ["run", "--host", "0.0.0.0", "--port", "9000", "--no-worker", "--no-beat"]
+    )
+    assert (args.host, args.port, args.worker, args.beat) == ("0.0.0.0", 9000, False, False)
+    defaults = build_parser().parse_args(["run"])
+    assert (defaults.host, defaults.port, defaults.worker, defaults.beat) == (
+        None,
+        None,
+        True,
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["run", "--port", "70000"], ["run", "--port", "web"], ["nope"]]
+)
+def test_bad_arguments_exit_with_usage_error(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert "usage: tunewave" in capsys.readouterr().err
+
+
+# --- tunewave migrate --------------------------------------------------------------------
+
+
+async def test_migrate_upgrades_the_database_url_to_head(scratch_database_url: str) -> None:
+    result = tunewave_command("migrate", env=tunewave_env(DATABASE_URL=scratch_database_url))
+    assert result.returncode == 0, result.stderr
+    assert _applied_revision(scratch_database_url) == HEAD
+    again = tunewave_command("migrate", env=tunewave_env(DATABASE_URL=scratch_database_url))
+    assert again.returncode == 0, again.stderr
+
+
+def test_migrate_names_an_unreachable_database() -> None:
+    closed_port = free_tcp_port()
+    url = f"postgresql+psycopg://postgres:secret@127.0.0.1:{closed_port}/nowhere"
+    result = tunewave_command("migrate", env=tunewave_env(DATABASE_URL=url))
+    assert result.returncode == 1
+    assert (
+        f"tunewave: cannot migrate postgresql+psycopg://postgres:***@127.0.0.1:{closed_port}"
+        in (result.stderr)
+    )
+    assert "Traceback" not in result.stderr
+
+
+# --- tunewave run with DATABASE_URL / REDIS_URL set ---------------------------------------
+
+
+def test_run_refuses_a_port_in_use() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = tunewave_command("run", "--port", str(port), env=tunewave_env())
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+async def test_run_migrates_serves_and_stops_every_child(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    env = tunewave_env(
+        DATABASE_URL=scratch_database_url,
+        REDIS_URL=TEST_REDIS_URL,
+        TUNEWAVE_DATA_DIR=str(tmp_path / "data"),
+    )
+    run = start_tunewave_run(env=env, log_path=tmp_path / "run.log")
+    run.wait_ready(timeout_s=90)
+    assert _applied_revision(scratch_database_url) == HEAD
+    children = run.descendants()
+    commands = [" ".join(child.cmdline()) for child in children]
+    assert any("uvicorn api.main:app" in command for command in commands), commands
+    assert any("workers.celery_app worker" in command for command in commands), commands
+    assert any("workers.celery_app beat" in command for command in commands), commands
+    # Ctrl-C is how people stop it.
+    assert run.stop(signal.SIGINT) == 0, run.log()
+    assert still_running(children) == []
+    assert "TuneWave is running at " + run.url in run.log()
+
+
+async def test_run_shuts_everything_down_when_a_child_dies(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    env = tunewave_env(DATABASE_URL=scratch_database_url, REDIS_URL=TEST_REDIS_URL)
+    run = start_tunewave_run("--no-beat", env=env, log_path=tmp_path / "run.log")
+    run.wait_ready(timeout_s=90)
+    children = run.descendants()
+    web = next(c for c in children if "uvicorn" in " ".join(c.cmdline()))
+    web.kill()
+    try:
+        returncode = run.process.wait(60)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        raise
+    assert returncode == 1, run.log()
+    assert "web exited unexpectedly" in run.log()
+    assert still_running(children) == []
+
+
+# --- the supervisor on its own ------------------------------------------------------------
+
+_IGNORES_SIGTERM = textwrap.dedent(
+    """
+    import signal, subprocess, sys, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # A grandchild that also ignores SIGTERM: only a group kill reaches it.
+    subprocess.Popen([sys.executable, "-c",
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"])
+    print("ready", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_supervisor_kills_the_group_of_a_child_that_ignores_sigterm() -> None:
+    supervisor = Supervisor(
+        [
+            ChildSpec("stubborn", [sys.executable, "-c", _IGNORES_SIGTERM]),
+            ChildSpec("polite", [sys.executable, "-c", "import time; time.sleep(600)"]),
+        ],
+        env=tunewave_env(),
+        stop_timeout_s=1.0,
+    )
+    supervisor.start()
+    try:
+        stubborn = psutil.Process(supervisor.children[0].pid)
+        wait_for(lambda: len(stubborn.children()) == 1, 30, "the grandchild to start")
+        family = [stubborn, *stubborn.children(), psutil.Process(supervisor.children[1].pid)]
+        supervisor.handle_signal(signal.SIGTERM)
+        assert supervisor.wait() is None
+    finally:
+        supervisor.stop()
+    assert still_running(family) == []
+
+
+def test_supervisor_reports_the_child_that_exited() -> None:
+    supervisor = Supervisor(
+        [
+            ChildSpec("short", [sys.executable, "-c", "raise SystemExit(3)"]),
+            ChildSpec("long", [sys.executable, "-c", "import time; time.sleep(600)"]),
+        ],
+        env=tunewave_env(),
+    )
+    supervisor.start()
+    try:
+        exited = supervisor.wait()
+    finally:
+        supervisor.stop()
+    assert exited is not None
+    assert (exited.name, exited.process.returncode) == ("short", 3)
+    assert supervisor.children[1].process.returncode is not None
+
+
+def test_children_get_the_service_urls_and_the_served_address() -> None:
+    from api.cli import child_environment
+
+    settings = get_settings().model_copy(
+        update={
+            "database_url": "postgresql+psycopg://db/x",
+            "redis_url": "redis://r:1/2",
+            "port": 9123,
+        }
+    )
+    env = child_environment(settings)
+    assert env["DATABASE_URL"] == "postgresql+psycopg://db/x"
+    assert env["REDIS_URL"] == "redis://r:1/2"
+    assert env["TUNEWAVE_PUBLIC_API_URL"] == "http://127.0.0.1:9123"
+    assert env["TUNEWAVE_FRONTEND_URL"] == "http://127.0.0.1:9123"

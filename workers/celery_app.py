@@ -1,0 +1,97 @@
+"""The Celery application: broker and result backend are REDIS_URL, settings from api.config.
+
+Process commands (the Procfile and compose use exactly these):
+    celery -A workers.celery_app worker --loglevel=INFO
+    celery -A workers.celery_app beat --loglevel=INFO
+
+Beat must be a single scheduler. Deployments run one beat process, and ``SingleBeatScheduler``
+also holds a lock in Redis, so an accidental second beat stays a hot standby instead of
+sending every periodic task twice (see workers/beat.py).
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from celery import Celery
+
+from api.config import get_settings
+
+HEARTBEAT_INTERVAL_S = 30.0
+
+
+def redis_ssl_options(url: str) -> dict[str, Any] | None:
+    """TLS options for a ``rediss://`` URL, or None for plain ``redis://``.
+
+    Heroku Redis serves self-signed certificates and hands out ``rediss://`` URLs without
+    ``ssl_cert_reqs``, which Celery refuses. Without an explicit choice we accept the
+    certificate unverified (Heroku's documented setting); append ``?ssl_cert_reqs=required``
+    to the URL to verify it.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "rediss":
+        return None
+    requested = parse_qs(parts.query).get("ssl_cert_reqs", [""])[0].lower()
+    levels = {
+        "required": ssl.CERT_REQUIRED,
+        "cert_required": ssl.CERT_REQUIRED,
+        "optional": ssl.CERT_OPTIONAL,
+        "cert_optional": ssl.CERT_OPTIONAL,
+        "none": ssl.CERT_NONE,
+        "cert_none": ssl.CERT_NONE,
+    }
+    return {"ssl_cert_reqs": levels.get(requested, ssl.CERT_NONE)}
+
+
+def create_celery_app() -> Celery:
+    settings = get_settings()
+    redis_url = settings.require_redis_url()
+    celery_app = Celery(
+        "tunewave",
+        broker=redis_url,
+        backend=redis_url,
+        include=["workers.heartbeat"],
+    )
+    ssl_options = redis_ssl_options(redis_url)
+    celery_app.conf.update(
+        broker_use_ssl=ssl_options,
+        redis_backend_use_ssl=ssl_options,
+        broker_connection_retry_on_startup=True,
+        # Tasks carry ids and plain values only; JSON keeps them readable and pickle out.
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        # A task is acknowledged when it finished, so a worker that dies mid-task (deploy,
+        # OOM kill) hands it to another worker. Tasks are idempotent to make that safe.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # Redis redelivers an unacknowledged task after the visibility timeout, which must
+        # outlast the longest task (the hard time limit below).
+        broker_transport_options={"visibility_timeout": 3600},
+        task_soft_time_limit=25 * 60,
+        task_time_limit=30 * 60,
+        # Tasks report through the database and Redis keys, not through results; a task that
+        # needs its result stored sets ignore_result=False.
+        task_ignore_result=True,
+        result_expires=24 * 3600,
+        timezone="UTC",
+        enable_utc=True,
+        worker_hijack_root_logger=True,
+        beat_scheduler="workers.beat:SingleBeatScheduler",
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+        beat_schedule={
+            "heartbeat": {
+                "task": "workers.heartbeat.heartbeat",
+                "schedule": HEARTBEAT_INTERVAL_S,
+                # A heartbeat nobody ran in time is worthless; do not let them pile up.
+                "options": {"expires": HEARTBEAT_INTERVAL_S},
+            },
+        },
+    )
+    return celery_app
+
+
+app = create_celery_app()
