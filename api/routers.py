@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from api.genres.endpoints import router as genres_router
+
+ROUTERS: list[APIRouter] = [genres_router]
