@@ -20,7 +20,7 @@ class GenresRepository:
             insert(Genre).values(rows).on_conflict_do_nothing(index_elements=[Genre.slug])
         )
         result = await session.execute(select(Genre.slug, Genre.id).where(Genre.slug.in_(slugs)))
-        return {slug: genre_id for slug, genre_id in result.tuples()}
+        return {slug: genre_id for slug, genre_id in result}
 
     async def get_by_slugs(self, session: AsyncSession, slugs: Collection[str]) -> list[Genre]:
         if not slugs:
@@ -36,7 +36,7 @@ class GenresRepository:
             .scalar_subquery()
         )
         result = await session.execute(select(Genre, track_count).order_by(Genre.name))
-        return [(genre, count) for genre, count in result.tuples()]
+        return [(genre, count) for genre, count in result]
 
 
 genres_repository = GenresRepository()

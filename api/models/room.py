@@ -87,8 +87,9 @@ class RoomMember(Base):
         server_default=RoomRole.member.value,
         nullable=False,
     )
+    # clock_timestamp(), not now(): joins inside one transaction still get their real order.
     joined_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
+        DateTime(timezone=True), server_default=func.clock_timestamp(), nullable=False
     )
 
 

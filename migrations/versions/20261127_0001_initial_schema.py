@@ -214,7 +214,7 @@ def upgrade() -> None:
     sa.Column('room_id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('role', sa.Enum('owner', 'dj', 'member', name='room_role', native_enum=False, create_constraint=True, length=16), server_default='member', nullable=False),
-    sa.Column('joined_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), server_default=sa.text('clock_timestamp()'), nullable=False),
     sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], name=op.f('fk_room_members_room_id_rooms'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_room_members_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('room_id', 'user_id', name=op.f('pk_room_members'))
