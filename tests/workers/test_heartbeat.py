@@ -17,7 +17,7 @@ import pytest
 from redis.asyncio import Redis
 
 from api.config import PROJECT_ROOT
-from tests.support.processes import tunewave_env
+from tests.support.processes import tunewave_env, wait_for
 from workers.heartbeat import HEARTBEAT_KEY, HEARTBEAT_TTL_S, heartbeat
 
 
@@ -48,6 +48,14 @@ def worker(redis: Redis, tmp_path: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
+        # Send only to a consuming worker: a task queued earlier would sit in Redis for the
+        # whole boot, where anything else flushing the test database could drop it.
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"the worker exited:\n{log_path.read_text()}")
+            return f"{name} ready." in log_path.read_text()
+
+        wait_for(ready, 60, "the worker to log that it is ready")
         yield name
     finally:
         process.send_signal(signal.SIGTERM)

@@ -1,0 +1,76 @@
+# TuneWave: `make run` starts everything, `make test` checks everything.
+# Needs Python 3.11+ (and Node 20+ for the web app); uv is installed into .tools/ if missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# uv from PATH, else the copy `make uv` bootstraps into .tools/.
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV
+# The web app joins `make run` / `make test` once it has both its manifest and its lock.
+WEB := $(and $(wildcard web/package.json),$(wildcard web/package-lock.json))
+
+.PHONY: help run install uv sync web-install web-build lint format typecheck test test-py \
+	test-web services clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: install ## install everything, then `tunewave run` (embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set)
+	$(UV) run --frozen tunewave run
+
+install: sync web-build ## Python dependencies (uv.lock) and the built web app
+
+uv: ## install uv into .tools/ when it is not on PATH
+	@if [ ! -x "$(UV)" ]; then \
+		echo "uv not found: installing it into .tools/"; \
+		python3 -m venv .tools && .tools/bin/pip install --quiet uv; \
+	fi
+
+sync: uv ## install the locked Python dependencies into .venv
+	$(UV) sync --frozen
+
+web-install: ## npm ci in web/ (when web/ exists)
+ifneq ($(WEB),)
+	cd web && npm ci --no-audit --no-fund
+else
+	@echo "web/ has no package.json + package-lock.json yet: skipping the web app"
+endif
+
+web-build: web-install ## build the SPA the API serves (when web/ exists)
+ifneq ($(WEB),)
+	cd web && npm run build
+endif
+
+lint: ## ruff check and ruff format --check
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: ## apply ruff's fixes and formatting
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+typecheck: ## mypy on api/, workers/, recommender/
+	$(UV) run --frozen mypy
+
+test: sync lint test-py test-web ## the whole suite: lint, pytest against real PostgreSQL + Redis, web tests
+
+test-py: ## pytest; starts PostgreSQL/Redis on 127.0.0.1 if they are down (see scripts/test-services.sh)
+	@service_env="$$(scripts/test-services.sh up)"; eval "$$service_env"; \
+	status=0; $(UV) run --frozen pytest $(PYTEST_ARGS) || status=$$?; \
+	scripts/test-services.sh down; \
+	exit $$status
+
+test-web: ## npm ci, test, lint and typecheck in web/ (when web/ exists)
+ifneq ($(WEB),)
+	cd web && npm ci --no-audit --no-fund && npm test && npm run lint && npm run typecheck
+else
+	@echo "web/ has no package.json + package-lock.json yet: no web tests to run"
+endif
+
+services: ## start PostgreSQL and Redis on 127.0.0.1 if they are down
+	@scripts/test-services.sh up >/dev/null
+
+clean: ## remove caches and build output (keeps .tunewave/ data)
+	rm -rf .pytest_cache .ruff_cache .mypy_cache web/dist

@@ -1,0 +1,52 @@
+"""Embedded PostgreSQL/Redis for the test suite on machines that have neither installed.
+
+Used by scripts/test-services.sh: ``up postgres`` / ``up redis`` start one and print the URL
+the tests should use; ``down postgres`` / ``down redis`` stop it. The servers live in
+``.tunewave/test-services/`` and outlive this process between ``up`` and ``down``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from sqlalchemy.engine import make_url
+
+from api.config import PROJECT_ROOT
+from api.embedded import EmbeddedPostgres, EmbeddedRedis
+
+DATA_DIR = PROJECT_ROOT / ".tunewave" / "test-services"
+
+
+def postgres(action: str) -> None:
+    server = EmbeddedPostgres(DATA_DIR)
+    if action == "up":
+        url = make_url(server.start()).set(database="tunewave_test")
+        print(url.render_as_string(hide_password=False))
+    elif server.pid is not None:
+        server.start()  # attaches to the running server, which stop() then shuts down
+        server.stop()
+
+
+def redis(action: str) -> None:
+    server = EmbeddedRedis(DATA_DIR)
+    if action == "up":
+        server.stop_leftover()
+        url = server.start()
+        # Leave it running for the test run; `down` finds it through its pid file.
+        server.process = None
+        print(url.rsplit("/", 1)[0] + "/15")
+    else:
+        server.stop_leftover()
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in ("up", "down") or argv[1] not in ("postgres", "redis"):
+        print("usage: embedded_test_services.py up|down postgres|redis", file=sys.stderr)
+        return 2
+    action, service = argv
+    (postgres if service == "postgres" else redis)(action)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
