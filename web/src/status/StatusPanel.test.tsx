@@ -27,7 +27,11 @@ describe("StatusPanel", () => {
       "/healthz": [200, { status: "ok" }],
       "/auth/config": [
         200,
-        { dev_login: { enabled: true }, google: { enabled: false }, spotify: { enabled: true } },
+        {
+          google: { enabled: false, client_id: null, login_url: "/auth/google/login" },
+          spotify: { enabled: true, client_id: "abc", login_url: "/auth/spotify/login" },
+          dev_login_enabled: true,
+        },
       ],
     });
 
@@ -52,10 +56,12 @@ describe("StatusPanel", () => {
 });
 
 describe("parseSignInOptions", () => {
-  it("accepts flags, enabled objects and a providers map, and says null when silent", () => {
-    expect(
-      parseSignInOptions({ dev_login_enabled: false, providers: { google: true } }),
-    ).toEqual({ devLogin: false, google: true, spotify: null });
+  it("reads each provider's enabled flag and says null for what the API left out", () => {
+    expect(parseSignInOptions({ dev_login_enabled: false, google: { enabled: true } })).toEqual({
+      devLogin: false,
+      google: true,
+      spotify: null,
+    });
     expect(parseSignInOptions("nonsense")).toEqual({
       devLogin: null,
       google: null,

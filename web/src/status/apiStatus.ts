@@ -10,33 +10,22 @@ export type ApiStatus =
   | { state: "up"; signIn: SignInOptions | null; signInError: string | null }
   | { state: "down"; error: string };
 
-/** `true`/`false` from `true`, `{"enabled": true}` and the like; `null` for anything else. */
-function enabledFlag(value: unknown): boolean | null {
-  if (typeof value === "boolean") {
-    return value;
-  }
-  if (isRecord(value) && typeof value.enabled === "boolean") {
-    return value.enabled;
-  }
-  return null;
+function providerEnabled(value: unknown): boolean | null {
+  return isRecord(value) && typeof value.enabled === "boolean" ? value.enabled : null;
 }
 
 /**
- * Read the sign-in options out of `GET /auth/config`.
- *
- * Each provider may be a flag or an object with `enabled`, at the top level or under
- * `providers`; dev login may be `dev_login` or `dev_login_enabled`.
+ * Read the sign-in options out of `GET /auth/config`:
+ * `{"google": {"enabled", ...}, "spotify": {"enabled", ...}, "dev_login_enabled"}`.
  */
 export function parseSignInOptions(body: unknown): SignInOptions {
   if (!isRecord(body)) {
     return { devLogin: null, google: null, spotify: null };
   }
-  const providers = isRecord(body.providers) ? body.providers : {};
-  const provider = (name: string) => enabledFlag(body[name] ?? providers[name]);
   return {
-    devLogin: enabledFlag(body.dev_login ?? body.dev_login_enabled),
-    google: provider("google"),
-    spotify: provider("spotify"),
+    devLogin: typeof body.dev_login_enabled === "boolean" ? body.dev_login_enabled : null,
+    google: providerEnabled(body.google),
+    spotify: providerEnabled(body.spotify),
   };
 }
 
