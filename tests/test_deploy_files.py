@@ -13,6 +13,7 @@ import importlib
 import json
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
@@ -435,6 +436,10 @@ def test_gitlab_lint_and_test_jobs(gitlab: dict[str, Any]) -> None:
     assert variables["TUNEWAVE_TEST_DATABASE_URL"].startswith("postgresql+psycopg://")
     cached = {path for entry in test["cache"] for path in entry["paths"]}
     assert cached == {".cache/uv", ".cache/npm"}
+    # The caches sit in the checkout; git-ignored, `ruff check .` skips the sources in them.
+    for path in cached:
+        ignored = subprocess.run(["git", "check-ignore", "-q", f"{path}/x.py"], cwd=ROOT)
+        assert ignored.returncode == 0, f"{path} is not git-ignored"
 
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^test:", makefile, re.M), "the Makefile has no test target"
