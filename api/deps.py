@@ -6,13 +6,18 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from api.auth.tokens import decode_access_token
 from api.config import Settings
 from api.db import session_scope
+from api.exceptions import Unauthorized
+from api.models import User
 from api.redis import get_redis
+from api.users.repository import users_repository
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
@@ -33,3 +38,46 @@ def get_app_settings(connection: HTTPConnection) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+# auto_error=False: a missing or non-Bearer header is our own 401 with WWW-Authenticate,
+# not FastAPI's 403.
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Our access token, from an OAuth callback or POST /auth/dev-login.",
+)
+
+
+async def _user_from_credentials(
+    session: AsyncSession, settings: Settings, credentials: HTTPAuthorizationCredentials
+) -> User:
+    user_id = decode_access_token(settings, credentials.credentials)
+    user = await users_repository.get(session, user_id)
+    if user is None:
+        raise Unauthorized("unknown user")
+    return user
+
+
+async def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None:
+        raise Unauthorized("not authenticated")
+    return await _user_from_credentials(session, settings, credentials)
+
+
+async def get_optional_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """Anonymous without a header; a bad token is still a 401, never silently anonymous."""
+    if credentials is None:
+        return None
+    return await _user_from_credentials(session, settings, credentials)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]

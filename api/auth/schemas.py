@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ProviderConfig(BaseModel):
+    enabled: bool
+    client_id: str | None
+    # Where the SPA sends the browser to sign in (this API, which then redirects on).
+    login_url: str
+    # The provider's own authorization endpoint, when known.
+    authorize_url: str | None
+    redirect_uri: str
+    scopes: list[str]
+
+
+class AuthConfigResponse(BaseModel):
+    google: ProviderConfig
+    spotify: ProviderConfig
+    dev_login_enabled: bool
+
+
+class DevLoginRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$")
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+    expires_in: int
+
+
+class AuthorizeUrlResponse(BaseModel):
+    authorize_url: str

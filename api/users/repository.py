@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from api.models import User
+
+
+class UsersRepository:
+    async def get(self, session: AsyncSession, user_id: uuid.UUID) -> User | None:
+        return await session.get(User, user_id)
+
+    async def get_with_genres(self, session: AsyncSession, user_id: uuid.UUID) -> User | None:
+        result = await session.scalars(
+            select(User).where(User.id == user_id).options(selectinload(User.favorite_genres))
+        )
+        return result.one_or_none()
+
+    async def get_by_email(self, session: AsyncSession, email: str) -> User | None:
+        result = await session.scalars(
+            select(User).where(func.lower(User.email) == email.lower()).limit(1)
+        )
+        return result.one_or_none()
+
+    async def add(self, session: AsyncSession, user: User) -> User:
+        session.add(user)
+        await session.flush()
+        return user
+
+
+users_repository = UsersRepository()

@@ -1,0 +1,80 @@
+"""Async helpers that put rows in the test's database, with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.crypto import token_cipher
+from api.auth.tokens import issue_access_token
+from api.config import Settings
+from api.models import Genre, IdentityStatus, OAuthIdentity, OAuthProvider, User, UserGenre
+
+_counter = itertools.count(1)
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    display_name: str | None = None,
+    email: str | None = None,
+    email_verified: bool = False,
+    avatar_url: str | None = None,
+    genres: Sequence[Genre] = (),
+) -> User:
+    user = User(
+        display_name=display_name or f"Listener {next(_counter)}",
+        email=email,
+        email_verified=email_verified,
+        avatar_url=avatar_url,
+    )
+    session.add(user)
+    await session.flush()
+    for genre in genres:
+        session.add(UserGenre(user_id=user.id, genre_id=genre.id))
+    await session.flush()
+    return user
+
+
+async def create_genre(session: AsyncSession, name: str) -> Genre:
+    genre = Genre(slug=name.lower(), name=name)
+    session.add(genre)
+    await session.flush()
+    return genre
+
+
+async def create_identity(
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    *,
+    provider: OAuthProvider = OAuthProvider.spotify,
+    subject: str | None = None,
+    access_token: str | None = None,
+    refresh_token: str | None = None,
+    expires_in_s: int = 3600,
+    status: IdentityStatus = IdentityStatus.active,
+) -> OAuthIdentity:
+    cipher = token_cipher(settings)
+    identity = OAuthIdentity(
+        user_id=user.id,
+        provider=provider,
+        subject=subject or f"{provider.value}-{uuid.uuid4().hex[:12]}",
+        status=status,
+        access_token_enc=cipher.encrypt(access_token) if access_token else None,
+        refresh_token_enc=cipher.encrypt(refresh_token) if refresh_token else None,
+        token_expires_at=datetime.now(UTC) + timedelta(seconds=expires_in_s),
+    )
+    session.add(identity)
+    await session.flush()
+    return identity
+
+
+def auth_headers(settings: Settings, user: User | uuid.UUID) -> dict[str, str]:
+    user_id = user if isinstance(user, uuid.UUID) else user.id
+    token, _ = issue_access_token(settings, user_id)
+    return {"Authorization": f"Bearer {token}"}

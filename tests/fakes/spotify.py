@@ -1,0 +1,303 @@
+"""A small fake Spotify: the accounts service (authorize, token with PKCE and refresh) and the
+Web API (``/v1/me`` so far), served over real HTTP on loopback by ``serve_asgi``.
+
+State lives on the ``FakeSpotify`` object, so a test arranges users, revokes tokens or injects
+faults (500, 429 with Retry-After, hang) and then asserts what the fake received. New Web API
+endpoints go on ``api`` as further routes; they authenticate with ``self.user_for``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from tests.fakes.faults import HANG_LIMIT_S, Fault, FaultTable
+
+CLIENT_ID = "fake-spotify-client"
+
+
+@dataclass
+class FakeSpotifyUser:
+    id: str
+    display_name: str | None = None
+    email: str | None = None
+    image_url: str | None = None
+    country: str = "SE"
+    product: str = "premium"
+
+    def profile(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "display_name": self.display_name,
+            "email": self.email,
+            "images": [{"url": self.image_url, "height": 300, "width": 300}]
+            if self.image_url
+            else [],
+            "country": self.country,
+            "product": self.product,
+            "type": "user",
+            "uri": f"spotify:user:{self.id}",
+        }
+
+
+@dataclass
+class _Grant:
+    user_id: str
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    scope: str
+
+
+@dataclass
+class _AccessToken:
+    user_id: str
+    scope: str
+    expires_at: float
+
+
+@dataclass
+class FakeSpotify:
+    client_id: str = CLIENT_ID
+    client_secret: str | None = None
+    base_url: str = ""
+    access_token_ttl_s: int = 3600
+    # Spotify may hand out a new refresh token on refresh; tests can turn that off.
+    rotate_refresh_tokens: bool = True
+    users: dict[str, FakeSpotifyUser] = field(default_factory=dict)
+    # Who is "logged in at Spotify" when the browser reaches /authorize.
+    signed_in_user: str | None = None
+    deny_consent: bool = False
+    codes: dict[str, _Grant] = field(default_factory=dict)
+    access_tokens: dict[str, _AccessToken] = field(default_factory=dict)
+    refresh_tokens: dict[str, _AccessToken] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    faults: FaultTable = field(default_factory=FaultTable)
+
+    def reset(self) -> None:
+        self.client_secret = None
+        self.access_token_ttl_s = 3600
+        self.rotate_refresh_tokens = True
+        self.users.clear()
+        self.signed_in_user = None
+        self.deny_consent = False
+        self.codes.clear()
+        self.access_tokens.clear()
+        self.refresh_tokens.clear()
+        self.requests.clear()
+        self.faults.clear()
+
+    # --- arranging --------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, **fields: Any) -> FakeSpotifyUser:
+        user = FakeSpotifyUser(id=user_id, **fields)
+        self.users[user_id] = user
+        return user
+
+    def sign_in_as(self, user_id: str, **fields: Any) -> FakeSpotifyUser:
+        user = self.users.get(user_id) or self.add_user(user_id, **fields)
+        self.signed_in_user = user.id
+        return user
+
+    def fail(
+        self,
+        path: str,
+        status: int = 500,
+        *,
+        times: int | None = None,
+        retry_after_s: int | None = None,
+    ) -> None:
+        self.faults.set(path, Fault(status=status, times=times, retry_after_s=retry_after_s))
+
+    def hang(self, path: str, *, times: int | None = None) -> None:
+        self.faults.set(path, Fault(hang=True, times=times))
+
+    def revoke_user_tokens(self, user_id: str) -> None:
+        for store in (self.access_tokens, self.refresh_tokens):
+            for token in [t for t, grant in store.items() if grant.user_id == user_id]:
+                del store[token]
+
+    def token_calls(self, grant_type: str | None = None) -> int:
+        return sum(
+            1
+            for method, path in self.requests
+            if method == "POST"
+            and path.startswith("/api/token")
+            and (grant_type is None or path.endswith(f"#{grant_type}"))
+        )
+
+    # --- authentication helpers for Web API routes ------------------------------------------
+
+    def user_for(self, request: Request) -> FakeSpotifyUser | JSONResponse:
+        header = request.headers.get("authorization", "")
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        grant = self.access_tokens.get(token)
+        if grant is None or grant.expires_at <= time.time():
+            return _api_error(401, "Invalid access token" if grant is None else "expired")
+        user = self.users.get(grant.user_id)
+        if user is None:
+            return _api_error(401, "Invalid access token")
+        return user
+
+    # --- the app ----------------------------------------------------------------------------
+
+    def build_app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.middleware("http")
+        async def misbehave(request: Request, call_next: Any) -> Response:
+            path = request.url.path
+            fault = self.faults.take(path)
+            if fault is not None:
+                self.requests.append((request.method, path))
+                if fault.hang:
+                    release = self.faults.release
+                    await asyncio.to_thread(release.wait, HANG_LIMIT_S)
+                    return JSONResponse({"error": "server_error"}, status_code=504)
+                headers = {"Retry-After": str(fault.retry_after_s)} if fault.retry_after_s else {}
+                return JSONResponse(
+                    {"error": {"status": fault.status, "message": "injected fault"}},
+                    status_code=fault.status,
+                    headers=headers,
+                )
+            return await call_next(request)
+
+        app.include_router(self._accounts_router())
+        app.include_router(self._api_router(), prefix="/v1")
+        return app
+
+    def _accounts_router(self) -> APIRouter:
+        router = APIRouter()
+
+        @router.get("/authorize")
+        async def authorize(request: Request) -> Response:
+            self.requests.append(("GET", "/authorize"))
+            q = request.query_params
+            if q.get("client_id") != self.client_id:
+                return JSONResponse({"error": "INVALID_CLIENT: Invalid client"}, 400)
+            redirect_uri = q.get("redirect_uri")
+            if not redirect_uri:
+                return JSONResponse({"error": "INVALID_CLIENT: Invalid redirect URI"}, 400)
+            if q.get("response_type") != "code":
+                return JSONResponse({"error": "unsupported_response_type"}, 400)
+            challenge = q.get("code_challenge")
+            if q.get("code_challenge_method") != "S256" or not challenge:
+                return JSONResponse({"error": "invalid_request: PKCE S256 required"}, 400)
+            state = q.get("state")
+            if self.deny_consent or self.signed_in_user is None:
+                params = {"error": "access_denied"}
+            else:
+                code = secrets.token_urlsafe(24)
+                self.codes[code] = _Grant(
+                    user_id=self.signed_in_user,
+                    client_id=self.client_id,
+                    redirect_uri=redirect_uri,
+                    code_challenge=challenge,
+                    scope=q.get("scope", ""),
+                )
+                params = {"code": code}
+            if state is not None:
+                params["state"] = state
+            return RedirectResponse(f"{redirect_uri}?{urlencode(params)}", status_code=303)
+
+        @router.post("/api/token")
+        async def token(request: Request) -> Response:
+            # Parsed by hand: form parsing in Starlette would need python-multipart.
+            form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+            grant_type = str(form.get("grant_type", ""))
+            self.requests.append(("POST", f"/api/token#{grant_type}"))
+            client_id = self._authenticate_client(request, form)
+            if client_id is None:
+                return _token_error(400, "invalid_client", "Invalid client")
+            if grant_type == "authorization_code":
+                return self._code_grant(form, client_id)
+            if grant_type == "refresh_token":
+                return self._refresh_grant(form)
+            return _token_error(400, "unsupported_grant_type", "grant_type not supported")
+
+        return router
+
+    def _api_router(self) -> APIRouter:
+        router = APIRouter()
+
+        @router.get("/me")
+        async def me(request: Request) -> Response:
+            self.requests.append(("GET", "/v1/me"))
+            user = self.user_for(request)
+            if isinstance(user, JSONResponse):
+                return user
+            return JSONResponse(user.profile())
+
+        return router
+
+    # --- grants -----------------------------------------------------------------------------
+
+    def _authenticate_client(self, request: Request, form: Any) -> str | None:
+        header = request.headers.get("authorization", "")
+        if header.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            if client_id == self.client_id and secret == self.client_secret:
+                return client_id
+            return None
+        client_id = str(form.get("client_id", ""))
+        # Without a secret the client is public: PKCE's verifier proves it is the same one.
+        return client_id if client_id == self.client_id else None
+
+    def _code_grant(self, form: Any, client_id: str) -> Response:
+        grant = self.codes.pop(str(form.get("code", "")), None)
+        if grant is None or grant.client_id != client_id:
+            return _token_error(400, "invalid_grant", "Invalid authorization code")
+        if str(form.get("redirect_uri", "")) != grant.redirect_uri:
+            return _token_error(400, "invalid_grant", "Invalid redirect URI")
+        verifier = str(form.get("code_verifier", ""))
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        if not verifier or not secrets.compare_digest(challenge, grant.code_challenge):
+            return _token_error(400, "invalid_grant", "code_verifier was incorrect")
+        return self._issue(grant.user_id, grant.scope, refresh_token=None)
+
+    def _refresh_grant(self, form: Any) -> Response:
+        refresh_token = str(form.get("refresh_token", ""))
+        grant = self.refresh_tokens.get(refresh_token)
+        if grant is None:
+            return _token_error(400, "invalid_grant", "Refresh token revoked")
+        if self.rotate_refresh_tokens:
+            del self.refresh_tokens[refresh_token]
+            return self._issue(grant.user_id, grant.scope, refresh_token=None)
+        return self._issue(grant.user_id, grant.scope, refresh_token=refresh_token)
+
+    def _issue(self, user_id: str, scope: str, *, refresh_token: str | None) -> Response:
+        access_token = "fake-access-" + secrets.token_urlsafe(24)
+        expires_at = time.time() + self.access_token_ttl_s
+        self.access_tokens[access_token] = _AccessToken(user_id, scope, expires_at)
+        body: dict[str, Any] = {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "scope": scope,
+            "expires_in": self.access_token_ttl_s,
+        }
+        if refresh_token is None:
+            new_refresh = "fake-refresh-" + secrets.token_urlsafe(24)
+            self.refresh_tokens[new_refresh] = _AccessToken(user_id, scope, float("inf"))
+            body["refresh_token"] = new_refresh
+        return JSONResponse(body)
+
+
+def _token_error(status: int, error: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+def _api_error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
