@@ -1,3 +1,4 @@
+import logoUrl from "./assets/logo.svg";
 import { StatusPanel } from "./status/StatusPanel.tsx";
 
 export default function App() {
@@ -6,7 +7,7 @@ export default function App() {
       <main className="mx-auto flex max-w-2xl flex-col gap-8 px-6 py-16 sm:py-24">
         <header className="space-y-3">
           <div className="flex items-center gap-3">
-            <img src="/favicon.svg" alt="" className="size-10" />
+            <img src={logoUrl} alt="" className="size-10" />
             <h1 className="text-4xl font-bold tracking-tight">TuneWave</h1>
           </div>
           <p className="text-lg text-zinc-600 dark:text-zinc-300">
