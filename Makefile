@@ -31,9 +31,14 @@ uv: ## install uv into .tools/ when it is not on PATH
 sync: uv ## install the locked Python dependencies into .venv
 	$(UV) sync --frozen
 
-web-install: ## npm ci in web/ (when web/ exists)
+web-install: ## npm ci in web/ when node_modules is missing or older than the lock (when web/ exists)
 ifneq ($(WEB),)
-	cd web && npm ci --no-audit --no-fund
+	@if [ ! -f web/node_modules/.package-lock.json ] \
+		|| [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+		echo "cd web && npm ci"; cd web && npm ci --no-audit --no-fund; \
+	else \
+		echo "web/node_modules matches web/package-lock.json"; \
+	fi
 else
 	@echo "web/ has no package.json + package-lock.json yet: skipping the web app"
 endif

@@ -204,6 +204,8 @@ class EmbeddedRedis:
                 logger.warning("embedded Redis ignored SIGTERM; killing it")
                 process.kill()
                 process.wait()
+        if process is not None:
+            logger.info("embedded Redis stopped", extra={"directory": str(self.directory)})
         self.process = None
         if self._log is not None:
             self._log.close()

@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
 
+# One Ctrl-C can arrive twice: from the terminal (to the whole foreground process group) and
+# forwarded by a wrapper such as `uv run`. Only a signal after this long is a second one.
+DUPLICATE_SIGNAL_WINDOW_S = 1.0
+
 
 @dataclass(frozen=True)
 class ChildSpec:
@@ -61,6 +65,7 @@ class Supervisor:
         self.children: list[Child] = []
         self.stop_requested = threading.Event()
         self._signals_received = 0
+        self._first_signal_at: float | None = None
 
     def start(self) -> None:
         for spec in self.specs:
@@ -74,9 +79,13 @@ class Supervisor:
             logger.info("started %s", spec.name, extra={"child": spec.name, "pid": process.pid})
 
     def handle_signal(self, signum: int, _frame: object = None) -> None:
-        self._signals_received += 1
-        if self._signals_received > 1:
+        now = time.monotonic()
+        if self._first_signal_at is None:
+            self._first_signal_at = now
+            self._signals_received = 1
+        elif now - self._first_signal_at >= DUPLICATE_SIGNAL_WINDOW_S:
             # A second Ctrl-C means "now": skip the graceful wait.
+            self._signals_received += 1
             logger.warning("second signal: killing all children")
         self.stop_requested.set()
 
@@ -110,7 +119,9 @@ class Supervisor:
         """SIGTERM every child, wait, then SIGKILL whatever is left of each process group."""
         for child in self.children:
             if child.process.poll() is None:
-                _signal_group(child.pid, signal.SIGTERM)
+                # Only the child itself: a Celery worker then finishes its running tasks
+                # (warm shutdown), which a SIGTERM to its pool processes would cut short.
+                child.process.terminate()
         deadline = time.monotonic() + self.stop_timeout_s
         while (
             any(child.process.poll() is None for child in self.children)

@@ -235,3 +235,51 @@ def test_children_get_the_service_urls_and_the_served_address() -> None:
     assert env["REDIS_URL"] == "redis://r:1/2"
     assert env["TUNEWAVE_PUBLIC_API_URL"] == "http://127.0.0.1:9123"
     assert env["TUNEWAVE_FRONTEND_URL"] == "http://127.0.0.1:9123"
+
+
+_SLOW_TO_STOP = textwrap.dedent(
+    """
+    import pathlib, signal, sys, time
+    def stop(*_):
+        time.sleep(0.5)  # finishing its current work
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    pathlib.Path(sys.argv[1]).touch()
+    time.sleep(600)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("duplicate_window_s", "expected_returncode"),
+    [
+        # One Ctrl-C delivered twice (terminal + `uv run` forwarding it): still graceful.
+        (60.0, 0),
+        # A real second Ctrl-C: kill now.
+        (0.0, -signal.SIGKILL),
+    ],
+)
+def test_a_second_signal_kills_but_a_duplicate_does_not(
+    duplicate_window_s: float,
+    expected_returncode: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import api.supervisor
+
+    monkeypatch.setattr(api.supervisor, "DUPLICATE_SIGNAL_WINDOW_S", duplicate_window_s)
+    started = tmp_path / "started"
+    supervisor = Supervisor(
+        [ChildSpec("slow", [sys.executable, "-c", _SLOW_TO_STOP, str(started)])],
+        env=tunewave_env(),
+        stop_timeout_s=30.0,
+    )
+    supervisor.start()
+    try:
+        wait_for(started.exists, 30, "the child to install its SIGTERM handler")
+        supervisor.handle_signal(signal.SIGINT)
+        supervisor.handle_signal(signal.SIGINT)
+        assert supervisor.wait() is None
+    finally:
+        supervisor.stop()
+    assert supervisor.children[0].process.returncode == expected_returncode
