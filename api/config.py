@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-# Dev-only defaults. A prod start refuses to run on them (see ``_refuse_dev_secrets``).
+# Dev-only defaults. A prod start refuses to run on them (see ``Settings.refuse_dev_secrets``).
 _DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 _DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktdG9rZW4ta2V5LWNoYW5nZS1tZS0wMTI="
 
@@ -107,14 +107,18 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @model_validator(mode="after")
-    def _refuse_dev_secrets(self) -> Settings:
-        if self.env is Environment.prod:
-            if self.jwt_secret.get_secret_value() == _DEV_JWT_SECRET:
-                raise ValueError("TUNEWAVE_JWT_SECRET must be set in prod")
-            if self.token_encryption_key.get_secret_value() == _DEV_ENCRYPTION_KEY:
-                raise ValueError("TUNEWAVE_TOKEN_ENCRYPTION_KEY must be set in prod")
-        return self
+    def refuse_dev_secrets(self) -> None:
+        """A prod process never runs on the published dev secrets.
+
+        Checked outside pydantic validation on purpose: a validation error would echo every
+        input value, DATABASE_URL's password included, into the logs.
+        """
+        if self.env is not Environment.prod:
+            return
+        if self.jwt_secret.get_secret_value() == _DEV_JWT_SECRET:
+            raise RuntimeError("TUNEWAVE_JWT_SECRET must be set in prod")
+        if self.token_encryption_key.get_secret_value() == _DEV_ENCRYPTION_KEY:
+            raise RuntimeError("TUNEWAVE_TOKEN_ENCRYPTION_KEY must be set in prod")
 
     @property
     def google_enabled(self) -> bool:
@@ -145,4 +149,6 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    settings.refuse_dev_secrets()
+    return settings

@@ -1,7 +1,8 @@
 """Serves the built SPA (web/dist) from the API's origin.
 
-API routes win. A browser navigation (GET, ``Accept: text/html``) to a path no route matches
-gets ``index.html`` so client-side routes survive a reload; anything else keeps its 404.
+API routes win. Files at the top of the build (favicon, robots.txt) are served as they are; a
+browser navigation (GET, ``Accept: text/html``) to a path no route matches gets ``index.html``
+so client-side routes survive a reload; anything else keeps its JSON 404.
 """
 
 from __future__ import annotations
@@ -27,15 +28,12 @@ def mount_spa(app: FastAPI, dist: Path = WEB_DIST) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> Response:
-        if (
-            exc.status_code == 404
-            and request.method == "GET"
-            and "text/html" in request.headers.get("accept", "")
-        ):
+        if exc.status_code == 404 and request.method in ("GET", "HEAD"):
+            # favicon.svg, robots.txt, ...: whoever asks, whatever they accept.
             static_file = top_level_files.get(request.url.path.lstrip("/"))
             if static_file is not None:
                 return FileResponse(static_file)
-            if index is not None:
+            if index is not None and "text/html" in request.headers.get("accept", ""):
                 return FileResponse(index, headers={"Cache-Control": "no-cache"})
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
