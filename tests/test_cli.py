@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -36,7 +37,8 @@ HEAD = ScriptDirectory.from_config(alembic_config(TEST_DATABASE_URL)).get_curren
 @pytest.fixture
 async def scratch_database_url() -> AsyncIterator[str]:
     """An empty database of its own, for commands that migrate and commit for real."""
-    url = make_url(TEST_DATABASE_URL).set(database="tunewave_cli_test")
+    # Unique, so suites running side by side on one server never share it.
+    url = make_url(TEST_DATABASE_URL).set(database=f"tunewave_cli_{uuid.uuid4().hex[:12]}")
     rendered = url.render_as_string(hide_password=False)
     await recreate_database(rendered)
     yield rendered
