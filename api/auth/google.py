@@ -6,7 +6,6 @@ with) over our own httpx client, so timeouts and provider failures map to clear 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +56,6 @@ class GoogleIdentity:
 
 _metadata_cache: dict[str, tuple[float, ProviderMetadata]] = {}
 _jwks_cache: dict[str, tuple[float, dict[str, Any]]] = {}
-_cache_lock = asyncio.Lock()
 
 
 def clear_caches() -> None:
@@ -115,8 +113,7 @@ async def load_metadata(settings: Settings) -> ProviderMetadata:
         )
     except (KeyError, TypeError) as exc:
         raise SignInError("provider_error", "Google's discovery document is incomplete") from exc
-    async with _cache_lock:
-        _metadata_cache[url] = (time.monotonic() + _CACHE_TTL_S, metadata)
+    _metadata_cache[url] = (time.monotonic() + _CACHE_TTL_S, metadata)
     return metadata
 
 
@@ -126,8 +123,7 @@ async def _load_jwks(settings: Settings, uri: str, *, force: bool = False) -> Ke
         body = cached[1]
     else:
         body = await _get_json(settings, uri, "signing keys")
-        async with _cache_lock:
-            _jwks_cache[uri] = (time.monotonic() + _CACHE_TTL_S, body)
+        _jwks_cache[uri] = (time.monotonic() + _CACHE_TTL_S, body)
     try:
         return KeySet.import_key_set(body)  # type: ignore[arg-type]
     except (JoseError, ValueError, KeyError, TypeError) as exc:
