@@ -79,7 +79,6 @@ def create_celery_app() -> Celery:
         result_expires=24 * 3600,
         timezone="UTC",
         enable_utc=True,
-        worker_hijack_root_logger=True,
         beat_scheduler="workers.beat:SingleBeatScheduler",
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         beat_schedule={
