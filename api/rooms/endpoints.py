@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep
+from api.exceptions import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+    error_responses,
+)
+from api.genres.vocabulary import genre_slug
+from api.models import User
+from api.rooms.schemas import (
+    JoinRoomRequest,
+    RoomCreate,
+    RoomResponse,
+    RoomUpdate,
+    StatusResponse,
+)
+from api.rooms.service import RoomView, rooms_service
+from api.users.schemas import UserResponse
+
+router = APIRouter(prefix="/rooms", tags=["rooms"])
+
+
+def room_response(view: RoomView) -> RoomResponse:
+    room = view.room
+    return RoomResponse(
+        id=room.id,
+        name=room.name,
+        description=room.description,
+        owner_id=room.owner_id,
+        is_private=room.is_private,
+        genres=[genre.slug for genre in room.genres],
+        member_count=view.member_count,
+        queue_policy=room.queue_policy,
+        created_at=room.created_at,
+        last_activity_at=room.last_activity_at,
+    )
+
+
+def member_response(member: User, viewer: User | None) -> UserResponse:
+    # Other members' email addresses are personal data: only your own is shown.
+    return UserResponse(
+        id=member.id,
+        display_name=member.display_name,
+        email=member.email if viewer is not None and viewer.id == member.id else None,
+        avatar_url=member.avatar_url,
+        favorite_genres=[genre.slug for genre in member.favorite_genres],
+        created_at=member.created_at,
+    )
+
+
+@router.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(Unauthorized, Conflict, Unprocessable),
+)
+async def create_room(data: RoomCreate, user: CurrentUser, session: SessionDep) -> RoomResponse:
+    """Create a room; the creator becomes its owner and first member."""
+    room = await rooms_service.create(session, user, data)
+    return room_response(RoomView(room, 1))
+
+
+@router.get("/")
+async def list_rooms(
+    session: SessionDep,
+    genre: Annotated[str | None, Query(max_length=64, description="genre slug")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="text in name or description")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> list[RoomResponse]:
+    """All rooms, most recently active first; filter by genre and text."""
+    views = await rooms_service.list_rooms(
+        session,
+        genre=genre_slug(genre) if genre else None,
+        text=q.strip() if q else None,
+        limit=limit,
+        offset=offset,
+    )
+    return [room_response(view) for view in views]
+
+
+@router.get("/by-name/", responses=error_responses(NotFound))
+async def get_room_by_name(
+    session: SessionDep, name: Annotated[str, Query(min_length=1, max_length=80)]
+) -> RoomResponse:
+    """A room by its name, case-insensitively."""
+    room = await rooms_service.get_by_name(session, name)
+    return room_response(await rooms_service.view(session, room))
+
+
+@router.get("/my-rooms", responses=error_responses(Unauthorized))
+async def my_rooms(user: CurrentUser, session: SessionDep) -> list[RoomResponse]:
+    """The rooms the caller is a member of."""
+    return [room_response(view) for view in await rooms_service.my_rooms(session, user)]
+
+
+@router.get("/{room_id}", responses=error_responses(NotFound))
+async def get_room(room_id: uuid.UUID, session: SessionDep) -> RoomResponse:
+    """One room."""
+    room = await rooms_service.get(session, room_id)
+    return room_response(await rooms_service.view(session, room))
+
+
+@router.put(
+    "/{room_id}",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, Unprocessable),
+)
+async def update_room(
+    room_id: uuid.UUID, data: RoomUpdate, user: CurrentUser, session: SessionDep
+) -> RoomResponse:
+    """Change a room (owner only)."""
+    room = await rooms_service.update(session, user, room_id, data)
+    return room_response(await rooms_service.view(session, room))
+
+
+@router.delete("/{room_id}", responses=error_responses(Unauthorized, Forbidden, NotFound))
+async def delete_room(room_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> StatusResponse:
+    """Delete a room with its queue, members and chat (owner only)."""
+    await rooms_service.delete(session, user, room_id)
+    return StatusResponse(status="deleted")
+
+
+@router.post(
+    "/{room_id}/join",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, TooManyRequests),
+)
+async def join_room(
+    room_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    data: JoinRoomRequest | None = None,
+) -> RoomResponse:
+    """Join a room; private rooms need their password."""
+    password = data.password if data else None
+    room = await rooms_service.join(session, redis, user, room_id, password)
+    return room_response(await rooms_service.view(session, room))
+
+
+@router.post("/{room_id}/leave", responses=error_responses(Unauthorized, NotFound, Conflict))
+async def leave_room(room_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> StatusResponse:
+    """Leave a room; an owner hands it to the longest-standing member."""
+    await rooms_service.leave(session, user, room_id)
+    return StatusResponse(status="left")
+
+
+@router.get("/{room_id}/members", responses=error_responses(Unauthorized, Forbidden, NotFound))
+async def list_members(
+    room_id: uuid.UUID, user: OptionalUser, session: SessionDep
+) -> list[UserResponse]:
+    """The room's members, longest-standing first (private rooms: members only)."""
+    members = await rooms_service.members(session, user, room_id)
+    return [member_response(member, user) for member in members]

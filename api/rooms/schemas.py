@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from api.models import QueuePolicy
+
+RoomName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Password = Annotated[str, StringConstraints(min_length=4, max_length=128)]
+GenreName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class RoomCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: RoomName
+    description: Description = ""
+    is_private: bool = False
+    password: Password | None = None
+    genres: list[GenreName] = Field(default_factory=list, max_length=10)
+    queue_policy: QueuePolicy = QueuePolicy.owner
+
+    @model_validator(mode="after")
+    def _private_rooms_need_a_password(self) -> RoomCreate:
+        if self.is_private and not self.password:
+            raise ValueError("a private room needs a password")
+        if not self.is_private and self.password:
+            raise ValueError("only private rooms take a password")
+        return self
+
+
+class RoomUpdate(BaseModel):
+    """Every field optional; a room made private needs a password unless it already has one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: RoomName | None = None
+    description: Description | None = None
+    is_private: bool | None = None
+    password: Password | None = None
+    genres: list[GenreName] | None = Field(default=None, max_length=10)
+    queue_policy: QueuePolicy | None = None
+
+
+class JoinRoomRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: Annotated[str, StringConstraints(max_length=128)] | None = None
+
+
+class RoomResponse(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    owner_id: uuid.UUID | None
+    is_private: bool
+    genres: list[str]
+    member_count: int
+    queue_policy: QueuePolicy
+    created_at: datetime
+    last_activity_at: datetime
+
+
+class StatusResponse(BaseModel):
+    status: str

@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import ratelimit
+from api.exceptions import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from api.genres.service import genres_service
+from api.models import Room, RoomRole, User
+from api.passwords import hash_password, verify_password
+from api.rooms.repository import rooms_repository
+from api.rooms.schemas import RoomCreate, RoomUpdate
+
+# Wrong private-room passwords allowed per user and room before joins are refused for a while.
+JOIN_FAILURES_ALLOWED = 5
+JOIN_FAILURE_WINDOW_S = 300
+
+
+@dataclass(frozen=True, slots=True)
+class RoomView:
+    room: Room
+    member_count: int
+
+
+class RoomsService:
+    async def get(self, session: AsyncSession, room_id: uuid.UUID) -> Room:
+        room = await rooms_repository.get(session, room_id)
+        if room is None:
+            raise NotFound("room not found")
+        return room
+
+    async def view(self, session: AsyncSession, room: Room) -> RoomView:
+        counts = await rooms_repository.member_counts(session, [room.id])
+        return RoomView(room, counts.get(room.id, 0))
+
+    async def views(self, session: AsyncSession, rooms: list[Room]) -> list[RoomView]:
+        counts = await rooms_repository.member_counts(session, [room.id for room in rooms])
+        return [RoomView(room, counts.get(room.id, 0)) for room in rooms]
+
+    async def get_by_name(self, session: AsyncSession, name: str) -> Room:
+        room = await rooms_repository.get_by_name(session, name)
+        if room is None:
+            raise NotFound("room not found")
+        return room
+
+    async def list_rooms(
+        self,
+        session: AsyncSession,
+        *,
+        genre: str | None,
+        text: str | None,
+        limit: int,
+        offset: int,
+    ) -> list[RoomView]:
+        rooms = await rooms_repository.list(
+            session, genre=genre, text=text, limit=limit, offset=offset
+        )
+        return await self.views(session, rooms)
+
+    async def my_rooms(self, session: AsyncSession, user: User) -> list[RoomView]:
+        return await self.views(session, await rooms_repository.list_for_member(session, user.id))
+
+    async def create(self, session: AsyncSession, user: User, data: RoomCreate) -> Room:
+        if await rooms_repository.name_taken(session, data.name):
+            raise Conflict("a room with this name exists")
+        genres = await genres_service.resolve(session, data.genres)
+        room = Room(
+            name=data.name,
+            description=data.description,
+            owner_id=user.id,
+            is_private=data.is_private,
+            password_hash=await hash_password(data.password) if data.password else None,
+            queue_policy=data.queue_policy,
+            genres=genres,
+        )
+        await self._save_unique(session, room)
+        await rooms_repository.add_member(session, room.id, user.id, RoomRole.owner)
+        return room
+
+    async def update(
+        self, session: AsyncSession, user: User, room_id: uuid.UUID, data: RoomUpdate
+    ) -> Room:
+        room = await self._owned_room(session, user, room_id)
+        changes = data.model_dump(exclude_unset=True)
+        if changes.get("name") is not None and changes["name"] != room.name:
+            if await rooms_repository.name_taken(session, data.name or "", except_room_id=room.id):
+                raise Conflict("a room with this name exists")
+            room.name = changes["name"]
+        if changes.get("description") is not None:
+            room.description = changes["description"]
+        if changes.get("queue_policy") is not None:
+            room.queue_policy = changes["queue_policy"]
+        if changes.get("genres") is not None:
+            room.genres = await genres_service.resolve(session, changes["genres"])
+        await self._apply_privacy(room, data, changes)
+        await self._save_unique(session, room)
+        return room
+
+    async def _apply_privacy(self, room: Room, data: RoomUpdate, changes: dict) -> None:
+        is_private = changes.get("is_private")
+        is_private = room.is_private if is_private is None else is_private
+        if is_private:
+            if data.password:
+                room.password_hash = await hash_password(data.password)
+            elif room.password_hash is None:
+                raise Conflict("a private room needs a password")
+        else:
+            if data.password:
+                raise Conflict("only private rooms take a password")
+            room.password_hash = None
+        room.is_private = is_private
+
+    async def delete(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> None:
+        room = await self._owned_room(session, user, room_id)
+        await rooms_repository.delete(session, room)
+
+    async def join(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        user: User,
+        room_id: uuid.UUID,
+        password: str | None,
+    ) -> Room:
+        room = await self.get(session, room_id)
+        if await rooms_repository.get_membership(session, room.id, user.id) is not None:
+            return room
+        if room.is_private:
+            failures_key = f"tunewave:join-failures:{room.id}:{user.id}"
+            retry_after_s = await ratelimit.blocked_for(
+                redis, failures_key, limit=JOIN_FAILURES_ALLOWED
+            )
+            if retry_after_s:
+                raise TooManyRequests(
+                    f"too many wrong passwords; try again in {retry_after_s} s",
+                    retry_after_s=retry_after_s,
+                )
+            if not password or not await verify_password(room.password_hash or "", password):
+                await ratelimit.hit(redis, failures_key, window_s=JOIN_FAILURE_WINDOW_S)
+                raise Forbidden("wrong password")
+            await redis.delete(failures_key)
+        await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
+        return room
+
+    async def leave(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> None:
+        """Leave a room. An owner hands the room to the longest-standing member; an owner
+        leaving a room nobody else is in closes (deletes) it."""
+        room = await rooms_repository.get_for_update(session, room_id)
+        if room is None:
+            raise NotFound("room not found")
+        membership = await rooms_repository.get_membership(session, room.id, user.id)
+        if membership is None:
+            raise Conflict("not a member of this room")
+        if room.owner_id == user.id:
+            successor = await rooms_repository.longest_standing_member(
+                session, room.id, excluding=user.id
+            )
+            if successor is None:
+                await rooms_repository.delete(session, room)
+                return
+            successor.role = RoomRole.owner
+            room.owner_id = successor.user_id
+        await rooms_repository.remove_member(session, room.id, user.id)
+
+    async def members(
+        self, session: AsyncSession, user: User | None, room_id: uuid.UUID
+    ) -> list[User]:
+        room = await self.get(session, room_id)
+        await self.ensure_can_see_inside(session, room, user)
+        return await rooms_repository.members(session, room.id)
+
+    async def ensure_can_see_inside(
+        self, session: AsyncSession, room: Room, user: User | None
+    ) -> None:
+        """A private room's queue, members and chat are for its members only."""
+        if not room.is_private:
+            return
+        if user is None:
+            raise Unauthorized("sign in to see inside a private room")
+        if await rooms_repository.get_membership(session, room.id, user.id) is None:
+            raise Forbidden("members only")
+
+    async def ensure_member(self, session: AsyncSession, room: Room, user: User) -> RoomRole:
+        membership = await rooms_repository.get_membership(session, room.id, user.id)
+        if membership is None:
+            raise Forbidden("members only: join the room first")
+        return membership.role
+
+    async def _owned_room(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> Room:
+        room = await rooms_repository.get_for_update(session, room_id)
+        if room is None:
+            raise NotFound("room not found")
+        if room.owner_id != user.id:
+            raise Forbidden("only the room's owner can do this")
+        return room
+
+    async def _save_unique(self, session: AsyncSession, room: Room) -> None:
+        # The check above answers the common case; the unique index settles races.
+        try:
+            async with session.begin_nested():
+                session.add(room)
+                await session.flush()
+        except IntegrityError as exc:
+            raise Conflict("a room with this name exists") from exc
+
+
+rooms_service = RoomsService()
