@@ -19,6 +19,7 @@ class SignInError(BadRequest):
             "invalid_request",
             "account_conflict",
             "identity_in_use",
+            "sign_in_conflict",
         }
     )
 

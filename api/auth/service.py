@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import google
@@ -393,6 +394,27 @@ class AuthService:
     # --- linking ----------------------------------------------------------------------------
 
     async def _sign_in(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        account: ProviderAccount,
+        *,
+        tokens: ProviderTokens | None,
+        link_user_id: uuid.UUID | None,
+    ) -> User:
+        # Two first sign-ins of one account at the same moment both pass the lookups; the
+        # unique constraints let one through and turn the other into a retryable error.
+        try:
+            async with session.begin_nested():
+                return await self._sign_in_once(
+                    session, settings, account, tokens=tokens, link_user_id=link_user_id
+                )
+        except IntegrityError as exc:
+            raise SignInError(
+                "sign_in_conflict", "Another sign-in of this account was in progress; try again"
+            ) from exc
+
+    async def _sign_in_once(
         self,
         session: AsyncSession,
         settings: Settings,

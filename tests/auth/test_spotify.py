@@ -18,6 +18,7 @@ from api.auth.service import auth_service
 from api.config import Settings, get_settings
 from api.integrations.spotify import SpotifyUnavailable
 from api.models import IdentityStatus, OAuthIdentity, OAuthProvider
+from api.users.repository import users_repository
 from tests.auth.helpers import (
     FRONTEND_URL,
     PUBLIC_API_URL,
@@ -411,3 +412,24 @@ async def test_refresh_during_outage_raises_and_keeps_identity(
 async def test_no_spotify_link_means_no_token(session: AsyncSession) -> None:
     user = await create_user(session)
     assert await auth_service.spotify_access_token(session, get_settings(), user.id) is None
+
+
+async def test_racing_first_sign_ins_end_in_a_retryable_error_not_a_500(
+    browser: httpx.AsyncClient,
+    fake_spotify: FakeSpotify,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another request took the email between our lookup and our insert."""
+    await create_user(session, display_name="Grace", email="grace@example.test")
+    await session.commit()
+    before = await count_users_and_identities(session)
+
+    async def lookup_before_the_other_request_committed(*_: object) -> None:
+        return None
+
+    monkeypatch.setattr(users_repository, "get_by_email", lookup_before_the_other_request_committed)
+    fake_spotify.sign_in_as("spotify-grace", display_name="Grace", email="grace@example.test")
+    error = sign_in_error(await sign_in(browser))
+    assert error["error"] == "sign_in_conflict"
+    assert await count_users_and_identities(session) == before
