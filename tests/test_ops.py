@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 
 import httpx
 import pytest
@@ -61,3 +62,18 @@ async def test_readyz_names_the_failing_dependency(
     assert body["status"] == "unavailable"
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["redis"].startswith("error: ")
+
+
+def test_api_redis_client_accepts_herokus_self_signed_rediss_urls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "rediss://:pw@redis.example:6380")
+    get_settings.cache_clear()
+    get_redis.cache_clear()
+    try:
+        kwargs = get_redis().connection_pool.connection_kwargs
+    finally:
+        get_redis.cache_clear()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert kwargs["ssl_cert_reqs"] == ssl.CERT_NONE

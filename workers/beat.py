@@ -17,7 +17,7 @@ from typing import Any
 import redis
 from celery.beat import PersistentScheduler
 
-from workers.celery_app import redis_ssl_options
+from api.redis import redis_ssl_options
 
 logger = logging.getLogger(__name__)
 

@@ -11,38 +11,12 @@ sending every periodic task twice (see workers/beat.py).
 
 from __future__ import annotations
 
-import ssl
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
-
 from celery import Celery
 
 from api.config import get_settings
+from api.redis import redis_ssl_options
 
 HEARTBEAT_INTERVAL_S = 30.0
-
-
-def redis_ssl_options(url: str) -> dict[str, Any] | None:
-    """TLS options for a ``rediss://`` URL, or None for plain ``redis://``.
-
-    Heroku Redis serves self-signed certificates and hands out ``rediss://`` URLs without
-    ``ssl_cert_reqs``, which Celery refuses. Without an explicit choice we accept the
-    certificate unverified (Heroku's documented setting); append ``?ssl_cert_reqs=required``
-    to the URL to verify it.
-    """
-    parts = urlsplit(url)
-    if parts.scheme != "rediss":
-        return None
-    requested = parse_qs(parts.query).get("ssl_cert_reqs", [""])[0].lower()
-    levels = {
-        "required": ssl.CERT_REQUIRED,
-        "cert_required": ssl.CERT_REQUIRED,
-        "optional": ssl.CERT_OPTIONAL,
-        "cert_optional": ssl.CERT_OPTIONAL,
-        "none": ssl.CERT_NONE,
-        "cert_none": ssl.CERT_NONE,
-    }
-    return {"ssl_cert_reqs": levels.get(requested, ssl.CERT_NONE)}
 
 
 def create_celery_app() -> Celery:

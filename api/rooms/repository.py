@@ -43,7 +43,7 @@ class RoomsRepository:
             query = query.where(Room.id != except_room_id)
         return (await session.scalar(query.limit(1))) is not None
 
-    async def list(
+    async def search(
         self,
         session: AsyncSession,
         *,

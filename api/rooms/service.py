@@ -56,7 +56,7 @@ class RoomsService:
         limit: int,
         offset: int,
     ) -> list[RoomView]:
-        rooms = await rooms_repository.list(
+        rooms = await rooms_repository.search(
             session, genre=genre, text=text, limit=limit, offset=offset
         )
         return await self.views(session, rooms)

@@ -6,9 +6,10 @@ import ssl
 
 import pytest
 
+from api.redis import redis_ssl_options
 from tests.conftest import TEST_REDIS_URL
 from workers.base import TransientError, TuneWaveTask
-from workers.celery_app import app, redis_ssl_options
+from workers.celery_app import app
 
 
 def test_broker_and_backend_are_the_redis_url() -> None:
