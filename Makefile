@@ -59,7 +59,7 @@ format: ## apply ruff's fixes and formatting
 typecheck: ## mypy on api/, workers/, recommender/
 	$(UV) run --frozen mypy
 
-test: sync lint test-py test-web ## the whole suite: lint, pytest against real PostgreSQL + Redis, web tests
+test: sync lint typecheck test-py test-web ## the whole suite: lint, mypy, pytest against real PostgreSQL + Redis, web tests
 
 test-py: ## pytest; starts PostgreSQL/Redis on 127.0.0.1 if they are down (see scripts/test-services.sh)
 	@service_env="$$(scripts/test-services.sh up)"; eval "$$service_env"; \

@@ -6,7 +6,7 @@ applies migrations, runs the startup steps, then supervises the web server, a Ce
 and Celery beat until Ctrl-C or SIGTERM (see api/supervisor.py for what happens when a child
 dies). ``tunewave migrate`` upgrades the schema to the newest revision.
 
-Adding a command (``catalog import``, ``train`` and ``evaluate`` are planned): write an
+Adding a command (``train`` and ``evaluate`` are planned): write an
 ``add_*_command(subcommands)`` function that registers a subparser and sets its ``handler``
 (called with the parsed arguments and the settings, returning the exit status), and list it
 in ``COMMANDS``.
@@ -45,7 +45,7 @@ Subcommands = Any  # argparse's private _SubParsersAction
 # settings the processes will get (embedded URLs filled in). Each step runs on every start,
 # so it must be idempotent. Loading the demo catalog on first start belongs here.
 StartupStep = Callable[[Settings], None]
-STARTUP_STEPS: list[StartupStep] = []
+STARTUP_STEPS: list[StartupStep] = []  # filled below, once the steps are defined
 
 
 class CommandError(Exception):
@@ -73,20 +73,27 @@ def migrate(database_url: str) -> None:
         raise CommandError(f"cannot migrate {where}: {exc.orig or exc}") from exc
 
 
-def _migrate_handler(args: argparse.Namespace, settings: Settings) -> int:
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    """DATABASE_URL, or the embedded database (started if needed, stopped if we started it)."""
     if settings.database_url:
-        migrate(settings.database_url)
-        return 0
+        yield settings.database_url
+        return
     from api.embedded import EmbeddedPostgres
 
     postgres = EmbeddedPostgres(settings.data_dir)
     database_url = postgres.start()
     try:
-        migrate(database_url)
+        yield database_url
     finally:
         # Leave a server that `tunewave run` started running; stop one we started.
         if not postgres.reused:
             postgres.stop()
+
+
+def _migrate_handler(args: argparse.Namespace, settings: Settings) -> int:
+    with _database(settings) as database_url:
+        migrate(database_url)
     return 0
 
 
@@ -306,9 +313,86 @@ def add_run_command(subcommands: Subcommands) -> None:
     parser.set_defaults(handler=_run_handler)
 
 
+# --- catalog ---------------------------------------------------------------------------------
+
+
+def import_catalog(
+    database_url: str, path: Path | None = None, *, only_if_empty: bool = False
+) -> int:
+    """Load the bundled Spotify catalog (or ``path``); return how many tracks it holds."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from api.db import session_scope
+    from api.tracks.catalog import SPOTIFY_SONGS_PATH
+    from api.tracks.service import tracks_service
+
+    async def load() -> int:
+        engine = create_async_engine(database_url)
+        try:
+            async with session_scope(async_sessionmaker(engine)) as session:
+                existing = await tracks_service.count_tracks(session)
+                if only_if_empty and existing:
+                    return existing
+                result = await tracks_service.import_catalog_file(
+                    session, path or SPOTIFY_SONGS_PATH
+                )
+                return result.tracks
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(load())
+
+
+def load_demo_catalog(settings: Settings) -> None:
+    """Startup step: a first start loads the catalog, so the product has music to play."""
+    started = time.monotonic()
+    tracks = import_catalog(settings.require_database_url(), only_if_empty=True)
+    logger.info(
+        "catalog ready",
+        extra={"tracks": tracks, "seconds": round(time.monotonic() - started, 2)},
+    )
+
+
+def _catalog_import_handler(args: argparse.Namespace, settings: Settings) -> int:
+    path: Path | None = args.file
+    if path is not None and not path.is_file():
+        raise CommandError(f"no such file: {path}")
+    with _database(settings) as database_url:
+        migrate(database_url)
+        tracks = import_catalog(database_url, path)
+    print(f"catalog: {tracks} tracks imported or refreshed")
+    return 0
+
+
+def add_catalog_command(subcommands: Subcommands) -> None:
+    parser = subcommands.add_parser(
+        "catalog",
+        help="manage the local track catalog",
+        description="The local catalog: the tracks rooms queue and search falls back to.",
+    )
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    import_parser = actions.add_parser(
+        "import",
+        help="load the bundled Spotify catalog (idempotent)",
+        description=(
+            "Load tracks, artists and genres from data/spotify-tracks/spotify_songs.csv.gz "
+            "(or --file, same columns). Running it again refreshes and adds nothing twice. "
+            "Uses DATABASE_URL, or the embedded database."
+        ),
+    )
+    import_parser.add_argument("--file", type=Path, help="a CSV(.gz) in the same format")
+    import_parser.set_defaults(handler=_catalog_import_handler)
+
+
 # --- entry point -----------------------------------------------------------------------------
 
-COMMANDS: tuple[Callable[[Subcommands], None], ...] = (add_run_command, add_migrate_command)
+COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
+    add_run_command,
+    add_migrate_command,
+    add_catalog_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -326,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-    except ValueError as exc:  # pydantic's ValidationError: a bad TUNEWAVE_* value
+    except (ValueError, RuntimeError) as exc:  # a bad TUNEWAVE_* value, or dev secrets in prod
         print(f"tunewave: invalid settings: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_json)
@@ -339,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
+
+STARTUP_STEPS.append(load_demo_catalog)
 
 if __name__ == "__main__":
     sys.exit(main())

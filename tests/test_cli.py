@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from api.cli import build_parser, main
 from api.config import get_settings
 from api.embedded import free_tcp_port
 from api.supervisor import ChildSpec, Supervisor
+from api.tracks.catalog import SPOTIFY_SONGS_PATH
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.database import alembic_config, drop_database, recreate_database
 from tests.support.processes import (
@@ -54,10 +56,22 @@ def _applied_revision(database_url: str) -> str | None:
         engine.dispose()
 
 
+def _count(database_url: str, table: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
 # --- the parser --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["migrate", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["run", "--help"], ["migrate", "--help"], ["catalog", "import", "--help"]],
+)
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(argv)
@@ -138,6 +152,8 @@ async def test_run_migrates_serves_and_stops_every_child(
     run = start_tunewave_run(env=env, log_path=tmp_path / "run.log")
     run.wait_ready(timeout_s=90)
     assert _applied_revision(scratch_database_url) == HEAD
+    # The first start loads the bundled catalog, so there is music to find and queue.
+    assert _count(scratch_database_url, "tracks") > 28_000
     children = run.descendants()
     commands = [" ".join(child.cmdline()) for child in children]
     assert any("uvicorn api.main:app" in command for command in commands), commands
@@ -285,3 +301,29 @@ def test_a_second_signal_kills_but_a_duplicate_does_not(
     finally:
         supervisor.stop()
     assert supervisor.children[0].process.returncode == expected_returncode
+
+
+# --- catalog import -------------------------------------------------------------------------
+
+
+async def test_catalog_import_is_idempotent(scratch_database_url: str, tmp_path: Path) -> None:
+    source = gzip.decompress(SPOTIFY_SONGS_PATH.read_bytes()).decode().splitlines()
+    sample = tmp_path / "sample.csv"
+    sample.write_text("\n".join(source[:201]) + "\n")  # header + 200 rows
+    env = tunewave_env(DATABASE_URL=scratch_database_url)
+    first = tunewave_command("catalog", "import", "--file", str(sample), env=env)
+    assert first.returncode == 0, first.stderr
+    counts = {table: _count(scratch_database_url, table) for table in ("tracks", "track_genres")}
+    assert 0 < counts["tracks"] <= 200
+    second = tunewave_command("catalog", "import", "--file", str(sample), env=env)
+    assert second.returncode == 0, second.stderr
+    assert f"catalog: {counts['tracks']} tracks" in second.stdout
+    assert {table: _count(scratch_database_url, table) for table in counts} == counts
+
+
+def test_catalog_import_names_a_missing_file(tmp_path: Path) -> None:
+    result = tunewave_command(
+        "catalog", "import", "--file", str(tmp_path / "nope.csv"), env=tunewave_env()
+    )
+    assert result.returncode == 1
+    assert "no such file" in result.stderr
