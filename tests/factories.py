@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.crypto import token_cipher
 from api.auth.tokens import issue_access_token
 from api.config import Settings
+from api.genres.vocabulary import genre_display_name, genre_slug
 from api.models import Genre, IdentityStatus, OAuthIdentity, OAuthProvider, User, UserGenre
 
 _counter = itertools.count(1)
@@ -41,7 +42,9 @@ async def create_user(
 
 
 async def create_genre(session: AsyncSession, name: str) -> Genre:
-    genre = Genre(slug=name.lower(), name=name)
+    slug = genre_slug(name)
+    assert slug is not None
+    genre = Genre(slug=slug, name=genre_display_name(slug))
     session.add(genre)
     await session.flush()
     return genre

@@ -25,6 +25,7 @@ from api.rooms.schemas import (
     StatusResponse,
 )
 from api.rooms.service import RoomView, rooms_service
+from api.users.endpoints import user_response
 from api.users.schemas import UserResponse
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
@@ -48,14 +49,7 @@ def room_response(view: RoomView) -> RoomResponse:
 
 def member_response(member: User, viewer: User | None) -> UserResponse:
     # Other members' email addresses are personal data: only your own is shown.
-    return UserResponse(
-        id=member.id,
-        display_name=member.display_name,
-        email=member.email if viewer is not None and viewer.id == member.id else None,
-        avatar_url=member.avatar_url,
-        favorite_genres=[genre.slug for genre in member.favorite_genres],
-        created_at=member.created_at,
-    )
+    return user_response(member, show_email=viewer is not None and viewer.id == member.id)
 
 
 @router.post(

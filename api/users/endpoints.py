@@ -11,14 +11,14 @@ from api.users.service import users_service
 router = APIRouter(prefix="/users", tags=["users"], responses=error_responses(Unauthorized))
 
 
-def user_response(user: User) -> UserResponse:
-    """Needs ``favorite_genres`` loaded."""
+def user_response(user: User, *, show_email: bool = True) -> UserResponse:
+    """Needs ``favorite_genres`` loaded. Genres go out as vocabulary slugs, like everywhere."""
     return UserResponse(
         id=user.id,
         display_name=user.display_name,
-        email=user.email,
+        email=user.email if show_email else None,
         avatar_url=user.avatar_url,
-        favorite_genres=[genre.name for genre in user.favorite_genres],
+        favorite_genres=[genre.slug for genre in user.favorite_genres],
         created_at=user.created_at,
     )
 

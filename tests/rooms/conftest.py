@@ -7,9 +7,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.tokens import issue_access_token
 from api.config import Settings
 from api.models import User
+from tests.factories import auth_headers, create_user
 
 
 @dataclass
@@ -24,11 +24,11 @@ SignIn = Callable[[str], Awaitable[SignedIn]]
 @pytest.fixture
 def sign_in(session: AsyncSession, settings: Settings) -> SignIn:
     async def factory(name: str) -> SignedIn:
-        user = User(display_name=name, email=f"{name}@example.org", email_verified=True)
-        session.add(user)
+        user = await create_user(
+            session, display_name=name, email=f"{name}@example.org", email_verified=True
+        )
         await session.commit()
-        token, _ = issue_access_token(settings, user.id)
-        return SignedIn(user, {"Authorization": f"Bearer {token}"})
+        return SignedIn(user, auth_headers(settings, user))
 
     return factory
 

@@ -41,7 +41,7 @@ async def test_me_returns_the_profile(client: httpx.AsyncClient, session: AsyncS
     assert body["display_name"] == "Nina"
     assert body["email"] == "nina@example.test"
     assert body["avatar_url"] == "https://i.test/n.png"
-    assert body["favorite_genres"] == ["Ambient", "Jazz"]
+    assert body["favorite_genres"] == ["ambient", "jazz"]
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
 
 
