@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import Computed, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.models.base import Base, TimestampMixin, uuid_pk
@@ -32,17 +33,31 @@ class Artist(TimestampMixin, Base):
     )
 
 
+# 'simple': no stemming or stop words, so names ("The The", "Live") are found as typed.
+TRACK_SEARCH_VECTOR = (
+    "setweight(to_tsvector('simple', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('simple', coalesce(artist_names, '')), 'A') || "
+    "setweight(to_tsvector('simple', coalesce(album, '')), 'C')"
+)
+
+
 class Track(TimestampMixin, Base):
     __tablename__ = "tracks"
+    __table_args__ = (Index("ix_tracks_search_vector", "search_vector", postgresql_using="gin"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     spotify_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     title: Mapped[str] = mapped_column(String(512), nullable=False)
+    # The artists' names in credit order, kept with the track for search and listings.
+    artist_names: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     album: Mapped[str | None] = mapped_column(String(512))
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
     image_url: Mapped[str | None] = mapped_column(Text)
     popularity: Mapped[int | None] = mapped_column(SmallInteger)
     release_date: Mapped[str | None] = mapped_column(String(10))
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(TRACK_SEARCH_VECTOR, persisted=True), deferred=True
+    )
 
     artists: Mapped[list[Artist]] = relationship(
         secondary="track_artists", lazy="raise", order_by="TrackArtist.position"

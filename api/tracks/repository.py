@@ -11,7 +11,14 @@ from sqlalchemy.orm import selectinload
 from api.bulk import copy_insert
 from api.models import Artist, Track, TrackArtist, TrackGenre
 
-_REFRESHED_TRACK_COLUMNS = ("title", "album", "duration_ms", "popularity", "release_date")
+_REFRESHED_TRACK_COLUMNS = (
+    "title",
+    "artist_names",
+    "album",
+    "duration_ms",
+    "popularity",
+    "release_date",
+)
 
 
 class TracksRepository:

@@ -48,6 +48,7 @@ class TracksService:
                 {
                     "spotify_id": track.spotify_id,
                     "title": track.title,
+                    "artist_names": track.artist,
                     "album": track.album,
                     "duration_ms": track.duration_ms,
                     "popularity": track.popularity,
