@@ -1,6 +1,6 @@
 """Bulk loading through COPY: tens of thousands of rows in one round trip.
 
-Rows are copied into a temporary table shaped like the target, then moved with one
+Rows are copied into a temporary table with the target's column types, then moved with one
 ``INSERT ... SELECT ... ON CONFLICT``, so loads stay idempotent and run inside the caller's
 transaction (the session's unit of work still commits or rolls back everything).
 """
@@ -42,9 +42,11 @@ async def copy_insert(
     driver = raw.driver_connection
     assert driver is not None
     async with driver.cursor() as cursor:
+        # Only the copied columns, without constraints: generated columns and NOT NULLs of
+        # columns left to their defaults apply when the rows reach the real table.
         await cursor.execute(
-            sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
-                staging, target
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                staging, column_list, target
             )
         )
         copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(staging, column_list)

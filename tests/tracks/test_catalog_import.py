@@ -65,6 +65,14 @@ async def test_imported_track_has_artist_and_genres(
     assert track is not None
     assert track.title == source.title
     assert [artist.name for artist in track.artists] == [source.artist]
+    assert track.artist_names == source.artist
+    word = source.artist.split()[0].lower()
+    found = await session.scalar(
+        select(Track.spotify_id).where(
+            Track.search_vector.bool_op("@@")(func.to_tsquery("simple", f"{word}:*"))
+        )
+    )
+    assert found == source.spotify_id
     assert sorted(genre.slug for genre in track.genres) == sorted(source.genres)
 
 
