@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / ".tunewave"
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # Every JSON body we accept is small; anything larger is refused before parsing.
+    max_body_bytes: int = 256 * 1024
 
     # Our own tokens.
     jwt_secret: SecretStr = SecretStr(_DEV_JWT_SECRET)

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from api.config import Settings, get_settings
 from api.db import dispose_engine
 from api.exceptions import TuneWaveError
+from api.limits import BodySizeLimitMiddleware
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(ops_router)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -77,3 +78,23 @@ def test_api_redis_client_accepts_herokus_self_signed_rediss_urls(
         monkeypatch.undo()
         get_settings.cache_clear()
     assert kwargs["ssl_cert_reqs"] == ssl.CERT_NONE
+
+
+async def test_oversized_bodies_are_413_before_parsing(client: httpx.AsyncClient) -> None:
+    declared = await client.post("/rooms/", content=b"x" * (300 * 1024))
+    assert declared.status_code == 413
+    assert "larger than" in declared.json()["detail"]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(300):
+            yield b"y" * 1024
+
+    streamed = await client.post("/rooms/", content=chunks())
+    assert streamed.status_code == 413
+
+
+async def test_bad_content_length_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/rooms/", content=b"{}", headers={"content-length": "not-a-number"}
+    )
+    assert response.status_code == 400
