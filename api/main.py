@@ -11,10 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError
 
 from api.config import Settings, get_settings
 from api.db import dispose_engine
-from api.exceptions import TuneWaveError
+from api.exceptions import ErrorBody, TuneWaveError
 from api.limits import BodySizeLimitMiddleware
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
@@ -47,12 +48,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Listen together: rooms, live chat, synchronized playback, recommendations.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        # Any operation may meet a body it cannot decode or one over the size limit.
+        responses={
+            400: {"model": ErrorBody, "description": "Malformed request"},
+            413: {"model": ErrorBody, "description": "Request body too large"},
+        },
     )
     app.state.settings = settings
 
     @app.exception_handler(TuneWaveError)
     async def tunewave_error_handler(request: Request, exc: TuneWaveError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def data_error_handler(request: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refused a value the client sent (a NUL character in text, a number out
+        # of range): the request is at fault, not the server. The unit of work rolled back.
+        if "NUL" in str(exc.orig):
+            message = "text must not contain NUL (\\x00) characters"
+        else:
+            message = "a value in the request cannot be stored"
+        logger.info("request data refused by the database", extra={"error": str(exc.orig)})
+        # Shaped like FastAPI's own 422s, which is what every operation documents.
+        detail = [{"type": "value_error", "loc": ["request"], "msg": message}]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error_handler(

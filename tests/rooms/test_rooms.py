@@ -209,3 +209,6 @@ async def test_invalid_and_unknown_ids(client: httpx.AsyncClient, sign_in: SignI
     join = await client.post(f"/rooms/{uuid.uuid4()}/join", headers=alice.headers)
     assert join.status_code == 404
     assert (await client.post("/rooms/", json={"name": "x"})).status_code == 401
+    nul = await client.get("/rooms/by-name/", params={"name": "a\x00b"})
+    assert nul.status_code == 422
+    assert "NUL" in nul.json()["detail"][0]["msg"]
