@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,6 +29,16 @@ class UsersRepository:
         session.add(user)
         await session.flush()
         return user
+
+    async def delete(self, session: AsyncSession, user: User) -> None:
+        """Delete the row; the schema's foreign keys remove or detach everything that
+        points at it (identities, genres, history, memberships; messages, queue entries and
+        ownerless rooms keep their rows with the user set to NULL)."""
+        await session.flush()
+        await session.execute(
+            delete(User).where(User.id == user.id).execution_options(synchronize_session=False)
+        )
+        session.expunge(user)
 
 
 users_repository = UsersRepository()

@@ -2,14 +2,64 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from api.chat.schemas import storable_text
+from api.genres.service import MAX_GENRES_PER_OWNER
 
 
 class UserResponse(BaseModel):
     id: uuid.UUID
     display_name: str
     email: str | None
+    avatar_url: str | None
+    favorite_genres: list[str]
+    created_at: datetime
+
+
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(storable_text),
+]
+GenreName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(storable_text),
+]
+
+
+class UserUpdate(BaseModel):
+    """Only the fields sent change; ``favorite_genres: []`` clears them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: DisplayName | None = None
+    favorite_genres: list[GenreName] | None = Field(default=None, max_length=MAX_GENRES_PER_OWNER)
+
+    @field_validator("display_name", "favorite_genres")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Leaving a field out keeps it; an explicit null is a mistake, not a way to clear it.
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+
+class PublicUserResponse(BaseModel):
+    """Another listener's profile: never their email."""
+
+    id: uuid.UUID
+    display_name: str
     avatar_url: str | None
     favorite_genres: list[str]
     created_at: datetime

@@ -5,8 +5,11 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.exceptions import NotFound
+from api.genres.service import genres_service
 from api.models import User
+from api.rooms.service import rooms_service
 from api.users.repository import users_repository
+from api.users.schemas import UserUpdate
 
 
 class UsersService:
@@ -16,6 +19,31 @@ class UsersService:
         if user is None:
             raise NotFound("user not found")
         return user
+
+    async def update_profile(
+        self, session: AsyncSession, user_id: uuid.UUID, data: UserUpdate
+    ) -> User:
+        """Change the fields sent; genres come from the vocabulary only (unknown: 422)."""
+        user = await self.get_profile(session, user_id)
+        if data.display_name is not None:
+            user.display_name = data.display_name
+        if data.favorite_genres is not None:
+            genres = await genres_service.resolve(session, data.favorite_genres)
+            # The same order a fresh load gives (the relationship orders by name).
+            user.favorite_genres = sorted(genres, key=lambda genre: genre.name)
+        await session.flush()
+        return user
+
+    async def delete_account(self, session: AsyncSession, user: User) -> None:
+        """Remove the account and its personal data.
+
+        Rooms the user owns follow the leave rule (handed to the longest-standing member,
+        or closed when nobody else is in). Their chat messages stay, anonymised.
+        """
+        for view in await rooms_service.my_rooms(session, user):
+            if view.room.owner_id == user.id:
+                await rooms_service.leave(session, user, view.room.id)
+        await users_repository.delete(session, user)
 
 
 users_service = UsersService()

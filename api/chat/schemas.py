@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+MAX_MESSAGE_LENGTH = 2000
+
+
+def storable_text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, and a lone surrogate has no UTF-8 encoding."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL (\\x00) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
+    return value
+
+
+def utc_datetime(value: datetime) -> datetime:
+    """Naive datetimes are read as UTC; everything is compared in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("datetime out of range") from exc
+
+
+MessageText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_LENGTH),
+    AfterValidator(storable_text),
+]
+# A sender-chosen id (a UUID or a nonce) that makes a resend idempotent.
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+UtcDatetime = Annotated[datetime, AfterValidator(utc_datetime)]
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: MessageText
+    client_id: ClientId | None = None
+
+
+class MessageAuthor(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    avatar_url: str | None
+
+
+class MessageResponse(BaseModel):
+    id: uuid.UUID
+    room_id: uuid.UUID
+    seq: int
+    # null once the author deleted their account: the message stays, anonymised.
+    user: MessageAuthor | None
+    text: str
+    client_id: str | None
+    created_at: datetime
