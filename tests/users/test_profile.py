@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import get_settings
@@ -151,8 +151,9 @@ async def test_public_profile_of_unknown_or_malformed_ids(client: httpx.AsyncCli
         assert (await client.get(f"/users/{bad}")).status_code == 422
 
 
-async def count(session: AsyncSession, model: type, *where: object) -> int:
-    return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+async def count(session: AsyncSession, model: type, *where: ColumnElement[bool]) -> int:
+    total = await session.scalar(select(func.count()).select_from(model).where(*where))
+    return total or 0
 
 
 async def test_delete_me_removes_the_account_and_personal_data(
