@@ -5,7 +5,17 @@ from fastapi import APIRouter
 from api.auth.endpoints import router as auth_router
 from api.chat.endpoints import router as chat_router
 from api.genres.endpoints import router as genres_router
+from api.queue.endpoints import router as queue_router
 from api.rooms.endpoints import router as rooms_router
+from api.tracks.endpoints import router as tracks_router
 from api.users.endpoints import router as users_router
 
-ROUTERS: list[APIRouter] = [auth_router, users_router, rooms_router, genres_router, chat_router]
+ROUTERS: list[APIRouter] = [
+    auth_router,
+    users_router,
+    rooms_router,
+    genres_router,
+    chat_router,
+    queue_router,
+    tracks_router,
+]

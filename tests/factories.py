@@ -13,7 +13,19 @@ from api.auth.crypto import token_cipher
 from api.auth.tokens import issue_access_token
 from api.config import Settings
 from api.genres.vocabulary import genre_display_name, genre_slug
-from api.models import Genre, IdentityStatus, OAuthIdentity, OAuthProvider, User, UserGenre
+from api.models import (
+    Artist,
+    Genre,
+    IdentityStatus,
+    OAuthIdentity,
+    OAuthProvider,
+    Track,
+    TrackArtist,
+    TrackGenre,
+    User,
+    UserGenre,
+)
+from api.tracks.service import catalog_artist_id
 
 _counter = itertools.count(1)
 
@@ -81,3 +93,40 @@ def auth_headers(settings: Settings, user: User | uuid.UUID) -> dict[str, str]:
     user_id = user if isinstance(user, uuid.UUID) else user.id
     token, _ = issue_access_token(settings, user_id)
     return {"Authorization": f"Bearer {token}"}
+
+
+def new_spotify_id() -> str:
+    """A fresh id in Spotify's format (22 base62 characters)."""
+    return uuid.uuid4().hex[:22]
+
+
+async def create_track(
+    session: AsyncSession,
+    *,
+    spotify_id: str | None = None,
+    title: str | None = None,
+    artists: Sequence[str] = ("Test Artist",),
+    album: str | None = "Test Album",
+    duration_ms: int = 200_000,
+    genres: Sequence[Genre] = (),
+) -> Track:
+    """A catalog track with artists by name (the catalog's artist ids) and genres."""
+    track = Track(
+        spotify_id=spotify_id or new_spotify_id(),
+        title=title or f"Track {next(_counter)}",
+        artist_names=", ".join(artists),
+        album=album,
+        duration_ms=duration_ms,
+    )
+    session.add(track)
+    await session.flush()
+    for position, name in enumerate(artists):
+        artist_id = catalog_artist_id(name)
+        if await session.get(Artist, artist_id) is None:
+            session.add(Artist(id=artist_id, name=name))
+            await session.flush()
+        session.add(TrackArtist(track_id=track.id, artist_id=artist_id, position=position))
+    for genre in genres:
+        session.add(TrackGenre(track_id=track.id, genre_id=genre.id))
+    await session.flush()
+    return track

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -70,6 +71,49 @@ class TracksRepository:
             ("track_id", "genre_id"),
             ((row["track_id"], row["genre_id"]) for row in rows),
         )
+
+    async def insert_if_absent(
+        self, session: AsyncSession, values: dict[str, Any]
+    ) -> uuid.UUID | None:
+        """Insert one track unless its ``spotify_id`` is taken; the new id, or None."""
+        return await session.scalar(
+            insert(Track)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=[Track.spotify_id])
+            .returning(Track.id)
+        )
+
+    async def add_artists(
+        self, session: AsyncSession, artists: Sequence[tuple[uuid.UUID, str]]
+    ) -> None:
+        """Create artists that do not exist yet (keyed by id; an existing name is kept)."""
+        await session.execute(
+            insert(Artist)
+            .values([{"id": artist_id, "name": name} for artist_id, name in artists])
+            .on_conflict_do_nothing(index_elements=[Artist.id])
+        )
+
+    async def link(
+        self,
+        session: AsyncSession,
+        track_id: uuid.UUID,
+        artist_ids: Sequence[uuid.UUID],
+        genre_ids: Sequence[int],
+    ) -> None:
+        await session.execute(
+            insert(TrackArtist).values(
+                [
+                    {"track_id": track_id, "artist_id": artist_id, "position": position}
+                    for position, artist_id in enumerate(artist_ids)
+                ]
+            )
+        )
+        if genre_ids:
+            await session.execute(
+                insert(TrackGenre).values(
+                    [{"track_id": track_id, "genre_id": genre_id} for genre_id in genre_ids]
+                )
+            )
 
 
 tracks_repository = TracksRepository()

@@ -4,14 +4,26 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.config import Settings
+from api.exceptions import NotFound
 from api.genres.repository import genres_repository
+from api.genres.service import genres_service
+from api.integrations.spotify import (
+    SpotifyClient,
+    SpotifyError,
+    SpotifyGrantRejected,
+    SpotifyUnauthorized,
+    SpotifyUnavailable,
+)
 from api.models import Track
 from api.tracks.catalog import SPOTIFY_SONGS_PATH, CatalogTrack, read_spotify_songs
 from api.tracks.repository import tracks_repository
+from api.tracks.schemas import MAX_ARTISTS, MAX_DURATION_MS, TrackCreate
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +104,153 @@ class TracksService:
 
     async def count_tracks(self, session: AsyncSession) -> int:
         return await session.scalar(select(func.count()).select_from(Track)) or 0
+
+    async def get(self, session: AsyncSession, spotify_id: str) -> Track:
+        track = await tracks_repository.get_by_spotify_id(session, spotify_id)
+        if track is None:
+            raise NotFound("track not found")
+        return track
+
+    async def create(self, session: AsyncSession, data: TrackCreate) -> tuple[Track, bool]:
+        """Store a track unless its ``spotify_id`` is known; (track, True when created).
+
+        A repost returns the stored track unchanged: any signed-in user may post, so a post
+        never rewrites what others already see. Genres come from the vocabulary only.
+        """
+        existing = await tracks_repository.get_by_spotify_id(session, data.spotify_id)
+        if existing is not None:
+            return existing, False
+        genres = await genres_service.resolve(session, data.genres)
+        return await self.store(
+            session,
+            spotify_id=data.spotify_id,
+            title=data.title,
+            artists=data.artists,
+            album=data.album or None,
+            duration_ms=data.duration_ms,
+            image_url=data.image_url,
+            genre_ids=[genre.id for genre in genres],
+        )
+
+    async def store(
+        self,
+        session: AsyncSession,
+        *,
+        spotify_id: str,
+        title: str,
+        artists: list[str],
+        album: str | None,
+        duration_ms: int,
+        image_url: str | None,
+        genre_ids: list[int],
+        popularity: int | None = None,
+    ) -> tuple[Track, bool]:
+        """Insert a track with its artists and genres; a concurrent insert of the same
+        ``spotify_id`` wins quietly and its row is returned (created=False)."""
+        # One artist per name, as the catalog import does; a name credited twice counts once.
+        credited: dict[uuid.UUID, str] = {}
+        for name in artists:
+            credited.setdefault(catalog_artist_id(name), name)
+        track_id = await tracks_repository.insert_if_absent(
+            session,
+            {
+                "spotify_id": spotify_id,
+                "title": title,
+                "artist_names": ", ".join(credited.values()),
+                "album": album,
+                "duration_ms": duration_ms,
+                "image_url": image_url,
+                "popularity": popularity,
+            },
+        )
+        if track_id is not None:
+            await tracks_repository.add_artists(session, list(credited.items()))
+            await tracks_repository.link(session, track_id, list(credited), genre_ids)
+        return await self.get(session, spotify_id), track_id is not None
+
+    async def find_or_fetch(
+        self, session: AsyncSession, settings: Settings, spotify_id: str
+    ) -> Track:
+        """A track from the catalog, else from Spotify (then kept in the catalog); else 404."""
+        track = await tracks_repository.get_by_spotify_id(session, spotify_id)
+        if track is not None:
+            return track
+        fetched = await self._fetch_from_spotify(settings, spotify_id)
+        if fetched is None:
+            raise NotFound("track not found")
+        track, _ = await self.store(session, **fetched)
+        return track
+
+    async def _fetch_from_spotify(
+        self, settings: Settings, spotify_id: str
+    ) -> dict[str, Any] | None:
+        # Client Credentials need the secret; without it the catalog is all we have.
+        if not settings.spotify_enabled or settings.spotify_client_secret is None:
+            return None
+        client = SpotifyClient(settings)
+        try:
+            token = (await client.client_credentials()).access_token
+        except SpotifyGrantRejected as exc:
+            raise SpotifyUnavailable("Spotify refused our app credentials") from exc
+        try:
+            body = await client.api_get(token, f"/tracks/{spotify_id}")
+        except SpotifyUnauthorized as exc:
+            # Our app token, not the caller's: a provider failure, never the caller's 401.
+            raise SpotifyUnavailable("Spotify refused our app token") from exc
+        except SpotifyUnavailable:
+            raise
+        except SpotifyError:
+            # Any other 4xx for a well-formed id: Spotify has no such track for us.
+            return None
+        return _spotify_track_fields(spotify_id, body)
+
+
+def _text(value: object, max_length: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").strip()[:max_length]
+    return text or None
+
+
+def _spotify_track_fields(spotify_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Our catalog fields from Spotify's track object; a malformed answer is a 502."""
+    title = _text(body.get("name"), 512)
+    raw_artists = body.get("artists")
+    artists = [
+        name
+        for artist in (raw_artists if isinstance(raw_artists, list) else [])
+        if isinstance(artist, dict) and (name := _text(artist.get("name"), 255))
+    ][:MAX_ARTISTS]
+    duration_ms = body.get("duration_ms")
+    if (
+        title is None
+        or not artists
+        or not isinstance(duration_ms, int)
+        or isinstance(duration_ms, bool)
+        or not 0 < duration_ms <= MAX_DURATION_MS
+    ):
+        raise SpotifyUnavailable("Spotify's track answer is malformed")
+    raw_album = body.get("album")
+    album: dict[str, Any] = raw_album if isinstance(raw_album, dict) else {}
+    raw_images = album.get("images")
+    images: list[Any] = raw_images if isinstance(raw_images, list) else []
+    image_url = images[0].get("url") if images and isinstance(images[0], dict) else None
+    popularity = body.get("popularity")
+    return {
+        "spotify_id": spotify_id,
+        "title": title,
+        "artists": artists,
+        "album": _text(album.get("name"), 512),
+        "duration_ms": duration_ms,
+        "image_url": image_url
+        if isinstance(image_url, str) and image_url.startswith("http")
+        else None,
+        # Spotify's tracks carry no genres (its artists do); the recommender fills them in.
+        "genre_ids": [],
+        "popularity": popularity
+        if isinstance(popularity, int) and 0 <= popularity <= 100
+        else None,
+    }
 
 
 tracks_service = TracksService()

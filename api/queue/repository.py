@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from api.models import QueueEntry, QueueEntryStatus, Room, Track
+
+# The upcoming queue: what is playing now and what will play after it.
+UPCOMING = (QueueEntryStatus.playing, QueueEntryStatus.queued)
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingStats:
+    entries: int
+    added_by_user: int
+    last_position: int | None
+    has_track: bool
+
+
+# A constant number of queries for any queue length: entries joined to their tracks, then one
+# query each for all the tracks' artists and genres.
+_WITH_TRACK = (
+    joinedload(QueueEntry.track).selectinload(Track.artists),
+    joinedload(QueueEntry.track).selectinload(Track.genres),
+)
+
+
+class QueueRepository:
+    async def get_room(self, session: AsyncSession, room_id: uuid.UUID) -> Room | None:
+        return await session.scalar(select(Room).where(Room.id == room_id))
+
+    async def lock_room_touching_activity(self, session: AsyncSession, room_id: uuid.UUID) -> bool:
+        """Lock the room row for the rest of the transaction and bump its activity time.
+
+        An UPDATE takes the row lock, so concurrent queue changes of one room run one after
+        another (positions and limits stay consistent) at the cost of a single statement.
+        """
+        updated = await session.scalar(
+            update(Room)
+            .where(Room.id == room_id)
+            # clock_timestamp(): the moment of the change, not the start of the transaction.
+            .values(last_activity_at=func.clock_timestamp())
+            .returning(Room.id)
+            .execution_options(synchronize_session=False)
+        )
+        return updated is not None
+
+    async def upcoming_stats(
+        self,
+        session: AsyncSession,
+        room_id: uuid.UUID,
+        *,
+        user_id: uuid.UUID,
+        track_id: uuid.UUID,
+    ) -> UpcomingStats:
+        row = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(QueueEntry.added_by == user_id),
+                    func.max(QueueEntry.position),
+                    func.coalesce(func.bool_or(QueueEntry.track_id == track_id), False),
+                ).where(QueueEntry.room_id == room_id, QueueEntry.status.in_(UPCOMING))
+            )
+        ).one()
+        return UpcomingStats(
+            entries=row[0], added_by_user=row[1], last_position=row[2], has_track=bool(row[3])
+        )
+
+    async def add(self, session: AsyncSession, entry: QueueEntry) -> QueueEntry:
+        session.add(entry)
+        await session.flush()
+        return entry
+
+    async def list_upcoming(self, session: AsyncSession, room_id: uuid.UUID) -> list[QueueEntry]:
+        """The playing entry first, then the queued ones in play order; tracks loaded."""
+        query = (
+            select(QueueEntry)
+            .where(QueueEntry.room_id == room_id, QueueEntry.status.in_(UPCOMING))
+            .options(*_WITH_TRACK)
+            .order_by(
+                case((QueueEntry.status == QueueEntryStatus.playing, 0), else_=1),
+                QueueEntry.position,
+                QueueEntry.id,
+            )
+        )
+        return list(await session.scalars(query))
+
+    async def get_entry(
+        self, session: AsyncSession, room_id: uuid.UUID, entry_id: uuid.UUID
+    ) -> QueueEntry | None:
+        """One entry of the room, with its track loaded."""
+        return await session.scalar(
+            select(QueueEntry)
+            .where(QueueEntry.id == entry_id, QueueEntry.room_id == room_id)
+            .options(*_WITH_TRACK)
+        )
+
+    async def get_entry_plain(
+        self, session: AsyncSession, room_id: uuid.UUID, entry_id: uuid.UUID
+    ) -> QueueEntry | None:
+        return await session.scalar(
+            select(QueueEntry).where(QueueEntry.id == entry_id, QueueEntry.room_id == room_id)
+        )
+
+    async def queued_order(
+        self, session: AsyncSession, room_id: uuid.UUID
+    ) -> list[tuple[uuid.UUID, int]]:
+        """(entry id, position) of the queued entries, in play order."""
+        result = await session.execute(
+            select(QueueEntry.id, QueueEntry.position)
+            .where(QueueEntry.room_id == room_id, QueueEntry.status == QueueEntryStatus.queued)
+            .order_by(QueueEntry.position, QueueEntry.id)
+        )
+        return [(entry_id, position) for entry_id, position in result.all()]
+
+    async def set_positions(
+        self, session: AsyncSession, positions: Sequence[tuple[uuid.UUID, int]]
+    ) -> None:
+        if not positions:
+            return
+        await session.execute(
+            update(QueueEntry),
+            [{"id": entry_id, "position": position} for entry_id, position in positions],
+        )
+
+    async def delete(self, session: AsyncSession, entry: QueueEntry) -> None:
+        await session.delete(entry)
+        await session.flush()
+
+
+queue_repository = QueueRepository()

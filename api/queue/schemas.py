@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.models import QueueEntryStatus
+from api.tracks.schemas import SpotifyId, TrackBase
+
+# Mirrors the service's queue length limit: an index past the end just means "last".
+MAX_MOVE_INDEX = 10_000
+
+
+class QueueAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    spotify_id: SpotifyId
+
+
+class QueueMove(BaseModel):
+    """``index`` is the 0-based place among the queued entries (the playing one excluded);
+    past the end means last."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0, le=MAX_MOVE_INDEX, strict=True)
+
+
+class QueueEntryResponse(BaseModel):
+    association_id: uuid.UUID
+    room_id: uuid.UUID
+    track: TrackBase
+    added_by: uuid.UUID | None
+    position: int
+    status: QueueEntryStatus
+    added_at: datetime

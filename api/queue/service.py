@@ -1,0 +1,164 @@
+"""The room queue: who may change it, its limits, and play order (see docs/queue.md)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.config import Settings
+from api.exceptions import Conflict, Forbidden, NotFound
+from api.models import QueueEntry, QueueEntryStatus, QueuePolicy, Room, RoomRole, User
+from api.queue.repository import queue_repository
+from api.rooms.service import rooms_service
+from api.tracks.service import tracks_service
+
+# Upcoming entries (playing + queued) a room may hold.
+MAX_UPCOMING_ENTRIES = 500
+# A member who is not a queue manager may own at most this many upcoming entries, or this
+# percentage of the upcoming queue once it is long enough, so nobody floods a shared room.
+MEMBER_SHARE_MIN_ENTRIES = 5
+MEMBER_SHARE_PERCENT = 25
+# Appends leave this much room between neighbours, so a move is one row almost always.
+POSITION_GAP = 1024
+
+# Roles that run the queue: add under any policy, remove or move anybody's entries, no share.
+QUEUE_MANAGERS = (RoomRole.owner, RoomRole.dj)
+
+
+def member_share_limit(upcoming_entries: int) -> int:
+    """How many upcoming entries one member may own when the queue holds this many."""
+    return max(MEMBER_SHARE_MIN_ENTRIES, upcoming_entries * MEMBER_SHARE_PERCENT // 100)
+
+
+def position_between(before: int | None, after: int | None) -> int | None:
+    """A position strictly between two neighbours (one may be missing: an end of the queue),
+    or None when no integer is left between them."""
+    if before is None:
+        return None if after is None else after - POSITION_GAP
+    if after is None:
+        return before + POSITION_GAP
+    if after - before < 2:
+        return None
+    return (before + after) // 2
+
+
+class QueueService:
+    async def list_upcoming(
+        self, session: AsyncSession, user: User | None, room_id: uuid.UUID
+    ) -> list[QueueEntry]:
+        room = await self._room(session, room_id)
+        await rooms_service.ensure_can_see_inside(session, room, user)
+        return await queue_repository.list_upcoming(session, room.id)
+
+    async def get_entry(
+        self, session: AsyncSession, user: User | None, room_id: uuid.UUID, entry_id: uuid.UUID
+    ) -> QueueEntry:
+        room = await self._room(session, room_id)
+        await rooms_service.ensure_can_see_inside(session, room, user)
+        entry = await queue_repository.get_entry(session, room.id, entry_id)
+        if entry is None:
+            raise NotFound("queue entry not found in this room")
+        return entry
+
+    async def add(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        user: User,
+        room_id: uuid.UUID,
+        spotify_id: str,
+    ) -> QueueEntry:
+        room = await self._room(session, room_id)
+        role = await rooms_service.ensure_member(session, room, user)
+        manager = role in QUEUE_MANAGERS
+        if not manager and room.queue_policy != QueuePolicy.members:
+            raise Forbidden("only the room's owner adds tracks to this queue")
+        # Before the lock: a provider lookup may take a while and must not hold the room.
+        track = await tracks_service.find_or_fetch(session, settings, spotify_id)
+        await self._lock(session, room.id)
+        stats = await queue_repository.upcoming_stats(
+            session, room.id, user_id=user.id, track_id=track.id
+        )
+        if stats.has_track:
+            raise Conflict("this track is already in the queue")
+        if stats.entries >= MAX_UPCOMING_ENTRIES:
+            raise Conflict(f"the queue is full ({MAX_UPCOMING_ENTRIES} tracks)")
+        if not manager and stats.added_by_user + 1 > member_share_limit(stats.entries + 1):
+            raise Conflict(
+                f"you have {stats.added_by_user} tracks in the queue already; members may have "
+                f"{MEMBER_SHARE_MIN_ENTRIES} or {MEMBER_SHARE_PERCENT}% of it"
+            )
+        last = stats.last_position
+        entry = QueueEntry(
+            room_id=room.id,
+            track_id=track.id,
+            added_by=user.id,
+            position=POSITION_GAP if last is None else last + POSITION_GAP,
+            status=QueueEntryStatus.queued,
+        )
+        entry.track = track
+        return await queue_repository.add(session, entry)
+
+    async def remove(
+        self, session: AsyncSession, user: User, room_id: uuid.UUID, entry_id: uuid.UUID
+    ) -> None:
+        room = await self._room(session, room_id)
+        role = await rooms_service.ensure_member(session, room, user)
+        await self._lock(session, room.id)
+        entry = await queue_repository.get_entry_plain(session, room.id, entry_id)
+        if entry is None:
+            raise NotFound("queue entry not found in this room")
+        if role not in QUEUE_MANAGERS and entry.added_by != user.id:
+            raise Forbidden("only the room's owner or who added the track can remove it")
+        if entry.status != QueueEntryStatus.queued:
+            raise Conflict(f"only queued tracks can be removed (this one is {entry.status})")
+        await queue_repository.delete(session, entry)
+
+    async def move(
+        self,
+        session: AsyncSession,
+        user: User,
+        room_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        index: int,
+    ) -> list[QueueEntry]:
+        room = await self._room(session, room_id)
+        if await rooms_service.ensure_member(session, room, user) not in QUEUE_MANAGERS:
+            raise Forbidden("only the room's owner reorders the queue")
+        await self._lock(session, room.id)
+        order = await queue_repository.queued_order(session, room.id)
+        others = [(other_id, position) for other_id, position in order if other_id != entry_id]
+        if len(others) == len(order):
+            if await queue_repository.get_entry_plain(session, room.id, entry_id) is None:
+                raise NotFound("queue entry not found in this room")
+            raise Conflict("only queued tracks can be moved")
+        if not others:
+            return await queue_repository.list_upcoming(session, room.id)
+        index = min(index, len(others))
+        before = others[index - 1][1] if index > 0 else None
+        after = others[index][1] if index < len(others) else None
+        position = position_between(before, after)
+        if position is not None:
+            await queue_repository.set_positions(session, [(entry_id, position)])
+        else:
+            # No integer left between the neighbours: spread the whole queue out again.
+            ids = [other_id for other_id, _ in others]
+            ids.insert(index, entry_id)
+            await queue_repository.set_positions(
+                session, [(other_id, (i + 1) * POSITION_GAP) for i, other_id in enumerate(ids)]
+            )
+        return await queue_repository.list_upcoming(session, room.id)
+
+    async def _room(self, session: AsyncSession, room_id: uuid.UUID) -> Room:
+        room = await queue_repository.get_room(session, room_id)
+        if room is None:
+            raise NotFound("room not found")
+        return room
+
+    async def _lock(self, session: AsyncSession, room_id: uuid.UUID) -> None:
+        if not await queue_repository.lock_room_touching_activity(session, room_id):
+            raise NotFound("room not found")
+
+
+queue_service = QueueService()

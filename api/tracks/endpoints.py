@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from api.deps import CurrentUser, SessionDep
+from api.exceptions import NotFound, Unauthorized, Unprocessable, error_responses
+from api.models import Track
+from api.tracks.schemas import SPOTIFY_ID_PATTERN, TrackBase, TrackCreate
+from api.tracks.service import tracks_service
+
+router = APIRouter(prefix="/track", tags=["tracks"])
+
+SpotifyIdPath = Annotated[
+    str, Path(pattern=SPOTIFY_ID_PATTERN, description="Spotify's base62 track id (22 chars)")
+]
+
+
+def track_response(track: Track) -> TrackBase:
+    """Needs ``artists`` and ``genres`` loaded."""
+    return TrackBase(
+        spotify_id=track.spotify_id,
+        title=track.title,
+        artists=[artist.name for artist in track.artists],
+        album=track.album,
+        duration_ms=track.duration_ms,
+        image_url=track.image_url,
+        genres=[genre.slug for genre in track.genres],
+    )
+
+
+@router.get("/{spotify_id}", responses=error_responses(NotFound))
+async def get_track(spotify_id: SpotifyIdPath, session: SessionDep) -> TrackBase:
+    """A catalog track by its Spotify id."""
+    return track_response(await tracks_service.get(session, spotify_id))
+
+
+@router.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        status.HTTP_200_OK: {"model": TrackBase, "description": "The track already existed."},
+        **error_responses(Unauthorized, Unprocessable),
+    },
+)
+async def create_track(
+    data: TrackCreate, user: CurrentUser, session: SessionDep, response: Response
+) -> TrackBase:
+    """Add a track to the catalog; posting a known spotify_id returns the stored track."""
+    track, created = await tracks_service.create(session, data)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return track_response(track)
