@@ -82,6 +82,11 @@ class FakeSpotify:
     refresh_tokens: dict[str, _AccessToken] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     faults: FaultTable = field(default_factory=FaultTable)
+    # Client Credentials tokens (no user) -> expiry; /v1/search accepts them and user tokens.
+    app_tokens: dict[str, float] = field(default_factory=dict)
+    # What /v1/search finds (Spotify track objects), and the searches it received.
+    searchable: list[dict[str, Any]] = field(default_factory=list)
+    searches: list[dict[str, str]] = field(default_factory=list)
 
     def reset(self) -> None:
         self.client_secret = None
@@ -95,6 +100,9 @@ class FakeSpotify:
         self.refresh_tokens.clear()
         self.requests.clear()
         self.faults.clear()
+        self.app_tokens.clear()
+        self.searchable.clear()
+        self.searches.clear()
 
     # --- arranging --------------------------------------------------------------------------
 
@@ -120,6 +128,17 @@ class FakeSpotify:
 
     def hang(self, path: str, *, times: int | None = None) -> None:
         self.faults.set(path, Fault(hang=True, times=times))
+
+    def add_search_track(self, track_id: str, name: str, artist: str, **fields: Any) -> dict:
+        track = spotify_track(track_id, name, artist, **fields)
+        self.searchable.append(track)
+        return track
+
+    def grant_access_token(self, user_id: str) -> str:
+        """An access token for a user, as if they had signed in earlier."""
+        token = "fake-access-" + secrets.token_urlsafe(24)
+        self.access_tokens[token] = _AccessToken(user_id, "", time.time() + self.access_token_ttl_s)
+        return token
 
     def revoke_user_tokens(self, user_id: str) -> None:
         for store in (self.access_tokens, self.refresh_tokens):
@@ -222,6 +241,8 @@ class FakeSpotify:
                 return self._code_grant(form, client_id)
             if grant_type == "refresh_token":
                 return self._refresh_grant(form)
+            if grant_type == "client_credentials":
+                return self._client_credentials_grant(request)
             return _token_error(400, "unsupported_grant_type", "grant_type not supported")
 
         return router
@@ -236,6 +257,59 @@ class FakeSpotify:
             if isinstance(user, JSONResponse):
                 return user
             return JSONResponse(user.profile())
+
+        @router.get("/search")
+        async def search(request: Request) -> Response:
+            self.requests.append(("GET", "/v1/search"))
+            header = request.headers.get("authorization", "")
+            token = header.removeprefix("Bearer ").strip()
+            q = request.query_params
+            if self.app_tokens.get(token, 0) > time.time():
+                self.searches.append({"token": "app", **q})
+            else:
+                user = self.user_for(request)
+                if isinstance(user, JSONResponse):
+                    return user
+                self.searches.append({"token": user.id, **q})
+            if not q.get("q") or q.get("type") != "track":
+                return _api_error(400, "No search query" if not q.get("q") else "Bad type")
+            limit, offset = int(q.get("limit", 20)), int(q.get("offset", 0))
+            words = q["q"].lower().split()
+            found = [
+                track
+                for track in self.searchable
+                if all(
+                    word in f"{track['name']} {track['artists'][0]['name']}".lower()
+                    for word in words
+                )
+            ]
+            return JSONResponse(
+                {
+                    "tracks": {
+                        "href": str(request.url),
+                        "items": found[offset : offset + limit],
+                        "limit": limit,
+                        "next": None,
+                        "offset": offset,
+                        "previous": None,
+                        "total": len(found),
+                    }
+                }
+            )
+
+        @router.get("/tracks/{track_id}")
+        async def track(track_id: str, request: Request) -> Response:
+            # Looks among the searchable tracks: what Spotify can find, it can also fetch.
+            self.requests.append(("GET", f"/v1/tracks/{track_id}"))
+            token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if self.app_tokens.get(token, 0) <= time.time():
+                user = self.user_for(request)
+                if isinstance(user, JSONResponse):
+                    return user
+            for item in self.searchable:
+                if item["id"] == track_id:
+                    return JSONResponse(item)
+            return _api_error(404, "Non existing id")
 
         return router
 
@@ -278,6 +352,20 @@ class FakeSpotify:
             return self._issue(grant.user_id, grant.scope, refresh_token=None)
         return self._issue(grant.user_id, grant.scope, refresh_token=refresh_token)
 
+    def _client_credentials_grant(self, request: Request) -> Response:
+        # Client Credentials need the secret (Basic auth); a PKCE public client cannot use it.
+        if not request.headers.get("authorization", "").startswith("Basic "):
+            return _token_error(400, "invalid_client", "Invalid client secret")
+        access_token = "fake-app-" + secrets.token_urlsafe(24)
+        self.app_tokens[access_token] = time.time() + self.access_token_ttl_s
+        return JSONResponse(
+            {
+                "access_token": access_token,
+                "token_type": "Bearer",
+                "expires_in": self.access_token_ttl_s,
+            }
+        )
+
     def _issue(self, user_id: str, scope: str, *, refresh_token: str | None) -> Response:
         access_token = "fake-access-" + secrets.token_urlsafe(24)
         expires_at = time.time() + self.access_token_ttl_s
@@ -293,6 +381,49 @@ class FakeSpotify:
             self.refresh_tokens[new_refresh] = _AccessToken(user_id, scope, float("inf"))
             body["refresh_token"] = new_refresh
         return JSONResponse(body)
+
+
+def spotify_track(
+    track_id: str,
+    name: str,
+    artist: str,
+    *,
+    album: str = "An Album",
+    duration_ms: int = 200_000,
+    popularity: int = 50,
+) -> dict[str, Any]:
+    """A track object as Spotify's Web API returns it (the fields clients use)."""
+    artist_id = "artist" + hashlib.sha1(artist.encode()).hexdigest()[:16]  # noqa: S324
+    return {
+        "id": track_id,
+        "name": name,
+        "type": "track",
+        "uri": f"spotify:track:{track_id}",
+        "href": f"https://api.spotify.com/v1/tracks/{track_id}",
+        "external_urls": {"spotify": f"https://open.spotify.com/track/{track_id}"},
+        "duration_ms": duration_ms,
+        "popularity": popularity,
+        "explicit": False,
+        "preview_url": None,
+        "artists": [
+            {
+                "id": artist_id,
+                "name": artist,
+                "type": "artist",
+                "uri": f"spotify:artist:{artist_id}",
+                "href": f"https://api.spotify.com/v1/artists/{artist_id}",
+                "external_urls": {"spotify": f"https://open.spotify.com/artist/{artist_id}"},
+            }
+        ],
+        "album": {
+            "id": "album" + track_id,
+            "name": album,
+            "type": "album",
+            "album_type": "album",
+            "release_date": "2020-01-01",
+            "images": [{"url": f"https://i.scdn.co/image/{track_id}", "height": 640, "width": 640}],
+        },
+    }
 
 
 def _token_error(status: int, error: str, description: str) -> JSONResponse:

@@ -61,9 +61,17 @@ class SpotifyProfile:
 
 
 class SpotifyClient:
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout_s: float | None = None,
+    ):
         self._settings = settings
         self._transport = transport
+        # Interactive calls (search as you type) wait less than the settings' default.
+        self._timeout_s = timeout_s if timeout_s is not None else settings.http_timeout_s
 
     @property
     def accounts_url(self) -> str:
@@ -102,6 +110,22 @@ class SpotifyClient:
     async def refresh(self, refresh_token: str) -> SpotifyTokens:
         return await self._token_request(
             {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+
+    async def client_credentials(self) -> SpotifyTokens:
+        """An app access token (no user): the Client Credentials grant, which needs the secret."""
+        if self._settings.spotify_client_secret is None:
+            raise SpotifyGrantRejected("invalid_client", "Client Credentials need a client secret")
+        return await self._token_request({"grant_type": "client_credentials"})
+
+    async def search_tracks(
+        self, access_token: str, query: str, *, limit: int, offset: int = 0
+    ) -> dict[str, Any]:
+        """``GET /search?type=track``: Spotify's own answer, ``{"tracks": {...}}``."""
+        return await self.api_get(
+            access_token,
+            "/search",
+            {"q": query, "type": "track", "limit": limit, "offset": offset},
         )
 
     async def get_me(self, access_token: str) -> SpotifyProfile:
@@ -169,7 +193,7 @@ class SpotifyClient:
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             async with httpx.AsyncClient(
-                timeout=self._settings.http_timeout_s, transport=self._transport
+                timeout=self._timeout_s, transport=self._transport
             ) as client:
                 return await client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
