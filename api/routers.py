@@ -7,6 +7,8 @@ from api.chat.endpoints import router as chat_router
 from api.genres.endpoints import router as genres_router
 from api.queue.endpoints import router as queue_router
 from api.rooms.endpoints import router as rooms_router
+from api.search.endpoints import public_router as search_public_router
+from api.search.endpoints import router as search_router
 from api.tracks.endpoints import router as tracks_router
 from api.users.endpoints import router as users_router
 
@@ -18,4 +20,6 @@ ROUTERS: list[APIRouter] = [
     chat_router,
     queue_router,
     tracks_router,
+    search_public_router,
+    search_router,
 ]

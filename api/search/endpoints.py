@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
+from api.exceptions import Unauthorized, error_responses
+from api.search.schemas import SpotifyTrackPage, TrackSearchResponse
+from api.search.service import SearchResult, search_service
+
+# The seed's paths: the open search and the signed-in one live under different prefixes.
+public_router = APIRouter(prefix="/spotify-public", tags=["search"])
+router = APIRouter(prefix="/spotify", tags=["search"])
+
+MAX_OFFSET = 1000
+
+# At least one non-space character: a blank query is a 422, any other text a (maybe empty) page.
+QueryParam = Annotated[
+    str, Query(min_length=1, max_length=200, pattern=r"\S", description="words to search for")
+]
+LimitParam = Annotated[int, Query(ge=1, le=50)]
+OffsetParam = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="index of the first result")]
+
+
+def search_response(
+    request: Request, result: SearchResult, *, limit: int, offset: int
+) -> TrackSearchResponse:
+    """Spotify's page shape; ``next``/``previous`` point back at this API, not at Spotify."""
+    next_offset = offset + limit
+    has_next = next_offset < result.total and next_offset <= MAX_OFFSET
+    return TrackSearchResponse(
+        tracks=SpotifyTrackPage(
+            href=str(request.url),
+            items=result.items,
+            limit=limit,
+            offset=offset,
+            total=result.total,
+            next=str(request.url.include_query_params(offset=next_offset)) if has_next else None,
+            previous=str(request.url.include_query_params(offset=max(0, offset - limit)))
+            if offset > 0
+            else None,
+        ),
+        source=result.source,
+        fallback_reason=result.fallback_reason,
+    )
+
+
+@public_router.get("/search/tracks")
+async def search_tracks_public(
+    request: Request,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+    query: QueryParam,
+    limit: LimitParam = 10,
+    offset: OffsetParam = 0,
+) -> TrackSearchResponse:
+    """Search tracks on Spotify with the app's token, or in the local catalog as a fallback."""
+    result = await search_service.public_search(
+        session, redis, settings, query.strip(), limit=limit, offset=offset
+    )
+    return search_response(request, result, limit=limit, offset=offset)
+
+
+@router.get("/search/tracks", responses=error_responses(Unauthorized))
+async def search_tracks(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+    query: QueryParam,
+    limit: LimitParam = 10,
+    offset: OffsetParam = 0,
+) -> TrackSearchResponse:
+    """Search tracks on Spotify as the signed-in user (public search without a Spotify link)."""
+    result = await search_service.user_search(
+        session, redis, settings, user.id, query.strip(), limit=limit, offset=offset
+    )
+    return search_response(request, result, limit=limit, offset=offset)
