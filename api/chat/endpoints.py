@@ -23,19 +23,19 @@ MAX_SEQ = 2**63 - 1
 
 
 def message_response(view: MessageView) -> MessageResponse:
-    message, author = view.message, view.author
+    author = view.author
     return MessageResponse(
-        id=message.id,
-        room_id=message.room_id,
-        seq=message.seq,
+        id=view.id,
+        room_id=view.room_id,
+        seq=view.seq,
         user=MessageAuthor(
             id=author.id, display_name=author.display_name, avatar_url=author.avatar_url
         )
         if author is not None
         else None,
-        text=message.text,
-        client_id=message.client_id,
-        created_at=message.created_at,
+        text=view.text,
+        client_id=view.client_id,
+        created_at=view.created_at,
     )
 
 

@@ -8,10 +8,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
-from api.chat.repository import chat_repository
+from api.chat.repository import HistoryRow, chat_repository
 from api.chat.schemas import MessageCreate
 from api.exceptions import NotFound
-from api.models import Message, Room, User
+from api.models import Message, Room, RoomMember, User
 from api.rooms.service import rooms_service
 
 # Per user and room: enough for a lively conversation, not for a flood.
@@ -20,10 +20,49 @@ MESSAGE_WINDOW_S = 10
 
 
 @dataclass(frozen=True, slots=True)
+class Author:
+    id: uuid.UUID
+    display_name: str
+    avatar_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class MessageView:
-    message: Message
+    id: uuid.UUID
+    room_id: uuid.UUID
+    seq: int
+    text: str
+    client_id: str | None
+    created_at: datetime
     # None once the author deleted their account.
-    author: User | None
+    author: Author | None
+
+    @classmethod
+    def of(cls, message: Message, author: User) -> MessageView:
+        return cls(
+            id=message.id,
+            room_id=message.room_id,
+            seq=message.seq,
+            text=message.text,
+            client_id=message.client_id,
+            created_at=message.created_at,
+            author=Author(author.id, author.display_name, author.avatar_url),
+        )
+
+    @classmethod
+    def of_row(cls, row: HistoryRow) -> MessageView:
+        author = None
+        if row.author_id is not None and row.author_display_name is not None:
+            author = Author(row.author_id, row.author_display_name, row.author_avatar_url)
+        return cls(
+            id=row.id,
+            room_id=row.room_id,
+            seq=row.seq,
+            text=row.text,
+            client_id=row.client_id,
+            created_at=row.created_at,
+            author=author,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +84,10 @@ class ChatService:
         before_timestamp: datetime | None = None,
     ) -> list[MessageView]:
         """A page of the room's chat, newest first (private rooms: members only)."""
-        room = await self._room(session, room_id)
+        # `membership` stays referenced so the check below finds it in the session.
+        room, membership = await self._room(session, room_id, user)
         await rooms_service.ensure_can_see_inside(session, room, user)
+        del membership
         rows = await chat_repository.history(
             session,
             room.id,
@@ -54,7 +95,7 @@ class ChatService:
             before_seq=before_seq,
             before_timestamp=before_timestamp,
         )
-        return [MessageView(message, author) for message, author in rows]
+        return [MessageView.of_row(row) for row in rows]
 
     async def post(
         self,
@@ -65,14 +106,15 @@ class ChatService:
         data: MessageCreate,
     ) -> PostedMessage:
         """Store a message from a member; a resend with the same client_id is a no-op."""
-        room = await self._room(session, room_id)
+        room, membership = await self._room(session, room_id, user)
         await rooms_service.ensure_member(session, room, user)
+        del membership
         if data.client_id is not None:
             stored = await chat_repository.get_by_client_id(
                 session, room.id, user.id, data.client_id
             )
             if stored is not None:
-                return PostedMessage(MessageView(stored, user), created=False)
+                return PostedMessage(MessageView.of(stored, user), created=False)
         # Counted after the resend check: a client retrying after a timeout is not flooding.
         await ratelimit.enforce(
             redis,
@@ -90,10 +132,10 @@ class ChatService:
             )
             if stored is None:
                 raise NotFound("message not found")
-            return PostedMessage(MessageView(stored, user), created=False)
+            return PostedMessage(MessageView.of(stored, user), created=False)
         # Live delivery (the next issue) goes here: after_commit(session, publish), so a
         # message reaches the room's sockets only once it is stored.
-        return PostedMessage(MessageView(message, user), created=True)
+        return PostedMessage(MessageView.of(message, user), created=True)
 
     async def _insert(
         self, session: AsyncSession, user: User, room_id: uuid.UUID, data: MessageCreate
@@ -125,11 +167,15 @@ class ChatService:
             client_id=data.client_id,
         )
 
-    async def _room(self, session: AsyncSession, room_id: uuid.UUID) -> Room:
-        room = await chat_repository.get_room(session, room_id)
-        if room is None:
+    async def _room(
+        self, session: AsyncSession, room_id: uuid.UUID, user: User | None
+    ) -> tuple[Room, RoomMember | None]:
+        found = await chat_repository.get_room(
+            session, room_id, member_id=user.id if user is not None else None
+        )
+        if found is None:
             raise NotFound("room not found")
-        return room
+        return found
 
 
 chat_service = ChatService()

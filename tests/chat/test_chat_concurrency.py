@@ -113,7 +113,7 @@ async def test_concurrent_resends_store_one_message_and_consume_one_seq(
     results = await asyncio.gather(*tasks)
 
     assert sorted(result.created for result in results) == [False, False, False, True]
-    assert len({result.view.message.id for result in results}) == 1
+    assert len({result.view.id for result in results}) == 1
     async with session_scope() as session:
         room = await session.get_one(Room, room_id)
         count = len(list(await session.scalars(select(Message).where(Message.room_id == room_id))))
