@@ -32,7 +32,10 @@ def utc_datetime(value: datetime) -> datetime:
 
 MessageText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_LENGTH),
+    # The pattern tells API clients that blank text is refused (it is trimmed to nothing).
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_LENGTH, pattern=r"\S"
+    ),
     AfterValidator(storable_text),
 ]
 # A sender-chosen id (a UUID or a nonce) that makes a resend idempotent.

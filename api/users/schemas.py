@@ -12,6 +12,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from api.chat.schemas import storable_text
 from api.genres.service import MAX_GENRES_PER_OWNER
@@ -28,12 +29,12 @@ class UserResponse(BaseModel):
 
 DisplayName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S"),
     AfterValidator(storable_text),
 ]
 GenreName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S"),
     AfterValidator(storable_text),
 ]
 
@@ -43,8 +44,11 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display_name: DisplayName | None = None
-    favorite_genres: list[GenreName] | None = Field(default=None, max_length=MAX_GENRES_PER_OWNER)
+    # SkipJsonSchema: the schema says what is accepted; null is refused below.
+    display_name: DisplayName | SkipJsonSchema[None] = None
+    favorite_genres: (
+        Annotated[list[GenreName], Field(max_length=MAX_GENRES_PER_OWNER)] | SkipJsonSchema[None]
+    ) = None
 
     @field_validator("display_name", "favorite_genres")
     @classmethod
