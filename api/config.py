@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "tunewave"
     jwt_audience: str = "tunewave-api"
     jwt_access_ttl_s: int = 60 * 60 * 24
+    # argon2id cost for room passwords (RFC 9106 low-memory profile by default).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=8)
     # Fernet key (urlsafe base64 of 32 bytes) for provider tokens at rest.
     token_encryption_key: SecretStr = SecretStr(_DEV_ENCRYPTION_KEY)
 

@@ -16,6 +16,9 @@ os.environ["TUNEWAVE_ENV"] = "test"
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["REDIS_URL"] = TEST_REDIS_URL
 os.environ.setdefault("TUNEWAVE_LOG_JSON", "false")
+# Room passwords are still argon2id, at a cost that keeps hundreds of joins fast.
+os.environ["TUNEWAVE_ARGON2_TIME_COST"] = "1"
+os.environ["TUNEWAVE_ARGON2_MEMORY_KIB"] = "1024"
 
 from collections.abc import AsyncIterator, Callable  # noqa: E402
 
@@ -34,6 +37,9 @@ from api.db import get_engine, session_scope  # noqa: E402
 from api.deps import get_session  # noqa: E402
 from api.redis import get_redis  # noqa: E402
 from tests.support.database import recreate_database, upgrade_to_head  # noqa: E402
+
+# Signed-in users and their rooms, for every API test.
+pytest_plugins = ["tests.support.people"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.chat.repository import chat_repository
 from api.models import Message, User
-from tests.rooms.conftest import CreateRoom, SignedIn, SignIn, create_room, sign_in
+from tests.support.people import CreateRoom, SignedIn, SignIn, create_room, sign_in
 
 __all__ = ["AddMessages", "CreateRoom", "SignIn", "SignedIn", "create_room", "sign_in"]
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.models import Track
 from tests.factories import create_track
 from tests.fakes.fixtures import fake_spotify, fake_spotify_server
-from tests.rooms.conftest import SignedIn, create_room, sign_in
+from tests.support.people import SignedIn, create_room, sign_in
 
 __all__ = ["create_room", "fake_spotify", "fake_spotify_server", "sign_in"]
 

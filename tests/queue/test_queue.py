@@ -14,7 +14,7 @@ from api.models import QueueEntry, QueueEntryStatus
 from api.queue.service import MAX_UPCOMING_ENTRIES, POSITION_GAP, member_share_limit
 from tests.factories import new_spotify_id
 from tests.queue.conftest import Join, Tracks
-from tests.rooms.conftest import CreateRoom, SignedIn, SignIn
+from tests.support.people import CreateRoom, SignedIn, SignIn
 
 PASSWORD = "open sesame"
 

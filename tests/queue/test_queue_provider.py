@@ -13,7 +13,7 @@ from tests.conftest import asgi_client
 from tests.factories import new_spotify_id
 from tests.fakes.fixtures import spotify_settings
 from tests.fakes.spotify import FakeSpotify
-from tests.rooms.conftest import SignedIn, SignIn
+from tests.support.people import SignedIn, SignIn
 
 SECRET = "fake-spotify-secret"
 

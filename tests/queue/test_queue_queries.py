@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from api.models import QueueEntry
 from api.queue.service import POSITION_GAP
 from tests.factories import create_genre, create_track
-from tests.rooms.conftest import CreateRoom, SignIn
+from tests.support.people import CreateRoom, SignIn
 
 
 class StatementCounter:

@@ -11,7 +11,7 @@ from api.models import Room
 from api.rooms.service import JOIN_FAILURES_ALLOWED
 from api.tracks.catalog import CatalogTrack
 from api.tracks.service import tracks_service
-from tests.rooms.conftest import CreateRoom, SignIn
+from tests.support.people import CreateRoom, SignIn
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from api.models import (
     UserGenre,
 )
 from tests.factories import create_genre, create_identity
-from tests.users.conftest import CreateRoom, SignIn
+from tests.support.people import CreateRoom, SignIn
 
 GENRES = ("Jazz", "Ambient", "Shoegaze", "Hip-Hop", "R&B", "Techno")
 

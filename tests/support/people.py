@@ -1,3 +1,5 @@
+"""Signed-in test users and their rooms: fixtures every API test can use."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
