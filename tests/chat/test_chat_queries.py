@@ -1,36 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import httpx
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.chat.conftest import AddMessages, CreateRoom, SignedIn, SignIn
-
-
-@contextmanager
-def count_statements(connection: AsyncConnection) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = connection.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.support.queries import recorded_statements
 
 
 async def statements_for_page(
     client: httpx.AsyncClient, db_connection: AsyncConnection, room: dict, who: SignedIn | None
 ) -> list[str]:
-    with count_statements(db_connection) as statements:
+    with recorded_statements() as statements:
         response = await client.get(
             f"/chat/{room['id']}", params={"limit": 100}, headers=who.headers if who else None
         )

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import QueueEntry
 from api.queue.service import POSITION_GAP
 from tests.factories import create_genre, create_track
 from tests.support.people import CreateRoom, SignIn
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements.append(statement)
-
-
-@pytest.fixture
-def statements(db_connection: AsyncConnection) -> Iterator[StatementCounter]:
-    counter = StatementCounter()
-    engine = db_connection.sync_engine
-    event.listen(engine, "before_cursor_execute", counter)
-    yield counter
-    event.remove(engine, "before_cursor_execute", counter)
+from tests.support.queries import recorded_statements
 
 
 async def fill_queue(session: AsyncSession, room_id: str, owner_id: uuid.UUID, count: int) -> None:
@@ -55,7 +36,6 @@ async def test_get_queue_statement_count_does_not_grow_with_the_queue(
     session: AsyncSession,
     sign_in: SignIn,
     create_room: CreateRoom,
-    statements: StatementCounter,
     private: bool,
 ) -> None:
     owner = await sign_in("owner")
@@ -67,13 +47,13 @@ async def test_get_queue_statement_count_does_not_grow_with_the_queue(
 
     counts = []
     for room, length in ((short, 2), (long, 30)):
-        statements.statements.clear()
-        response = await client.get(f"/rooms/{room['id']}/queue", headers=owner.headers)
+        with recorded_statements() as statements:
+            response = await client.get(f"/rooms/{room['id']}/queue", headers=owner.headers)
         assert response.status_code == 200
         assert len(response.json()) == length
         assert all(len(entry["track"]["artists"]) == 2 for entry in response.json())
         assert all(len(entry["track"]["genres"]) == 1 for entry in response.json())
-        counts.append(len(statements.statements))
+        counts.append(len(statements))
 
     assert counts[0] == counts[1]
-    assert counts[0] <= 10, statements.statements
+    assert counts[0] <= 10, statements

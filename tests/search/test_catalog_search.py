@@ -6,12 +6,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import event
 
-from api.db import get_engine
 from api.search import repository
 from api.search.repository import prefix_tsquery
 from tests.search.conftest import AddTracks
+from tests.support.queries import recorded_statements
 
 SEARCH = "/spotify-public/search/tracks"
 
@@ -179,19 +178,8 @@ async def test_only_punctuation_is_an_empty_page(client: httpx.AsyncClient) -> N
 
 @pytest.fixture
 def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        # The test harness turns the app's commit into savepoint statements; those are not ours.
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
-            seen.append(statement)
-
-    engine = get_engine().sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements() as seen:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_one_statement_per_search_however_many_rows(
