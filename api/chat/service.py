@@ -84,10 +84,8 @@ class ChatService:
         before_timestamp: datetime | None = None,
     ) -> list[MessageView]:
         """A page of the room's chat, newest first (private rooms: members only)."""
-        # `membership` stays referenced so the check below finds it in the session.
         room, membership = await self._room(session, room_id, user)
-        await rooms_service.ensure_can_see_inside(session, room, user)
-        del membership
+        rooms_service.check_can_see_inside(room, user, membership)
         rows = await chat_repository.history(
             session,
             room.id,
@@ -107,8 +105,7 @@ class ChatService:
     ) -> PostedMessage:
         """Store a message from a member; a resend with the same client_id is a no-op."""
         room, membership = await self._room(session, room_id, user)
-        await rooms_service.ensure_member(session, room, user)
-        del membership
+        rooms_service.check_member(membership)
         if data.client_id is not None:
             stored = await chat_repository.get_by_client_id(
                 session, room.id, user.id, data.client_id

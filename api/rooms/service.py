@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import ratelimit
 from api.exceptions import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from api.genres.service import genres_service
-from api.models import Room, RoomRole, User
+from api.models import Room, RoomMember, RoomRole, User
 from api.passwords import hash_password, verify_password
 from api.rooms.repository import rooms_repository
 from api.rooms.schemas import RoomCreate, RoomUpdate
@@ -177,15 +177,29 @@ class RoomsService:
         self, session: AsyncSession, room: Room, user: User | None
     ) -> None:
         """A private room's queue, members and chat are for its members only."""
+        if room.is_private and user is not None:
+            membership = await rooms_repository.get_membership(session, room.id, user.id)
+        else:
+            membership = None
+        self.check_can_see_inside(room, user, membership)
+
+    async def ensure_member(self, session: AsyncSession, room: Room, user: User) -> RoomRole:
+        membership = await rooms_repository.get_membership(session, room.id, user.id)
+        return self.check_member(membership)
+
+    # The rules themselves, for callers that loaded the membership with the room.
+
+    @staticmethod
+    def check_can_see_inside(room: Room, user: User | None, membership: RoomMember | None) -> None:
         if not room.is_private:
             return
         if user is None:
             raise Unauthorized("sign in to see inside a private room")
-        if await rooms_repository.get_membership(session, room.id, user.id) is None:
+        if membership is None:
             raise Forbidden("members only")
 
-    async def ensure_member(self, session: AsyncSession, room: Room, user: User) -> RoomRole:
-        membership = await rooms_repository.get_membership(session, room.id, user.id)
+    @staticmethod
+    def check_member(membership: RoomMember | None) -> RoomRole:
         if membership is None:
             raise Forbidden("members only: join the room first")
         return membership.role
