@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
+from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
 from api.exceptions import (
     Conflict,
     Forbidden,
@@ -58,10 +58,11 @@ async def add_to_queue(
     data: QueueAdd,
     user: CurrentUser,
     session: SessionDep,
+    redis: RedisDep,
     settings: SettingsDep,
 ) -> QueueEntryResponse:
     """Add a track to the queue (the owner; any member when the room's policy is members)."""
-    entry = await queue_service.add(session, settings, user, room_id, data.spotify_id)
+    entry = await queue_service.add(session, redis, settings, user, room_id, data.spotify_id)
     return entry_response(entry)
 
 

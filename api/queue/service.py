@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
@@ -64,6 +65,7 @@ class QueueService:
     async def add(
         self,
         session: AsyncSession,
+        redis: Redis,
         settings: Settings,
         user: User,
         room_id: uuid.UUID,
@@ -75,7 +77,7 @@ class QueueService:
         if not manager and room.queue_policy != QueuePolicy.members:
             raise Forbidden("only the room's owner adds tracks to this queue")
         # Before the lock: a provider lookup may take a while and must not hold the room.
-        track = await tracks_service.find_or_fetch(session, settings, spotify_id)
+        track = await tracks_service.find_or_fetch(session, redis, settings, spotify_id)
         await self._lock(session, room.id)
         stats = await queue_repository.upcoming_stats(
             session, room.id, user_id=user.id, track_id=track.id

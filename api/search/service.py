@@ -22,6 +22,7 @@ from api.integrations.spotify import (
     SpotifyRateLimited,
     SpotifyUnauthorized,
 )
+from api.integrations.spotify.app_token import app_access_token, forget_app_token
 from api.search.repository import CatalogHit, prefix_tsquery, search_repository
 from api.search.schemas import (
     FallbackReason,
@@ -35,10 +36,8 @@ from api.search.schemas import (
 logger = logging.getLogger(__name__)
 
 # Shared by every API process: one app token, one back-off, whoever learned it first.
-APP_TOKEN_KEY = "tunewave:spotify:app-token"  # noqa: S105 (a key name)
 BACKOFF_KEY = "tunewave:spotify:search-backoff"
 # Renew the app token this long before Spotify says it expires.
-_APP_TOKEN_MARGIN_S = 60
 # People are waiting on search as they type: better the catalog now than Spotify in 10 s.
 SEARCH_TIMEOUT_S = 3.0
 # After a timeout or a 5xx, leave Spotify alone briefly so every search does not wait again.
@@ -167,7 +166,7 @@ class SearchService:
             return await self._spotify_search(redis, client, token, query, limit, offset)
         except SpotifyUnauthorized:
             # The cached token died early (rotated credentials): fetch a new one, once.
-            await redis.delete(APP_TOKEN_KEY)
+            await forget_app_token(redis)
             token = await self._app_token(redis, client)
             try:
                 return await self._spotify_search(redis, client, token, query, limit, offset)
@@ -175,17 +174,10 @@ class SearchService:
                 raise await self._fallback_for(redis, exc) from exc
 
     async def _app_token(self, redis: Redis, client: SpotifyClient) -> str:
-        cached = await redis.get(APP_TOKEN_KEY)
-        if cached:
-            return str(cached)
         try:
-            tokens = await client.client_credentials()
+            return await app_access_token(redis, client)
         except (SpotifyError, SpotifyRateLimited) as exc:
             raise await self._fallback_for(redis, exc) from exc
-        ttl_s = tokens.expires_in_s - _APP_TOKEN_MARGIN_S
-        if ttl_s > 0:
-            await redis.set(APP_TOKEN_KEY, tokens.access_token, ex=ttl_s)
-        return tokens.access_token
 
     async def _spotify_search(
         self,

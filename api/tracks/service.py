@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from api.integrations.spotify import (
     SpotifyUnauthorized,
     SpotifyUnavailable,
 )
+from api.integrations.spotify.app_token import app_access_token, forget_app_token
 from api.models import Track
 from api.tracks.catalog import SPOTIFY_SONGS_PATH, CatalogTrack, read_spotify_songs
 from api.tracks.repository import tracks_repository
@@ -169,33 +171,34 @@ class TracksService:
         return await self.get(session, spotify_id), track_id is not None
 
     async def find_or_fetch(
-        self, session: AsyncSession, settings: Settings, spotify_id: str
+        self, session: AsyncSession, redis: Redis, settings: Settings, spotify_id: str
     ) -> Track:
         """A track from the catalog, else from Spotify (then kept in the catalog); else 404."""
         track = await tracks_repository.get_by_spotify_id(session, spotify_id)
         if track is not None:
             return track
-        fetched = await self._fetch_from_spotify(settings, spotify_id)
+        fetched = await self._fetch_from_spotify(redis, settings, spotify_id)
         if fetched is None:
             raise NotFound("track not found")
         track, _ = await self.store(session, **fetched)
         return track
 
     async def _fetch_from_spotify(
-        self, settings: Settings, spotify_id: str
+        self, redis: Redis, settings: Settings, spotify_id: str
     ) -> dict[str, Any] | None:
         # Client Credentials need the secret; without it the catalog is all we have.
         if not settings.spotify_enabled or settings.spotify_client_secret is None:
             return None
         client = SpotifyClient(settings)
         try:
-            token = (await client.client_credentials()).access_token
+            token = await app_access_token(redis, client)
         except SpotifyGrantRejected as exc:
             raise SpotifyUnavailable("Spotify refused our app credentials") from exc
         try:
             body = await client.api_get(token, f"/tracks/{spotify_id}")
         except SpotifyUnauthorized as exc:
             # Our app token, not the caller's: a provider failure, never the caller's 401.
+            await forget_app_token(redis)
             raise SpotifyUnavailable("Spotify refused our app token") from exc
         except SpotifyUnavailable:
             raise

@@ -19,6 +19,7 @@ from api.db import session_scope
 from api.exceptions import Conflict
 from api.models import Artist, QueueEntry, QueuePolicy, Room, RoomMember, RoomRole, Track, User
 from api.queue.service import MEMBER_SHARE_MIN_ENTRIES, queue_service
+from api.redis import get_redis
 from api.tracks.service import catalog_artist_id
 from tests.factories import create_track, create_user
 
@@ -55,7 +56,9 @@ async def committed() -> AsyncIterator[Committed]:
 async def add_in_own_transaction(user: User, room_id: uuid.UUID, track: Track) -> str:
     try:
         async with session_scope() as session:
-            await queue_service.add(session, get_settings(), user, room_id, track.spotify_id)
+            await queue_service.add(
+                session, get_redis(), get_settings(), user, room_id, track.spotify_id
+            )
         return "added"
     except Conflict:
         return "conflict"

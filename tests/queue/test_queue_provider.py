@@ -8,7 +8,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
+from redis.asyncio import Redis
 
+from api.integrations.spotify.app_token import APP_TOKEN_KEY
 from tests.conftest import asgi_client
 from tests.factories import new_spotify_id
 from tests.fakes.fixtures import spotify_settings
@@ -92,7 +94,10 @@ async def test_a_track_spotify_does_not_know_is_404(
 
 
 async def test_spotify_failures_are_502_and_429_not_500(
-    spotify_client: httpx.AsyncClient, fake_spotify: FakeSpotify, room: tuple[dict, SignedIn]
+    spotify_client: httpx.AsyncClient,
+    fake_spotify: FakeSpotify,
+    room: tuple[dict, SignedIn],
+    redis: Redis,
 ) -> None:
     spotify_id = new_spotify_id()
     fake_spotify.add_search_track(spotify_id, "Angel", "Massive Attack")
@@ -103,6 +108,8 @@ async def test_spotify_failures_are_502_and_429_not_500(
     limited = await add(spotify_client, room, spotify_id)
     assert limited.status_code == 429
     assert limited.headers["Retry-After"] == "7"
+    # Credentials refused when the cached app token has to be renewed.
+    await redis.delete(APP_TOKEN_KEY)
     fake_spotify.fail("/api/token", 400, times=1)
     assert (await add(spotify_client, room, spotify_id)).status_code == 502
     # Nothing half-stored: the next try works.
@@ -123,3 +130,13 @@ async def test_without_a_client_secret_spotify_is_not_asked(
         response = await add(client, (created.json(), owner), spotify_id)
     assert response.status_code == 404
     assert fake_spotify.requests == []
+
+
+async def test_lookups_share_one_cached_app_token(
+    spotify_client: httpx.AsyncClient, fake_spotify: FakeSpotify, room: tuple[dict, SignedIn]
+) -> None:
+    for title in ("First", "Second", "Third"):
+        spotify_id = new_spotify_id()
+        fake_spotify.add_search_track(spotify_id, title, "Someone")
+        assert (await add(spotify_client, room, spotify_id)).status_code == 201
+    assert fake_spotify.token_calls("client_credentials") == 1
