@@ -34,7 +34,7 @@ from tests.support.database import recreate_database, upgrade_to_head
 from tests.support.processes import tunewave_env, wait_for
 
 FUZZ_REDIS_URL = "redis://127.0.0.1:6379/14"
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 60
 FAKE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaA"
 
 
@@ -144,8 +144,14 @@ def test_every_operation_answers_within_its_schema(
         database=None,
     )
     def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(
-            base_url=api_server,
+        response = case.call(base_url=api_server, headers=headers)
+        if "x-request-id" not in response.headers:
+            # Refused by the HTTP server before it reached the app (a request line longer than
+            # uvicorn accepts): a protocol-level 4xx that no OpenAPI document describes.
+            assert 400 <= response.status_code < 500, response.status_code
+            return
+        case.validate_response(
+            response,
             headers=headers,
             # A schema-valid request may still break a rule JSON Schema cannot state (a genre
             # outside the vocabulary, a name that is only whitespace): that is a 4xx with a
