@@ -1,16 +1,25 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Room
+from api.models import (
+    ListeningEvent,
+    ListeningSource,
+    Message,
+    QueueEntry,
+    Room,
+    RoomMember,
+)
 from api.rooms.service import JOIN_FAILURES_ALLOWED
 from api.tracks.catalog import CatalogTrack
 from api.tracks.service import tracks_service
+from tests.factories import create_track
 from tests.support.people import CreateRoom, SignIn
 
 
@@ -212,3 +221,45 @@ async def test_invalid_and_unknown_ids(client: httpx.AsyncClient, sign_in: SignI
     nul = await client.get("/rooms/by-name/", params={"name": "a\x00b"})
     assert nul.status_code == 422
     assert "NUL" in nul.json()["detail"][0]["msg"]
+
+
+async def test_deleting_a_room_removes_its_queue_members_and_chat_but_keeps_history(
+    client: httpx.AsyncClient, sign_in: SignIn, create_room: CreateRoom, session: AsyncSession
+) -> None:
+    alice, bob = await sign_in("alice"), await sign_in("bob")
+    room = await create_room(alice, "Short-lived")
+    room_id = uuid.UUID(room["id"])
+    assert (await client.post(f"/rooms/{room_id}/join", headers=bob.headers)).is_success
+    track = await create_track(session)
+    session.add(
+        ListeningEvent(
+            user_id=bob.user.id,
+            track_id=track.id,
+            source=ListeningSource.room,
+            room_id=room_id,
+            played_at=datetime.now(UTC),
+            ms_played=31_000,
+        )
+    )
+    await session.commit()
+    queued = await client.post(
+        f"/rooms/{room_id}/queue", json={"spotify_id": track.spotify_id}, headers=alice.headers
+    )
+    assert queued.status_code == 201
+    posted = await client.post(f"/chat/{room_id}", json={"text": "bye"}, headers=bob.headers)
+    assert posted.status_code == 201
+
+    assert (await client.delete(f"/rooms/{room_id}", headers=alice.headers)).is_success
+
+    for model in (QueueEntry, Message, RoomMember):
+        remaining = await session.scalar(
+            select(func.count()).select_from(model).where(model.room_id == room_id)
+        )
+        assert remaining == 0, model.__name__
+    history = await session.scalar(
+        select(ListeningEvent)
+        .where(ListeningEvent.user_id == bob.user.id)
+        .execution_options(populate_existing=True)
+    )
+    assert history is not None
+    assert history.room_id is None
