@@ -46,3 +46,22 @@ class FaultTable:
         # Let any hanging request finish, then arm the event again for the next test.
         self.release.set()
         self.release = threading.Event()
+
+
+class InjectsFaults:
+    """``fail`` and ``hang`` for a fake that keeps its faults in ``self.faults``."""
+
+    faults: FaultTable
+
+    def fail(
+        self,
+        path: str,
+        status: int = 500,
+        *,
+        times: int | None = None,
+        retry_after_s: int | None = None,
+    ) -> None:
+        self.faults.set(path, Fault(status=status, times=times, retry_after_s=retry_after_s))
+
+    def hang(self, path: str, *, times: int | None = None) -> None:
+        self.faults.set(path, Fault(hang=True, times=times))

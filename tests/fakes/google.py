@@ -13,12 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import flask
 import httpx
 
-from tests.fakes.faults import HANG_LIMIT_S, Fault, FaultTable
+from tests.fakes.faults import HANG_LIMIT_S, FaultTable, InjectsFaults
 
 TOKEN_PATH = "/oauth2/token"
 
 
-class FakeGoogle:
+class FakeGoogle(InjectsFaults):
     def __init__(self) -> None:
         self.faults = FaultTable()
         # When set, the token endpoint's answer carries this ID token instead of its own.
@@ -39,19 +39,6 @@ class FakeGoogle:
     def reset(self) -> None:
         self.faults.clear()
         self.id_token_override = None
-
-    def fail(
-        self,
-        path: str,
-        status: int = 500,
-        *,
-        times: int | None = None,
-        retry_after_s: int | None = None,
-    ) -> None:
-        self.faults.set(path, Fault(status=status, times=times, retry_after_s=retry_after_s))
-
-    def hang(self, path: str, *, times: int | None = None) -> None:
-        self.faults.set(path, Fault(hang=True, times=times))
 
     # --- driving the provider like a browser, non-interactively -----------------------------
 

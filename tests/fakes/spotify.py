@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from tests.fakes.faults import HANG_LIMIT_S, Fault, FaultTable
+from tests.fakes.faults import HANG_LIMIT_S, FaultTable, InjectsFaults
 
 CLIENT_ID = "fake-spotify-client"
 
@@ -66,7 +66,7 @@ class _AccessToken:
 
 
 @dataclass
-class FakeSpotify:
+class FakeSpotify(InjectsFaults):
     client_id: str = CLIENT_ID
     client_secret: str | None = None
     base_url: str = ""
@@ -115,19 +115,6 @@ class FakeSpotify:
         user = self.users.get(user_id) or self.add_user(user_id, **fields)
         self.signed_in_user = user.id
         return user
-
-    def fail(
-        self,
-        path: str,
-        status: int = 500,
-        *,
-        times: int | None = None,
-        retry_after_s: int | None = None,
-    ) -> None:
-        self.faults.set(path, Fault(status=status, times=times, retry_after_s=retry_after_s))
-
-    def hang(self, path: str, *, times: int | None = None) -> None:
-        self.faults.set(path, Fault(hang=True, times=times))
 
     def add_search_track(self, track_id: str, name: str, artist: str, **fields: Any) -> dict:
         track = spotify_track(track_id, name, artist, **fields)
