@@ -29,18 +29,20 @@ from api.auth.tokens import issue_access_token
 from api.config import PROJECT_ROOT, get_settings
 from api.embedded import free_tcp_port
 from api.main import app
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.database import recreate_database, upgrade_to_head
 from tests.support.processes import tunewave_env, wait_for
 
-FUZZ_REDIS_URL = "redis://127.0.0.1:6379/14"
+# The suite's own Redis database: suites running side by side (other checkouts) never share it.
+FUZZ_REDIS_URL = TEST_REDIS_URL
 EXAMPLES_PER_OPERATION = 60
 FAKE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaA"
 
 
 @pytest.fixture(scope="module")
 async def fuzz_database() -> str:
-    url = make_url(TEST_DATABASE_URL).set(database="tunewave_test_fuzz")
+    test_url = make_url(TEST_DATABASE_URL)
+    url = test_url.set(database=f"{test_url.database}_fuzz")
     rendered = url.render_as_string(hide_password=False)
     await recreate_database(rendered)
     await upgrade_to_head(rendered)
