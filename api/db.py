@@ -61,12 +61,17 @@ async def session_scope(
     session = (maker or get_sessionmaker())()
     try:
         yield session
-        await session.commit()
+        # A unit of work that never touched the database (a read answered from the read
+        # cache) has nothing to commit or close: skipping both saves two greenlet hops.
+        used = session.in_transaction()
+        if used:
+            await session.commit()
     except BaseException:
         session.info.pop("after_commit", None)
         await session.rollback()
+        await session.close()
         raise
-    finally:
+    if used:
         await session.close()
     await _run_after_commit(session)
 

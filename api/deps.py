@@ -28,10 +28,19 @@ async def get_session() -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a failed commit
 # becomes an error response instead of a 200 for data that was never stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-RedisDep = Annotated[Redis, Depends(get_redis)]
 
 
-def get_app_settings(connection: HTTPConnection) -> Settings:
+# Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread
+# pool, a thread hand-off per request for what is only a lookup.
+async def get_redis_client() -> Redis:
+    """The process's Redis client (tests override this dependency)."""
+    return get_redis()
+
+
+RedisDep = Annotated[Redis, Depends(get_redis_client)]
+
+
+async def get_app_settings(connection: HTTPConnection) -> Settings:
     """The settings the app was created with (tests build apps with their own)."""
     settings: Settings = connection.app.state.settings
     return settings

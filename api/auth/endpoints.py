@@ -37,7 +37,7 @@ _SPOTIFY_COOKIE = "tunewave_oauth_spotify"
 _QUERY_MAX = 4096
 
 
-def _callback_params(
+async def _callback_params(
     state: Annotated[str | None, Query(max_length=_QUERY_MAX)] = None,
     code: Annotated[str | None, Query(max_length=_QUERY_MAX)] = None,
     error: Annotated[str | None, Query(max_length=_QUERY_MAX)] = None,
@@ -232,7 +232,7 @@ async def spotify_callback(
     return _success_redirect(settings, "spotify", _SPOTIFY_COOKIE, signed_in)
 
 
-def _require_dev_mode(settings: SettingsDep) -> None:
+async def _require_dev_mode(settings: SettingsDep) -> None:
     # Answers exactly like a route that does not exist, before the body is even read.
     if not settings.dev_login_enabled:
         raise NotFound("Not Found")
