@@ -37,7 +37,13 @@ def is_gone(process: psutil.Process) -> bool:
         return True
 
 
-def still_running(processes: Iterable[psutil.Process]) -> list[str]:
+def still_running(processes: Iterable[psutil.Process], grace_s: float = 5.0) -> list[str]:
+    """The processes still alive after ``grace_s``: a killed process exits soon, not at once
+    (on a loaded machine its exit can take a moment after the signal)."""
+    processes = list(processes)
+    deadline = time.monotonic() + grace_s
+    while not all(is_gone(process) for process in processes) and time.monotonic() < deadline:
+        time.sleep(0.05)
     survivors = []
     for process in processes:
         if not is_gone(process):
