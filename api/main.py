@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +15,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError
 
+from api.cache import listen_for_invalidations
+from api.cached_reads import ReadCacheMiddleware
 from api.config import Settings, get_settings
 from api.db import dispose_engine
 from api.exceptions import ErrorBody, TuneWaveError
@@ -20,7 +24,7 @@ from api.limits import BodySizeLimitMiddleware
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
-from api.redis import close_redis
+from api.redis import close_redis, get_redis
 from api.spa import mount_spa
 
 logger = logging.getLogger(__name__)
@@ -34,7 +38,11 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    invalidations = asyncio.create_task(listen_for_invalidations(get_redis()))
     yield
+    invalidations.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await invalidations
     await close_redis()
     await dispose_engine()
 
@@ -84,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
+    # Innermost of ours: hot anonymous reads answered from Redis, still with CORS headers,
+    # request ids, metrics and the body limit around them.
+    app.add_middleware(ReadCacheMiddleware, settings=settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,

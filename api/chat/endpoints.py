@@ -4,7 +4,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import TypeAdapter
 
+from api.cache import ReadCache
+from api.cached_reads import chat_latest_key
 from api.chat.schemas import MessageAuthor, MessageCreate, MessageResponse, UtcDatetime
 from api.chat.service import MessageView, chat_service
 from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep
@@ -16,10 +19,12 @@ from api.exceptions import (
     Unprocessable,
     error_responses,
 )
+from api.json import JSONBytes
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
 MAX_SEQ = 2**63 - 1
+_PAGE = TypeAdapter(list[MessageResponse])
 
 
 def message_response(view: MessageView) -> MessageResponse:
@@ -40,11 +45,14 @@ def message_response(view: MessageView) -> MessageResponse:
 
 
 @router.get(
-    "/{room_id}", responses=error_responses(Unauthorized, Forbidden, NotFound, Unprocessable)
+    "/{room_id}",
+    response_model=list[MessageResponse],
+    responses=error_responses(Unauthorized, Forbidden, NotFound, Unprocessable),
 )
 async def list_messages(
     room_id: uuid.UUID,
     session: SessionDep,
+    redis: RedisDep,
     user: OptionalUser,
     limit: Annotated[int, Query(ge=1, le=100, description="page size")],
     before_seq: Annotated[
@@ -63,9 +71,17 @@ async def list_messages(
             "to page, send the oldest created_at exactly as received, or prefer before_seq",
         ),
     ] = None,
-) -> list[MessageResponse]:
+) -> Response:
     """The room's chat history, newest first (private rooms: members only)."""
-    views = await chat_service.history(
+    # The latest page of a public room is what everybody opening it reads: it is served
+    # from the read cache (see api/cached_reads.py) until the next message or room change.
+    latest = before_seq is None and before_timestamp is None
+    cache = ReadCache(redis)
+    scope, field = chat_latest_key(room_id, limit)
+    cached = await cache.get(scope, field) if latest else None
+    if isinstance(cached, str):
+        return JSONBytes(cached)
+    page = await chat_service.history(
         session,
         user,
         room_id,
@@ -73,7 +89,12 @@ async def list_messages(
         before_seq=before_seq,
         before_timestamp=before_timestamp,
     )
-    return [message_response(view) for view in views]
+    body = _PAGE.dump_json([message_response(view) for view in page.messages]).decode()
+    # A hit never checks membership, so only public rooms' pages are stored; making a
+    # room private invalidates its scope.
+    if cached is not None and page.room_is_public:
+        await cache.put(scope, field, body, cached)
+    return JSONBytes(body)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
+from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
 from api.chat.repository import HistoryRow, chat_repository
 from api.chat.schemas import MessageCreate
 from api.exceptions import NotFound
@@ -66,6 +67,13 @@ class MessageView:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryPage:
+    messages: list[MessageView]
+    # Public rooms' pages are the same for every reader (and so may be cached).
+    room_is_public: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PostedMessage:
     view: MessageView
     # False when a resend with a known client_id returned the stored message.
@@ -82,7 +90,7 @@ class ChatService:
         limit: int,
         before_seq: int | None = None,
         before_timestamp: datetime | None = None,
-    ) -> list[MessageView]:
+    ) -> HistoryPage:
         """A page of the room's chat, newest first (private rooms: members only)."""
         room, membership = await self._room(session, room_id, user)
         rooms_service.check_can_see_inside(room, user, membership)
@@ -93,7 +101,7 @@ class ChatService:
             before_seq=before_seq,
             before_timestamp=before_timestamp,
         )
-        return [MessageView.of_row(row) for row in rows]
+        return HistoryPage([MessageView.of_row(row) for row in rows], not room.is_private)
 
     async def post(
         self,
@@ -130,6 +138,8 @@ class ChatService:
             if stored is None:
                 raise NotFound("message not found")
             return PostedMessage(MessageView.of(stored, user), created=False)
+        # The room's latest page and its place in the activity-ordered list change.
+        invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
         # Live delivery (the next issue) goes here: after_commit(session, publish), so a
         # message reaches the room's sockets only once it is stored.
         return PostedMessage(MessageView.of(message, user), created=True)

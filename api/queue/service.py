@@ -7,6 +7,7 @@ import uuid
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
 from api.config import Settings
 from api.exceptions import Conflict, Forbidden, NotFound
 from api.models import QueueEntry, QueueEntryStatus, QueuePolicy, Room, RoomRole, User
@@ -161,6 +162,8 @@ class QueueService:
     async def _lock(self, session: AsyncSession, room_id: uuid.UUID) -> None:
         if not await queue_repository.lock_room_touching_activity(session, room_id):
             raise NotFound("room not found")
+        # The change moves the room's activity time, which the room and the list show.
+        invalidate_after_commit(session, ROOM_LIST, room_scope(room_id))
 
 
 queue_service = QueueService()

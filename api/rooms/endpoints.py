@@ -3,8 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from pydantic import TypeAdapter
 
+from api.cache import ReadCache
+from api.cached_reads import room_list_key, room_view_key
 from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep
 from api.exceptions import (
     Conflict,
@@ -16,6 +19,7 @@ from api.exceptions import (
     error_responses,
 )
 from api.genres.vocabulary import genre_slug
+from api.json import JSONBytes
 from api.models import User
 from api.rooms.schemas import (
     JoinRoomRequest,
@@ -29,6 +33,9 @@ from api.users.endpoints import user_response
 from api.users.schemas import UserResponse
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
+
+_ROOM = TypeAdapter(RoomResponse)
+_ROOMS = TypeAdapter(list[RoomResponse])
 
 
 def room_response(view: RoomView) -> RoomResponse:
@@ -63,25 +70,29 @@ async def create_room(data: RoomCreate, user: CurrentUser, session: SessionDep) 
     return room_response(RoomView(room, 1))
 
 
-@router.get("/")
+@router.get("/", response_model=list[RoomResponse])
 async def list_rooms(
     session: SessionDep,
+    redis: RedisDep,
     genre: Annotated[str | None, Query(max_length=64, description="genre slug")] = None,
     q: Annotated[
         str | None, Query(max_length=100, description="text in name or description")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-) -> list[RoomResponse]:
+) -> Response:
     """All rooms, most recently active first; filter by genre and text."""
-    views = await rooms_service.list_rooms(
-        session,
-        genre=genre_slug(genre) if genre else None,
-        text=q.strip() if q else None,
-        limit=limit,
-        offset=offset,
-    )
-    return [room_response(view) for view in views]
+    slug = genre_slug(genre) if genre else None
+    text = q.strip() if q else None
+
+    async def compute() -> str:
+        views = await rooms_service.list_rooms(
+            session, genre=slug, text=text, limit=limit, offset=offset
+        )
+        return _ROOMS.dump_json([room_response(view) for view in views]).decode()
+
+    key = room_list_key(slug, text, limit, offset)
+    return JSONBytes(await ReadCache(redis).get_or_compute(*key, compute))
 
 
 @router.get("/by-name/", responses=error_responses(NotFound))
@@ -99,11 +110,15 @@ async def my_rooms(user: CurrentUser, session: SessionDep) -> list[RoomResponse]
     return [room_response(view) for view in await rooms_service.my_rooms(session, user)]
 
 
-@router.get("/{room_id}", responses=error_responses(NotFound))
-async def get_room(room_id: uuid.UUID, session: SessionDep) -> RoomResponse:
+@router.get("/{room_id}", response_model=RoomResponse, responses=error_responses(NotFound))
+async def get_room(room_id: uuid.UUID, session: SessionDep, redis: RedisDep) -> Response:
     """One room."""
-    room = await rooms_service.get(session, room_id)
-    return room_response(await rooms_service.view(session, room))
+
+    async def compute() -> str:
+        room = await rooms_service.get(session, room_id)
+        return _ROOM.dump_json(room_response(await rooms_service.view(session, room))).decode()
+
+    return JSONBytes(await ReadCache(redis).get_or_compute(*room_view_key(room_id), compute))
 
 
 @router.put(

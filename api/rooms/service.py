@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
+from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
 from api.exceptions import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from api.genres.service import genres_service
 from api.models import Room, RoomMember, RoomRole, User
@@ -79,6 +80,7 @@ class RoomsService:
         )
         await self._save_unique(session, room)
         await rooms_repository.add_member(session, room.id, user.id, RoomRole.owner)
+        invalidate_after_commit(session, ROOM_LIST)
         return room
 
     async def update(
@@ -98,6 +100,7 @@ class RoomsService:
             room.genres = await genres_service.resolve(session, changes["genres"])
         await self._apply_privacy(room, data, changes)
         await self._save_unique(session, room)
+        invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
         return room
 
     async def _apply_privacy(self, room: Room, data: RoomUpdate, changes: dict) -> None:
@@ -117,6 +120,7 @@ class RoomsService:
     async def delete(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> None:
         room = await self._owned_room(session, user, room_id)
         await rooms_repository.delete(session, room)
+        invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
 
     async def join(
         self,
@@ -144,6 +148,7 @@ class RoomsService:
                 raise Forbidden("wrong password")
             await redis.delete(failures_key)
         await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
+        invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
         return room
 
     async def leave(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> None:
@@ -155,6 +160,7 @@ class RoomsService:
         membership = await rooms_repository.get_membership(session, room.id, user.id)
         if membership is None:
             raise Conflict("not a member of this room")
+        invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
         if room.owner_id == user.id:
             successor = await rooms_repository.longest_standing_member(
                 session, room.id, excluding=user.id

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
+from api.cache import ReadCache
+from api.cached_reads import catalog_search_page_key, public_search_uses_spotify
 from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
 from api.exceptions import Unauthorized, error_responses
+from api.json import JSONBytes
 from api.search.schemas import SpotifyTrackPage, TrackSearchResponse
 from api.search.service import SearchResult, search_service
 
@@ -46,7 +49,7 @@ def search_response(
     )
 
 
-@public_router.get("/search/tracks")
+@public_router.get("/search/tracks", response_model=TrackSearchResponse)
 async def search_tracks_public(
     request: Request,
     session: SessionDep,
@@ -55,12 +58,22 @@ async def search_tracks_public(
     query: QueryParam,
     limit: LimitParam = 10,
     offset: OffsetParam = 0,
-) -> TrackSearchResponse:
+) -> Response:
     """Search tracks on Spotify with the app's token, or in the local catalog as a fallback."""
-    result = await search_service.public_search(
-        session, redis, settings, query.strip(), limit=limit, offset=offset
-    )
-    return search_response(request, result, limit=limit, offset=offset)
+
+    async def compute() -> str:
+        result = await search_service.public_search(
+            session, redis, settings, query.strip(), limit=limit, offset=offset
+        )
+        response = search_response(request, result, limit=limit, offset=offset)
+        return response.model_dump_json(by_alias=True)
+
+    if public_search_uses_spotify(settings):
+        return JSONBytes(await compute())
+    # Without Spotify the catalog answers every time: whole answers are cached until the
+    # catalog changes (see api/cached_reads.py).
+    key = catalog_search_page_key(request.url)
+    return JSONBytes(await ReadCache(redis).get_or_compute(*key, compute))
 
 
 @router.get("/search/tracks", responses=error_responses(Unauthorized))

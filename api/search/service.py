@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.service import auth_service
+from api.cache import CATALOG, ReadCache, cache_field
 from api.config import Settings
 from api.integrations.spotify import (
     SpotifyClient,
@@ -56,6 +57,13 @@ class _SpotifyAnswer(BaseModel):
     tracks: _SpotifyTracks
 
 
+class _CatalogPage(BaseModel):
+    """A catalog search page as the read cache keeps it."""
+
+    items: list[SpotifyTrack]
+    total: int
+
+
 @dataclass(frozen=True)
 class SearchResult:
     items: list[SpotifyTrack]
@@ -87,7 +95,7 @@ class SearchService:
             return await self._search_with_app_token(redis, client, query, limit, offset)
         except _Fallback as fallback:
             return await self.catalog_search(
-                session, query, limit=limit, offset=offset, reason=fallback.reason
+                session, redis, query, limit=limit, offset=offset, reason=fallback.reason
             )
 
     async def user_search(
@@ -121,12 +129,13 @@ class SearchService:
             return await self._search_with_app_token(redis, client, query, limit, offset)
         except _Fallback as fallback:
             return await self.catalog_search(
-                session, query, limit=limit, offset=offset, reason=fallback.reason
+                session, redis, query, limit=limit, offset=offset, reason=fallback.reason
             )
 
     async def catalog_search(
         self,
         session: AsyncSession,
+        redis: Redis,
         query: str,
         *,
         limit: int,
@@ -136,10 +145,20 @@ class SearchService:
         tsquery = prefix_tsquery(query)
         if tsquery is None:
             return SearchResult([], 0, SearchSource.catalog, reason)
-        page = await search_repository.search_catalog(session, tsquery, limit=limit, offset=offset)
-        return SearchResult(
-            [catalog_track(hit) for hit in page.hits], page.total, SearchSource.catalog, reason
-        )
+
+        async def compute() -> str:
+            page = await search_repository.search_catalog(
+                session, tsquery, limit=limit, offset=offset
+            )
+            hits = [catalog_track(hit) for hit in page.hits]
+            return _CatalogPage(items=hits, total=page.total).model_dump_json()
+
+        # The catalog changes only by imports and new tracks, which invalidate CATALOG: the
+        # same words answer from the read cache until then (see api/cache.py).
+        field = cache_field(q=tsquery, limit=limit, offset=offset)
+        cached = await ReadCache(redis).get_or_compute(CATALOG, field, compute)
+        page = _CatalogPage.model_validate_json(cached)
+        return SearchResult(page.items, page.total, SearchSource.catalog, reason)
 
     # --- Spotify ------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.cache import CATALOG, invalidate_after_commit
 from api.config import Settings
 from api.exceptions import NotFound
 from api.genres.repository import genres_repository
@@ -90,6 +91,7 @@ class TracksService:
                 for slug in track.genres
             ],
         )
+        invalidate_after_commit(session, CATALOG)
         return CatalogImportResult(
             tracks=len(track_ids), artists=len(artists), genres=len(genre_ids)
         )
@@ -166,6 +168,7 @@ class TracksService:
             },
         )
         if track_id is not None:
+            invalidate_after_commit(session, CATALOG)
             await tracks_repository.add_artists(session, list(credited.items()))
             await tracks_repository.link(session, track_id, list(credited), genre_ids)
         return await self.get(session, spotify_id), track_id is not None

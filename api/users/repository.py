@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.models import User
+from api.models import Message, RoomMember, User
 
 
 class UsersRepository:
@@ -29,6 +29,14 @@ class UsersRepository:
         session.add(user)
         await session.flush()
         return user
+
+    async def rooms_showing(self, session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+        """Rooms whose member list or chat shows the user's name."""
+        query = union(
+            select(RoomMember.room_id).where(RoomMember.user_id == user_id),
+            select(Message.room_id).where(Message.user_id == user_id),
+        )
+        return list(await session.scalars(query))
 
     async def delete(self, session: AsyncSession, user: User) -> None:
         """Delete the row; the schema's foreign keys remove or detach everything that

@@ -4,6 +4,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
 from api.exceptions import NotFound
 from api.genres.service import genres_service
 from api.models import User
@@ -25,8 +26,9 @@ class UsersService:
     ) -> User:
         """Change the fields sent; genres come from the vocabulary only (unknown: 422)."""
         user = await self.get_profile(session, user_id)
-        if data.display_name is not None:
+        if data.display_name is not None and data.display_name != user.display_name:
             user.display_name = data.display_name
+            await self._invalidate_rooms_showing(session, user.id)
         if data.favorite_genres is not None:
             genres = await genres_service.resolve(session, data.favorite_genres)
             # The same order a fresh load gives (the relationship orders by name).
@@ -40,10 +42,17 @@ class UsersService:
         Rooms the user owns follow the leave rule (handed to the longest-standing member,
         or closed when nobody else is in). Their chat messages stay, anonymised.
         """
+        await self._invalidate_rooms_showing(session, user.id)
+        invalidate_after_commit(session, ROOM_LIST)
         for view in await rooms_service.my_rooms(session, user):
             if view.room.owner_id == user.id:
                 await rooms_service.leave(session, user, view.room.id)
         await users_repository.delete(session, user)
+
+    async def _invalidate_rooms_showing(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        """Cached member lists and chat pages carry names: drop those of the user's rooms."""
+        room_ids = await users_repository.rooms_showing(session, user_id)
+        invalidate_after_commit(session, *(room_scope(room_id) for room_id in room_ids))
 
 
 users_service = UsersService()

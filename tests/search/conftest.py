@@ -6,8 +6,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.db import session_scope
 from api.tracks.catalog import CatalogTrack
 from api.tracks.service import tracks_service
 from tests.conftest import asgi_client
@@ -24,8 +25,12 @@ AddTracks = Callable[..., Awaitable[None]]
 
 
 @pytest.fixture
-def add_tracks(session: AsyncSession) -> AddTracks:
-    """Put tracks in the local catalog: (spotify_id, title, artist[, album, popularity])."""
+def add_tracks(sessionmaker: async_sessionmaker[AsyncSession]) -> AddTracks:
+    """Put tracks in the local catalog: (spotify_id, title, artist[, album, popularity]).
+
+    One unit of work, as an import is: its after-commit work (the read cache's
+    invalidation) runs too.
+    """
 
     async def factory(*rows: tuple, genres: tuple[str, ...] = ("pop",)) -> None:
         tracks = [
@@ -41,8 +46,8 @@ def add_tracks(session: AsyncSession) -> AddTracks:
             )
             for row in rows
         ]
-        await tracks_service.import_catalog(session, tracks)
-        await session.commit()
+        async with session_scope(sessionmaker) as session:
+            await tracks_service.import_catalog(session, tracks)
 
     return factory
 
