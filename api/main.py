@@ -20,6 +20,7 @@ from api.limits import BodySizeLimitMiddleware
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
+from api.realtime.hub import stop_hub
 from api.redis import close_redis
 from api.spa import mount_spa
 
@@ -35,6 +36,7 @@ def _operation_id(route: APIRoute) -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
+    await stop_hub()
     await close_redis()
     await dispose_engine()
 
