@@ -45,6 +45,8 @@ CLOSE_FLOODING = 4429
 # Messages a resume sends per database round trip.
 RESUME_BATCH = 500
 PLAYBACK_ACTIONS = frozenset({"play", "pause", "seek", "skip"})
+# How long a dropped socket's close frame may take before the connection is cut.
+DROP_GRACE_S = 2.0
 # Frames waiting for the connection's worker (chat, playback, resume); pings skip the line.
 INBOX_FRAMES = 16
 
@@ -159,16 +161,31 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
     connection.writer = asyncio.create_task(connection.write_loop())
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(INBOX_FRAMES)
     worker = asyncio.create_task(_work(hub, settings, connection, user, inbox))
+    reading: asyncio.Task[None] | None = None
     try:
         await hub.attach(connection)
         await _hello(hub, connection)
-        await _read(websocket, settings, connection, inbox)
+        reading = asyncio.create_task(_read(websocket, settings, connection, inbox))
+        # A socket the server drops (a stalled reader) may never send another frame: stop
+        # waiting for it once its close frame had a moment to go out.
+        loop = asyncio.get_running_loop()
+        stop_reading = reading.cancel
+
+        def stop_soon() -> None:
+            loop.call_later(DROP_GRACE_S, stop_reading)
+
+        connection.on_drop = stop_soon
+        await asyncio.wait([reading])
+        if not reading.cancelled():
+            reading.result()
     except WebSocketDisconnect:
         pass
     except Exception:
         logger.exception("live channel failed", extra={"room_id": str(room.id)})
         connection.drop(1011, "internal error")
     finally:
+        if reading is not None and not reading.done():
+            reading.cancel()
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await worker
@@ -179,7 +196,7 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         writer = connection.writer
         if writer is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(writer, timeout=2)
+                await asyncio.wait_for(writer, timeout=DROP_GRACE_S)
 
 
 async def _hello(hub: Hub, connection: Connection) -> None:

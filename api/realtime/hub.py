@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,8 @@ class Connection:
         self.held: list[Event] | None = []
         self.closed = False
         self.writer: asyncio.Task[None] | None = None
+        # Called when the server drops the socket, so its reader stops waiting for the peer.
+        self.on_drop: Callable[[], None] | None = None
 
     def offer(self, item: Outgoing) -> None:
         if self.closed:
@@ -142,6 +145,8 @@ class Connection:
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(Close(code, reason))
+        if self.on_drop is not None:
+            self.on_drop()
 
     async def write_loop(self) -> None:
         websocket = self.websocket
