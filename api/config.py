@@ -97,6 +97,23 @@ class Settings(BaseSettings):
     public_api_url: str = "http://127.0.0.1:8000"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # The live room channel (docs/realtime.md). Unset origins: the same list as CORS.
+    ws_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    ws_max_frame_bytes: int = Field(default=16 * 1024, ge=256)
+    # Token bucket per connection, for every client frame (pings included).
+    ws_frames_per_s: float = Field(default=20.0, gt=0)
+    ws_frame_burst: int = Field(default=40, ge=1)
+    # Frames refused for rate within ws_flood_window_s before the connection is closed.
+    ws_flood_strikes: int = Field(default=20, ge=1)
+    ws_flood_window_s: float = Field(default=5.0, gt=0)
+    # Frames waiting for a slow reader; a full queue drops the connection.
+    ws_send_queue_frames: int = Field(default=256, ge=8)
+    # A socket's presence lives this long unless its process refreshes it (a killed process's
+    # sockets expire); refreshed every third of it.
+    ws_presence_ttl_s: float = Field(default=15.0, gt=0.3)
+    # Who may play, pause, seek and skip: "managers" (owner and DJs) or "members".
+    playback_control: str = Field(default="managers", pattern="^(managers|members)$")
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -105,7 +122,7 @@ class Settings(BaseSettings):
     def _normalize_database_url(cls, value: str | None) -> str | None:
         return normalize_database_url(value) if value else value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "ws_allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -140,6 +157,11 @@ class Settings(BaseSettings):
     @property
     def allowed_origins(self) -> list[str]:
         return sorted({self.frontend_url.rstrip("/"), *(o.rstrip("/") for o in self.cors_origins)})
+
+    @property
+    def ws_origins(self) -> frozenset[str]:
+        origins = self.ws_allowed_origins or self.allowed_origins
+        return frozenset(origin.rstrip("/") for origin in origins)
 
     def require_database_url(self) -> str:
         if not self.database_url:

@@ -24,6 +24,7 @@ from api.limits import BodySizeLimitMiddleware
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
+from api.realtime.hub import stop_hub
 from api.redis import close_redis, get_redis
 from api.spa import mount_spa
 
@@ -43,6 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     invalidations.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await invalidations
+    await stop_hub()
     await close_redis()
     await dispose_engine()
 

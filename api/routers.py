@@ -5,7 +5,9 @@ from fastapi import APIRouter
 from api.auth.endpoints import router as auth_router
 from api.chat.endpoints import router as chat_router
 from api.genres.endpoints import router as genres_router
+from api.playback.endpoints import router as playback_router
 from api.queue.endpoints import router as queue_router
+from api.realtime.endpoints import router as realtime_router
 from api.rooms.endpoints import router as rooms_router
 from api.search.endpoints import public_router as search_public_router
 from api.search.endpoints import router as search_router
@@ -19,6 +21,8 @@ ROUTERS: list[APIRouter] = [
     genres_router,
     chat_router,
     queue_router,
+    playback_router,
+    realtime_router,
     tracks_router,
     search_public_router,
     search_router,

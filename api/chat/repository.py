@@ -83,6 +83,30 @@ class ChatRepository:
         result = await session.execute(query.limit(limit))
         return [HistoryRow(*row) for row in result]
 
+    async def after_seq(
+        self, session: AsyncSession, room_id: uuid.UUID, *, after_seq: int, limit: int
+    ) -> list[HistoryRow]:
+        """Oldest first from ``after_seq`` (exclusive), from the (room_id, seq) index."""
+        query = (
+            select(
+                Message.id,
+                Message.room_id,
+                Message.seq,
+                Message.text,
+                Message.client_id,
+                Message.created_at,
+                User.id.label("author_id"),
+                User.display_name.label("author_display_name"),
+                User.avatar_url.label("author_avatar_url"),
+            )
+            .outerjoin(User, User.id == Message.user_id)
+            .where(Message.room_id == room_id, Message.seq > after_seq)
+            .order_by(Message.seq)
+            .limit(limit)
+        )
+        result = await session.execute(query)
+        return [HistoryRow(*row) for row in result]
+
     async def get_by_client_id(
         self, session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID, client_id: str
     ) -> Message | None:

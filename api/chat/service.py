@@ -13,6 +13,7 @@ from api.chat.repository import HistoryRow, chat_repository
 from api.chat.schemas import MessageCreate
 from api.exceptions import NotFound
 from api.models import Message, Room, RoomMember, User
+from api.realtime.events import message_frame, publish_after_commit
 from api.rooms.service import rooms_service
 
 # Per user and room: enough for a lively conversation, not for a flood.
@@ -140,9 +141,17 @@ class ChatService:
             return PostedMessage(MessageView.of(stored, user), created=False)
         # The room's latest page and its place in the activity-ordered list change.
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-        # Live delivery (the next issue) goes here: after_commit(session, publish), so a
-        # message reaches the room's sockets only once it is stored.
-        return PostedMessage(MessageView.of(message, user), created=True)
+        view = MessageView.of(message, user)
+        # Only a stored message reaches the room's sockets.
+        publish_after_commit(session, room.id, message_frame(view), redis)
+        return PostedMessage(view, created=True)
+
+    async def since(
+        self, session: AsyncSession, room_id: uuid.UUID, *, after_seq: int, limit: int
+    ) -> list[MessageView]:
+        """Messages with seq > after_seq, oldest first (for a live client's resume)."""
+        rows = await chat_repository.after_seq(session, room_id, after_seq=after_seq, limit=limit)
+        return [MessageView.of_row(row) for row in rows]
 
     async def _insert(
         self, session: AsyncSession, user: User, room_id: uuid.UUID, data: MessageCreate

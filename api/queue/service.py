@@ -12,6 +12,7 @@ from api.config import Settings
 from api.exceptions import Conflict, Forbidden, NotFound
 from api.models import QueueEntry, QueueEntryStatus, QueuePolicy, Room, RoomRole, User
 from api.queue.repository import queue_repository
+from api.realtime.events import publish_after_commit
 from api.rooms.service import rooms_service
 from api.tracks.service import tracks_service
 
@@ -101,7 +102,9 @@ class QueueService:
             status=QueueEntryStatus.queued,
         )
         entry.track = track
-        return await queue_repository.add(session, entry)
+        entry = await queue_repository.add(session, entry)
+        _queue_event(session, room.id, "added", entry.id, user.id)
+        return entry
 
     async def remove(
         self, session: AsyncSession, user: User, room_id: uuid.UUID, entry_id: uuid.UUID
@@ -117,6 +120,7 @@ class QueueService:
         if entry.status != QueueEntryStatus.queued:
             raise Conflict(f"only queued tracks can be removed (this one is {entry.status})")
         await queue_repository.delete(session, entry)
+        _queue_event(session, room.id, "removed", entry_id, user.id)
 
     async def move(
         self,
@@ -136,6 +140,7 @@ class QueueService:
             if await queue_repository.get_entry_plain(session, room.id, entry_id) is None:
                 raise NotFound("queue entry not found in this room")
             raise Conflict("only queued tracks can be moved")
+        _queue_event(session, room.id, "moved", entry_id, user.id)
         if not others:
             return await queue_repository.list_upcoming(session, room.id)
         index = min(index, len(others))
@@ -164,6 +169,13 @@ class QueueService:
             raise NotFound("room not found")
         # The change moves the room's activity time, which the room and the list show.
         invalidate_after_commit(session, ROOM_LIST, room_scope(room_id))
+
+
+def _queue_event(
+    session: AsyncSession, room_id: uuid.UUID, action: str, entry_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    frame = {"type": "queue", "action": action, "entry_id": str(entry_id), "user_id": str(user_id)}
+    publish_after_commit(session, room_id, frame)
 
 
 queue_service = QueueService()

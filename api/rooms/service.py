@@ -13,6 +13,7 @@ from api.exceptions import Conflict, Forbidden, NotFound, TooManyRequests, Unaut
 from api.genres.service import genres_service
 from api.models import Room, RoomMember, RoomRole, User
 from api.passwords import hash_password, verify_password
+from api.realtime.events import publish_after_commit
 from api.rooms.repository import rooms_repository
 from api.rooms.schemas import RoomCreate, RoomUpdate
 
@@ -101,6 +102,7 @@ class RoomsService:
         await self._apply_privacy(room, data, changes)
         await self._save_unique(session, room)
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
+        publish_after_commit(session, room.id, {"type": "room_updated", "room_id": str(room.id)})
         return room
 
     async def _apply_privacy(self, room: Room, data: RoomUpdate, changes: dict) -> None:
@@ -121,6 +123,7 @@ class RoomsService:
         room = await self._owned_room(session, user, room_id)
         await rooms_repository.delete(session, room)
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
+        _room_deleted(session, room.id)
 
     async def join(
         self,
@@ -149,6 +152,7 @@ class RoomsService:
             await redis.delete(failures_key)
         await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
+        publish_after_commit(session, room.id, {"type": "member_joined", "user_id": str(user.id)})
         return room
 
     async def leave(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> None:
@@ -167,10 +171,12 @@ class RoomsService:
             )
             if successor is None:
                 await rooms_repository.delete(session, room)
+                _room_deleted(session, room.id)
                 return
             successor.role = RoomRole.owner
             room.owner_id = successor.user_id
         await rooms_repository.remove_member(session, room.id, user.id)
+        publish_after_commit(session, room.id, {"type": "member_left", "user_id": str(user.id)})
 
     async def members(
         self, session: AsyncSession, user: User | None, room_id: uuid.UUID
@@ -226,6 +232,10 @@ class RoomsService:
                 await session.flush()
         except IntegrityError as exc:
             raise Conflict("a room with this name exists") from exc
+
+
+def _room_deleted(session: AsyncSession, room_id: uuid.UUID) -> None:
+    publish_after_commit(session, room_id, {"type": "room_deleted", "room_id": str(room_id)})
 
 
 rooms_service = RoomsService()

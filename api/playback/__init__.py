@@ -1,0 +1,1 @@
+"""Server-authoritative synchronized playback (docs/realtime.md)."""

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models import (
+    ListeningEvent,
+    ListeningSource,
+    QueueEntry,
+    QueueEntryStatus,
+    Room,
+    RoomPlayback,
+    Track,
+    User,
+)
+
+
+class StateRow(NamedTuple):
+    room_id: uuid.UUID
+    version: int
+    entry_id: uuid.UUID | None
+    started_at_ms: int | None
+    paused_position_ms: int | None
+    track_id: uuid.UUID | None
+    spotify_id: str | None
+    title: str | None
+    artist_names: str | None
+    duration_ms: int | None
+    image_url: str | None
+
+
+class NextEntry(NamedTuple):
+    entry_id: uuid.UUID
+
+
+_STATE_COLUMNS = (
+    RoomPlayback.room_id,
+    RoomPlayback.version,
+    RoomPlayback.current_entry_id,
+    RoomPlayback.started_at_ms,
+    RoomPlayback.paused_position_ms,
+    Track.id,
+    Track.spotify_id,
+    Track.title,
+    Track.artist_names,
+    Track.duration_ms,
+    Track.image_url,
+)
+
+
+class PlaybackRepository:
+    async def load(self, session: AsyncSession, room_id: uuid.UUID) -> StateRow | None:
+        """The room's playback with its track, creating the idle row on first use.
+
+        Plain columns (no identity map): the row changes by compare-and-set statements, and
+        every read must see the latest committed version.
+        """
+        query = (
+            select(*_STATE_COLUMNS)
+            .outerjoin(QueueEntry, QueueEntry.id == RoomPlayback.current_entry_id)
+            .outerjoin(Track, Track.id == QueueEntry.track_id)
+            .where(RoomPlayback.room_id == room_id)
+        )
+        row = (await session.execute(query)).first()
+        if row is None:
+            await session.execute(
+                insert(RoomPlayback)
+                .from_select(["room_id"], select(Room.id).where(Room.id == room_id))
+                .on_conflict_do_nothing(index_elements=["room_id"])
+            )
+            row = (await session.execute(query)).first()
+        return StateRow(*row) if row is not None else None
+
+    async def compare_and_set(
+        self, session: AsyncSession, room_id: uuid.UUID, version: int, values: dict[str, Any]
+    ) -> bool:
+        """Apply ``values`` and bump the version, only if the version is still ``version``.
+
+        Under READ COMMITTED a concurrent writer of the same version waits for the row lock,
+        then re-checks the condition against the committed row and updates nothing.
+        """
+        changed = await session.scalar(
+            update(RoomPlayback)
+            .where(RoomPlayback.room_id == room_id, RoomPlayback.version == version)
+            .values(**values, version=version + 1)
+            .returning(RoomPlayback.version)
+            .execution_options(synchronize_session=False)
+        )
+        return changed is not None
+
+    async def next_queued(self, session: AsyncSession, room_id: uuid.UUID) -> uuid.UUID | None:
+        return await session.scalar(
+            select(QueueEntry.id)
+            .where(QueueEntry.room_id == room_id, QueueEntry.status == QueueEntryStatus.queued)
+            .order_by(QueueEntry.position, QueueEntry.id)
+            .limit(1)
+        )
+
+    async def set_status(
+        self, session: AsyncSession, entry_id: uuid.UUID, status: QueueEntryStatus
+    ) -> None:
+        await session.execute(
+            update(QueueEntry)
+            .where(QueueEntry.id == entry_id)
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def add_listening_events(
+        self,
+        session: AsyncSession,
+        *,
+        room_id: uuid.UUID,
+        track_id: uuid.UUID,
+        played_at: datetime,
+        ms_played: dict[uuid.UUID, int],
+    ) -> int:
+        """One room listening event per user (users that still exist); idempotent."""
+        if not ms_played:
+            return 0
+        existing = set(await session.scalars(select(User.id).where(User.id.in_(list(ms_played)))))
+        rows = [
+            {
+                "user_id": user_id,
+                "track_id": track_id,
+                "source": ListeningSource.room,
+                "room_id": room_id,
+                "played_at": played_at,
+                "ms_played": ms,
+            }
+            for user_id, ms in ms_played.items()
+            if user_id in existing
+        ]
+        if not rows:
+            return 0
+        result = await session.execute(
+            insert(ListeningEvent)
+            .values(rows)
+            .on_conflict_do_nothing(
+                constraint="uq_listening_events_user_id_source_track_id_played_at"
+            )
+            .returning(ListeningEvent.id)
+        )
+        return len(result.all())
+
+
+playback_repository = PlaybackRepository()

@@ -1,0 +1,389 @@
+"""Synchronized playback: state derived from time, changed only by compare-and-set.
+
+Playing: position = now - started_at_ms. Paused: position = paused_position_ms. Idle: no
+entry. Every change bumps the version with ``UPDATE ... WHERE version = v``, so when several
+processes notice that a track ended, exactly one of them starts the next entry; the others
+find the version moved on and read the new state. Nothing here runs on a timer: a reader that
+finds the current entry over catches the room up (that is also how a restart recovers), and
+processes with sockets in the room set a timer only to make the change happen on time.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.config import Settings
+from api.db import after_commit
+from api.exceptions import Conflict, Forbidden, NotFound, Unprocessable
+from api.models import QueueEntryStatus, RoomRole, User
+from api.playback.listening import listening_tracker
+from api.playback.repository import StateRow, playback_repository
+from api.realtime.events import now_ms, publish, publish_after_commit
+from api.realtime.presence import Presence
+from api.rooms.repository import rooms_repository
+from api.rooms.service import rooms_service
+
+logger = logging.getLogger(__name__)
+
+# A listening event needs this much of a track heard, or half of a shorter track.
+LISTEN_THRESHOLD_MS = 30_000
+# A track that ended longer ago than this (nobody's process was there to advance the room,
+# e.g. during a restart) is followed by the next entry from now, not from the old end instant:
+# nobody should come back to a queue silently played through.
+CATCH_UP_GRACE_MS = 10_000
+# Bound on transitions one read performs.
+MAX_CATCH_UP = 50
+CONTROLLERS = (RoomRole.owner, RoomRole.dj)
+
+
+class StaleVersion(Conflict):
+    """The playback changed since the version the command was meant for."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackState:
+    room_id: uuid.UUID
+    version: int
+    entry_id: uuid.UUID | None
+    track_id: uuid.UUID | None
+    spotify_id: str | None
+    title: str | None
+    artist_names: str | None
+    duration_ms: int
+    image_url: str | None
+    started_at_ms: int | None
+    paused_position_ms: int | None
+
+    @classmethod
+    def of(cls, row: StateRow) -> PlaybackState:
+        return cls(
+            room_id=row.room_id,
+            version=row.version,
+            entry_id=row.entry_id,
+            track_id=row.track_id,
+            spotify_id=row.spotify_id,
+            title=row.title,
+            artist_names=row.artist_names,
+            duration_ms=row.duration_ms or 0,
+            image_url=row.image_url,
+            started_at_ms=row.started_at_ms,
+            paused_position_ms=row.paused_position_ms,
+        )
+
+    @property
+    def status(self) -> str:
+        if self.entry_id is None:
+            return "idle"
+        return "playing" if self.paused_position_ms is None else "paused"
+
+    @property
+    def ends_at_ms(self) -> int | None:
+        if self.status != "playing" or self.started_at_ms is None:
+            return None
+        return self.started_at_ms + self.duration_ms
+
+    def position_ms(self, at_ms: int) -> int:
+        if self.entry_id is None:
+            return 0
+        if self.paused_position_ms is not None:
+            return self.paused_position_ms
+        assert self.started_at_ms is not None
+        return max(0, min(self.duration_ms, at_ms - self.started_at_ms))
+
+    def wire(self, at_ms: int | None = None) -> dict[str, Any]:
+        at_ms = now_ms() if at_ms is None else at_ms
+        track = None
+        if self.entry_id is not None:
+            track = {
+                "id": str(self.track_id),
+                "spotify_id": self.spotify_id,
+                "title": self.title,
+                "artist_names": self.artist_names,
+                "duration_ms": self.duration_ms,
+                "image_url": self.image_url,
+            }
+        return {
+            "room_id": str(self.room_id),
+            "version": self.version,
+            "status": self.status,
+            "entry_id": str(self.entry_id) if self.entry_id else None,
+            "track": track,
+            "started_at_ms": self.started_at_ms if self.status == "playing" else None,
+            "paused_position_ms": self.paused_position_ms,
+            "position_ms": self.position_ms(at_ms),
+            "server_time_ms": at_ms,
+        }
+
+
+def playback_frame(state: PlaybackState, reason: str) -> dict[str, Any]:
+    return {"type": "playback", "reason": reason, "state": state.wire()}
+
+
+class PlaybackService:
+    def __init__(self) -> None:
+        self.presence_ttl_s = 15.0
+
+    async def current(
+        self, session: AsyncSession, redis: Redis, room_id: uuid.UUID
+    ) -> PlaybackState:
+        """What plays now; a room whose entry has ended is moved on first (exactly once)."""
+        state = await self._load(session, room_id)
+        for _ in range(MAX_CATCH_UP):
+            ends_at = state.ends_at_ms
+            if ends_at is None:
+                break
+            at = now_ms()
+            if at < ends_at:
+                break
+            start_next_at = ends_at if at - ends_at <= CATCH_UP_GRACE_MS else at
+            moved = await self._transition(
+                session,
+                redis,
+                state,
+                end_position_ms=state.duration_ms,
+                ended_at_ms=ends_at,
+                start_next_at_ms=start_next_at,
+                finished=QueueEntryStatus.played,
+                reason="advance",
+            )
+            state = moved or await self._load(session, room_id)
+        return state
+
+    async def get_for(
+        self, session: AsyncSession, redis: Redis, user: User | None, room_id: uuid.UUID
+    ) -> PlaybackState:
+        room = await rooms_service.get(session, room_id)
+        await rooms_service.ensure_can_see_inside(session, room, user)
+        return await self.current(session, redis, room.id)
+
+    async def command(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        settings: Settings,
+        user: User,
+        room_id: uuid.UUID,
+        action: str,
+        *,
+        position_ms: int | None = None,
+        expected_version: int | None = None,
+    ) -> PlaybackState:
+        """play / pause / seek / skip, for those allowed to control the room's playback."""
+        room = await rooms_service.get(session, room_id)
+        membership = await rooms_repository.get_membership(session, room.id, user.id)
+        role = rooms_service.check_member(membership)
+        if settings.playback_control != "members" and role not in CONTROLLERS:
+            raise Forbidden("only the room's owner or a DJ controls playback")
+        state = await self.current(session, redis, room.id)
+        if expected_version is not None and state.version != expected_version:
+            raise StaleVersion(f"playback is at version {state.version}")
+        at = now_ms()
+        if action == "play":
+            if state.status == "playing":
+                return state
+            if state.status == "idle":
+                started = await self._start_first(session, redis, state, at, reason="play")
+                if started is None:
+                    raise NotFound("the queue is empty")
+                return started
+            paused = state.paused_position_ms or 0
+            return await self._set(
+                session,
+                redis,
+                state,
+                {"started_at_ms": at - paused, "paused_position_ms": None},
+                "play",
+            )
+        if action == "pause":
+            if state.status != "playing":
+                if state.status == "idle":
+                    raise NotFound("nothing is playing")
+                return state
+            return await self._set(
+                session,
+                redis,
+                state,
+                {"started_at_ms": None, "paused_position_ms": state.position_ms(at)},
+                "pause",
+            )
+        if action == "seek":
+            if state.entry_id is None:
+                raise NotFound("nothing is playing")
+            if position_ms is None or not 0 <= position_ms < state.duration_ms:
+                raise Unprocessable(f"position_ms must be from 0 to {state.duration_ms - 1}")
+            if state.status == "playing":
+                values: dict[str, Any] = {"started_at_ms": at - position_ms}
+            else:
+                values = {"paused_position_ms": position_ms}
+            from_ms = state.position_ms(at)
+            entry_id = state.entry_id
+
+            async def move_listeners() -> None:
+                await listening_tracker.seek(redis, room.id, entry_id, from_ms, position_ms)
+
+            after_commit(session, move_listeners)
+            return await self._set(session, redis, state, values, "seek")
+        if action == "skip":
+            if state.entry_id is None:
+                raise NotFound("nothing is playing")
+            skipped = await self._transition(
+                session,
+                redis,
+                state,
+                end_position_ms=state.position_ms(at),
+                ended_at_ms=at,
+                start_next_at_ms=at,
+                finished=QueueEntryStatus.skipped,
+                reason="skip",
+            )
+            if skipped is None:
+                raise StaleVersion("playback changed at the same moment; try again")
+            return skipped
+        raise Unprocessable(f"unknown playback action {action!r}")
+
+    async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
+        state = await self._peek(room_id)
+        if state is not None and state.entry_id is not None:
+            await listening_tracker.present(
+                redis, room_id, state.entry_id, [user_id], state.position_ms(now_ms())
+            )
+
+    async def listener_left(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
+        state = await self._peek(room_id)
+        if state is not None and state.entry_id is not None:
+            await listening_tracker.absent(
+                redis, room_id, state.entry_id, user_id, state.position_ms(now_ms())
+            )
+
+    async def _peek(self, room_id: uuid.UUID) -> PlaybackState | None:
+        from api.db import session_scope
+
+        async with session_scope() as session:
+            row = await playback_repository.load(session, room_id)
+        return PlaybackState.of(row) if row is not None else None
+
+    async def _load(self, session: AsyncSession, room_id: uuid.UUID) -> PlaybackState:
+        row = await playback_repository.load(session, room_id)
+        if row is None:
+            raise NotFound("room not found")
+        return PlaybackState.of(row)
+
+    async def _set(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        values: dict[str, Any],
+        reason: str,
+    ) -> PlaybackState:
+        if not await playback_repository.compare_and_set(
+            session, state.room_id, state.version, values
+        ):
+            raise StaleVersion("playback changed at the same moment; try again")
+        moved = await self._load(session, state.room_id)
+        publish_after_commit(session, state.room_id, playback_frame(moved, reason), redis)
+        return moved
+
+    async def _start_first(
+        self, session: AsyncSession, redis: Redis, state: PlaybackState, at: int, reason: str
+    ) -> PlaybackState | None:
+        next_id = await playback_repository.next_queued(session, state.room_id)
+        if next_id is None:
+            return None
+        if not await playback_repository.compare_and_set(
+            session,
+            state.room_id,
+            state.version,
+            {"current_entry_id": next_id, "started_at_ms": at, "paused_position_ms": None},
+        ):
+            return None
+        await playback_repository.set_status(session, next_id, QueueEntryStatus.playing)
+        moved = await self._load(session, state.room_id)
+        self._after_start(session, redis, moved, reason)
+        return moved
+
+    async def _transition(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        *,
+        end_position_ms: int,
+        ended_at_ms: int,
+        start_next_at_ms: int,
+        finished: QueueEntryStatus,
+        reason: str,
+    ) -> PlaybackState | None:
+        """End the current entry and start the next (or idle); None if another process won."""
+        assert state.entry_id is not None
+        assert state.track_id is not None
+        next_id = await playback_repository.next_queued(session, state.room_id)
+        values: dict[str, Any] = {
+            "current_entry_id": next_id,
+            "started_at_ms": start_next_at_ms if next_id is not None else None,
+            "paused_position_ms": None,
+        }
+        if not await playback_repository.compare_and_set(
+            session, state.room_id, state.version, values
+        ):
+            return None
+        # Old entry first: at most one entry of a room is playing (a unique index).
+        await playback_repository.set_status(session, state.entry_id, finished)
+        if next_id is not None:
+            await playback_repository.set_status(session, next_id, QueueEntryStatus.playing)
+        heard = await listening_tracker.totals(
+            redis, state.room_id, state.entry_id, end_position_ms
+        )
+        threshold = min(LISTEN_THRESHOLD_MS, state.duration_ms // 2)
+        ms_played = {
+            uuid.UUID(user_id): min(ms, state.duration_ms)
+            for user_id, ms in heard.items()
+            if ms >= threshold
+        }
+        await playback_repository.add_listening_events(
+            session,
+            room_id=state.room_id,
+            track_id=state.track_id,
+            played_at=datetime.fromtimestamp(ended_at_ms / 1000, UTC),
+            ms_played=ms_played,
+        )
+        moved = await self._load(session, state.room_id)
+        old_entry = state.entry_id
+
+        async def forget() -> None:
+            await listening_tracker.forget(redis, state.room_id, old_entry)
+
+        after_commit(session, forget)
+        if moved.entry_id is None:
+            publish_after_commit(session, state.room_id, playback_frame(moved, "idle"), redis)
+        else:
+            self._after_start(session, redis, moved, reason)
+        return moved
+
+    def _after_start(
+        self, session: AsyncSession, redis: Redis, state: PlaybackState, reason: str
+    ) -> None:
+        """After the commit: everyone present hears the new entry from its start; tell them."""
+        assert state.entry_id is not None
+        entry_id = state.entry_id
+        presence = Presence(redis, self.presence_ttl_s)
+
+        async def announce() -> None:
+            try:
+                present = await presence.user_ids(state.room_id, now_ms())
+                await listening_tracker.present(redis, state.room_id, entry_id, present, 0)
+            except Exception:
+                logger.exception("listeners not marked", extra={"room_id": str(state.room_id)})
+            await publish(redis, state.room_id, playback_frame(state, reason))
+
+        after_commit(session, announce)
+
+
+playback_service = PlaybackService()

@@ -1,0 +1,415 @@
+"""``WS /ws/chat/{room_id}``: the room's live channel (docs/realtime.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
+from starlette.websockets import WebSocketDisconnect
+
+from api.auth.tokens import decode_access_token
+from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
+from api.chat.repository import chat_repository
+from api.chat.schemas import MessageCreate
+from api.chat.service import chat_service
+from api.config import Settings
+from api.db import session_scope
+from api.exceptions import TooManyRequests, TuneWaveError, Unauthorized
+from api.models import RoomRole
+from api.playback.service import StaleVersion, playback_service
+from api.realtime.events import encode, message_frame, now_ms, publish_after_commit, user_brief
+from api.realtime.hub import Connection, Hub, Pong, get_hub
+from api.redis import get_redis
+from api.rooms.repository import rooms_repository
+from api.users.repository import users_repository
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["live"])
+
+CLOSE_INVALID_TOKEN = 4401
+CLOSE_TOKEN_EXPIRED = 4402
+CLOSE_MEMBERS_ONLY = 4403
+CLOSE_ROOM_NOT_FOUND = 4404
+CLOSE_ORIGIN_NOT_ALLOWED = 4405
+CLOSE_FRAME_TOO_LARGE = 4413
+CLOSE_FLOODING = 4429
+
+# Messages a resume sends per database round trip.
+RESUME_BATCH = 500
+PLAYBACK_ACTIONS = frozenset({"play", "pause", "seek", "skip"})
+# How long a dropped socket's close frame may take before the connection is cut.
+DROP_GRACE_S = 2.0
+# Frames waiting for the connection's worker (chat, playback, resume); pings skip the line.
+INBOX_FRAMES = 16
+
+
+class Refusal(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class FloodGuard:
+    """A token bucket per connection, and a close once refusals pile up."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.rate = settings.ws_frames_per_s
+        self.burst = float(settings.ws_frame_burst)
+        self.tokens = self.burst
+        self.stamp = time.monotonic()
+        self.strikes: deque[float] = deque()
+        self.max_strikes = settings.ws_flood_strikes
+        self.window_s = settings.ws_flood_window_s
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.strikes.append(now)
+        while self.strikes and self.strikes[0] < now - self.window_s:
+            self.strikes.popleft()
+        return False
+
+    @property
+    def flooding(self) -> bool:
+        return len(self.strikes) > self.max_strikes
+
+    def retry_after_s(self) -> float:
+        return round(max(0.0, 1 - self.tokens) / self.rate, 3)
+
+
+def error_frame(code: str, detail: Any, **extra: Any) -> str:
+    return encode({"type": "error", "code": code, "detail": detail, **extra})
+
+
+async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tuple[Any, Any]:
+    """Check origin, token, room and access; join a public room. Raises Refusal."""
+    origin = websocket.headers.get("origin")
+    if origin is not None and origin.rstrip("/") not in settings.ws_origins:
+        raise Refusal(CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
+    token = websocket.query_params.get("token")
+    if not token:
+        raise Refusal(CLOSE_INVALID_TOKEN, "missing token")
+    try:
+        user_id = decode_access_token(settings, token)
+    except Unauthorized as exc:
+        if exc.detail == "token expired":
+            raise Refusal(CLOSE_TOKEN_EXPIRED, "token expired") from exc
+        raise Refusal(CLOSE_INVALID_TOKEN, "invalid token") from exc
+    try:
+        room_uuid = uuid.UUID(room_id)
+    except ValueError as exc:
+        raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found") from exc
+    async with session_scope() as session:
+        user = await users_repository.get(session, user_id)
+        if user is None:
+            raise Refusal(CLOSE_INVALID_TOKEN, "unknown user")
+        found = await chat_repository.get_room(session, room_uuid, member_id=user.id)
+        if found is None:
+            raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found")
+        room, membership = found
+        if membership is None:
+            if room.is_private:
+                raise Refusal(CLOSE_MEMBERS_ONLY, "members only")
+            # A public room joins the user on connect, as POST /rooms/{id}/join does.
+            await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
+            invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
+            publish_after_commit(
+                session, room.id, {"type": "member_joined", "user_id": str(user.id)}
+            )
+    return user, room
+
+
+@router.websocket("/ws/chat/{room_id}")
+async def room_channel(websocket: WebSocket, room_id: str) -> None:
+    """The room's live channel: chat, presence, playback and queue events."""
+    settings: Settings = websocket.app.state.settings
+    try:
+        user, room = await _admit(websocket, room_id, settings)
+    except Refusal as refusal:
+        # Browsers see nothing of a refused handshake, so accept only to say why, then close.
+        await websocket.accept()
+        await websocket.close(refusal.code, refusal.reason)
+        return
+    except Exception:
+        logger.exception("live channel admission failed")
+        await websocket.close(1011)
+        return
+
+    hub = await get_hub(settings)
+    await websocket.accept()
+    info = user_brief(user.id, user.display_name, user.avatar_url)
+    connection = Connection(
+        websocket,
+        connection_id=hub.new_connection_id(),
+        room_id=room.id,
+        user_id=user.id,
+        user_info=info,
+        queue_frames=settings.ws_send_queue_frames,
+    )
+    connection.writer = asyncio.create_task(connection.write_loop())
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(INBOX_FRAMES)
+    worker = asyncio.create_task(_work(hub, settings, connection, user, inbox))
+    reading: asyncio.Task[None] | None = None
+    try:
+        await hub.attach(connection)
+        await _hello(hub, connection)
+        reading = asyncio.create_task(_read(websocket, settings, connection, inbox))
+        # A socket the server drops (a stalled reader) may never send another frame: stop
+        # waiting for it once its close frame had a moment to go out.
+        loop = asyncio.get_running_loop()
+        stop_reading = reading.cancel
+
+        def stop_soon() -> None:
+            loop.call_later(DROP_GRACE_S, stop_reading)
+
+        connection.on_drop = stop_soon
+        await asyncio.wait([reading])
+        if not reading.cancelled():
+            reading.result()
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        logger.exception("live channel failed", extra={"room_id": str(room.id)})
+        connection.drop(1011, "internal error")
+    finally:
+        if reading is not None and not reading.done():
+            reading.cancel()
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await worker
+        await hub.detach(connection)
+        # Let the writer send what is queued (a close frame with its reason, usually).
+        if not connection.closed:
+            connection.drop(1000, "")
+        writer = connection.writer
+        if writer is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(writer, timeout=DROP_GRACE_S)
+
+
+async def _hello(hub: Hub, connection: Connection) -> None:
+    """The first frame: who is here, the playback state and the room's latest chat seq."""
+    async with session_scope() as session:
+        state = await playback_service.current(session, hub.redis, connection.room_id)
+        found = await chat_repository.get_room(session, connection.room_id, member_id=None)
+    last_seq = found[0].last_message_seq if found is not None else 0
+    online = await hub.presence.online(str(connection.room_id), now_ms())
+    frame = {
+        "type": "hello",
+        "room_id": str(connection.room_id),
+        "user_id": str(connection.user_id),
+        "connection_id": connection.id,
+        "server_time_ms": now_ms(),
+        "last_seq": last_seq,
+        "playback": state.wire(),
+        "online": [user.info for user in online],
+    }
+    connection.offer(encode(frame))
+    # Live messages up to last_seq are history the client pages (or resumes) itself.
+    connection.last_seq = max(connection.last_seq, last_seq)
+    connection.release()
+
+
+async def _read(
+    websocket: WebSocket,
+    settings: Settings,
+    connection: Connection,
+    inbox: asyncio.Queue[dict[str, Any]],
+) -> None:
+    guard = FloodGuard(settings)
+    while not connection.closed:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        received_ms = now_ms()
+        raw = message.get("text")
+        if raw is None:
+            size = len(message.get("bytes") or b"")
+        else:
+            size = len(raw) if len(raw) * 4 <= settings.ws_max_frame_bytes else len(raw.encode())
+        if size > settings.ws_max_frame_bytes:
+            connection.drop(
+                CLOSE_FRAME_TOO_LARGE,
+                f"frame too large (limit {settings.ws_max_frame_bytes} bytes)",
+            )
+            return
+        if not guard.allow():
+            if guard.flooding:
+                connection.drop(CLOSE_FLOODING, "flooding: too many frames")
+                return
+            connection.offer(
+                error_frame(
+                    "rate_limited",
+                    f"too many frames (limit {settings.ws_frames_per_s:g}/s)",
+                    retry_after_s=guard.retry_after_s(),
+                )
+            )
+            continue
+        if raw is None:
+            connection.offer(error_frame("bad_frame", "send JSON text frames"))
+            continue
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            connection.offer(error_frame("bad_frame", "not JSON"))
+            continue
+        if not isinstance(frame, dict):
+            connection.offer(error_frame("bad_frame", "a frame is a JSON object"))
+            continue
+        kind = frame.get("type", "chat" if "text" in frame else None)
+        if kind == "ping":
+            t0 = frame.get("t0")
+            if isinstance(t0, bool) or not isinstance(t0, int | float):
+                connection.offer(error_frame("bad_frame", "ping needs a numeric t0"))
+                continue
+            connection.offer(Pong(t0, received_ms))
+            continue
+        if kind not in ("chat", "resume", *PLAYBACK_ACTIONS):
+            connection.offer(error_frame("bad_frame", f"unknown frame type {kind!r}"))
+            continue
+        frame["type"] = kind
+        try:
+            inbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            connection.offer(
+                error_frame("rate_limited", "too many frames waiting", retry_after_s=1)
+            )
+
+
+async def _work(
+    hub: Hub,
+    settings: Settings,
+    connection: Connection,
+    user: Any,
+    inbox: asyncio.Queue[dict[str, Any]],
+) -> None:
+    """Chat, resume and playback commands of one connection, one at a time, in order."""
+    redis = get_redis()
+    while True:
+        frame = await inbox.get()
+        kind = frame["type"]
+        try:
+            if kind == "chat":
+                await _chat(redis, connection, user, frame)
+            elif kind == "resume":
+                await _resume(connection, frame)
+            else:
+                await _command(redis, settings, connection, user, frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("live frame failed", extra={"type": kind})
+            connection.offer(error_frame("internal", "the server could not handle this frame"))
+
+
+async def _chat(redis: Any, connection: Connection, user: Any, frame: dict[str, Any]) -> None:
+    client_id = frame.get("client_id")
+    try:
+        data = MessageCreate.model_validate(
+            {"text": frame.get("text"), **({"client_id": client_id} if client_id else {})}
+        )
+    except ValidationError as exc:
+        detail = "; ".join(error["msg"] for error in exc.errors())
+        connection.offer(error_frame("bad_frame", detail, client_id=client_id))
+        return
+    try:
+        async with session_scope() as session:
+            posted = await chat_service.post(session, redis, user, connection.room_id, data)
+    except TooManyRequests as exc:
+        connection.offer(
+            error_frame(
+                "rate_limited", exc.detail, client_id=client_id, retry_after_s=exc.retry_after_s
+            )
+        )
+        return
+    except TuneWaveError as exc:
+        connection.offer(error_frame(_code(exc), exc.detail, client_id=client_id))
+        return
+    if not posted.created:
+        # A resend: the message went to the room the first time; the sender gets it again.
+        connection.offer(encode(message_frame(posted.view)))
+
+
+async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
+    after_seq = frame.get("after_seq")
+    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+        connection.offer(error_frame("bad_frame", "resume needs a non-negative integer after_seq"))
+        return
+    connection.hold()
+    sent = 0
+    cursor = after_seq
+    try:
+        while True:
+            async with session_scope() as session:
+                views = await chat_service.since(
+                    session, connection.room_id, after_seq=cursor, limit=RESUME_BATCH
+                )
+            for view in views:
+                connection.offer(encode(message_frame(view)))
+                cursor = view.seq
+                sent += 1
+            if len(views) < RESUME_BATCH:
+                break
+        connection.last_seq = cursor
+        connection.offer(
+            encode({"type": "resumed", "after_seq": after_seq, "last_seq": cursor, "count": sent})
+        )
+    finally:
+        connection.release()
+
+
+async def _command(
+    redis: Any, settings: Settings, connection: Connection, user: Any, frame: dict[str, Any]
+) -> None:
+    kind = frame["type"]
+    version = frame.get("version")
+    position = frame.get("position_ms")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        connection.offer(error_frame("bad_frame", "version must be an integer"))
+        return
+    if kind == "seek" and (isinstance(position, bool) or not isinstance(position, int)):
+        connection.offer(error_frame("bad_frame", "seek needs an integer position_ms"))
+        return
+    try:
+        async with session_scope() as session:
+            await playback_service.command(
+                session,
+                redis,
+                settings,
+                user,
+                connection.room_id,
+                kind,
+                position_ms=position,
+                expected_version=version,
+            )
+    except StaleVersion as exc:
+        async with session_scope() as session:
+            state = await playback_service.current(session, redis, connection.room_id)
+        connection.offer(error_frame("stale_version", exc.detail, state=state.wire()))
+    except TuneWaveError as exc:
+        connection.offer(error_frame(_code(exc), exc.detail))
+
+
+def _code(exc: TuneWaveError) -> str:
+    return {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        409: "conflict",
+        422: "bad_frame",
+        429: "rate_limited",
+    }.get(exc.status_code, "error")
