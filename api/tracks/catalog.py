@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from api.config import PROJECT_ROOT
 from api.genres.vocabulary import genre_slug
 
@@ -30,6 +28,8 @@ class CatalogTrack:
 
 
 def _clean(value: object) -> str | None:
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return None
     text = str(value).strip()
@@ -37,6 +37,10 @@ def _clean(value: object) -> str | None:
 
 
 def read_spotify_songs(path: Path = SPOTIFY_SONGS_PATH) -> list[CatalogTrack]:
+    # Imported here: every API process imports this module, only imports read the file, and
+    # pandas takes seconds to import.
+    import pandas as pd
+
     frame = pd.read_csv(
         path,
         usecols=[
