@@ -48,7 +48,17 @@ GENERATION_TTL_S = 24 * 3600
 MAX_FIELDS = 2_000
 LOCAL_TTL_S = 2.0
 LOCAL_MAX_ENTRIES = 10_000
-INVALIDATIONS_CHANNEL = "tunewave:cache-invalidations"
+
+
+def invalidations_channel(redis: Redis) -> str:
+    """The pub/sub channel for invalidations of this Redis database's cache.
+
+    Pub/sub channels are shared by all of a server's databases, so the database number is
+    part of the name: deployments (or test suites) on other databases never hear ours.
+    """
+    db = redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"tunewave:cache-invalidations:{db}"
+
 
 ROOM_LIST = "rooms"
 CATALOG = "catalog"
@@ -192,7 +202,7 @@ class ReadCache:
                     pipe.incr(generation)
                     pipe.expire(generation, GENERATION_TTL_S)
                     pipe.delete(entries)
-                pipe.publish(INVALIDATIONS_CHANNEL, json.dumps(unique))
+                pipe.publish(invalidations_channel(self.redis), json.dumps(unique))
                 await pipe.execute()
         except RedisError:
             # The entries expire within ENTRY_TTL_S; the write itself is committed and fine.
@@ -239,7 +249,7 @@ async def listen_for_invalidations(redis: Redis, *, retry_s: float = 1.0) -> Non
     while True:
         pubsub = redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(INVALIDATIONS_CHANNEL)
+            await pubsub.subscribe(invalidations_channel(redis))
             near_cache.clear()
             near_cache.listening = True
             async for message in pubsub.listen():

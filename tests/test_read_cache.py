@@ -17,10 +17,10 @@ from redis.backoff import NoBackoff
 from api import cache
 from api.cache import (
     CATALOG,
-    INVALIDATIONS_CHANNEL,
     ROOM_LIST,
     Miss,
     ReadCache,
+    invalidations_channel,
     listen_for_invalidations,
     near_cache,
     room_scope,
@@ -230,7 +230,7 @@ async def test_the_near_cache_serves_this_process_until_any_process_invalidates(
     assert await read_cache.get("room:near", "view") == '"v1"'
 
     # Another process invalidates: only its message reaches this one.
-    await redis.publish(INVALIDATIONS_CHANNEL, json.dumps(["room:near"]))
+    await redis.publish(invalidations_channel(redis), json.dumps(["room:near"]))
     for _ in range(1000):  # up to 10 s on a loaded machine
         if near_cache.get("room:near", "view") is None:
             break
@@ -266,3 +266,9 @@ async def test_without_the_subscription_the_near_cache_is_off() -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await dead.aclose()
+
+
+def test_each_redis_database_has_its_own_invalidations_channel() -> None:
+    first = Redis.from_url("redis://127.0.0.1:6379/3")
+    other = Redis.from_url("redis://127.0.0.1:6379/4")
+    assert invalidations_channel(first) != invalidations_channel(other)
