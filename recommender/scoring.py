@@ -296,6 +296,7 @@ class TasteIndex:
         vectors = model.user_vectors(matrix, np.arange(matrix.shape[0]))
         self.user_vectors = None if vectors is None else normalize(vectors).astype(np.float32)
         self.genre_profiles = genres.profiles(matrix)
+        self._listeners = np.diff(sp.csc_matrix(matrix).indptr).astype(np.float32)
 
     def taste(self, user_id: Any, favourite_genres: Sequence[str] = ()) -> UserTaste:
         row = int(self.interactions.user_index([user_id])[0])
@@ -309,13 +310,17 @@ class TasteIndex:
     def tracks(self, user_id: Any, k: int = 10) -> list[Recommendation]:
         """Top-``k`` items the user has not played, each with a reason."""
         row = int(self.interactions.user_index([user_id])[0])
-        user_items = (
-            self.interactions.matrix[row]
-            if row >= 0
-            else sp.csr_matrix((1, self.interactions.n_items), dtype=np.float32)
-        )
-        indices, scores = self.model.recommend(user_items, np.array([row]), k=k)
         taste = self.taste(user_id)
+        if row < 0 or self.interactions.matrix[row].nnz == 0:
+            # Nothing to personalise from: the most-listened items, said as such.
+            order = np.argsort(-self._listeners, kind="stable")[:k]
+            return [
+                Recommendation(
+                    self._item_id(j), float(self._listeners[j]), self.track_reason(j, taste)
+                )
+                for j in order
+            ]
+        indices, scores = self.model.recommend(self.interactions.matrix[row], np.array([row]), k=k)
         return [
             Recommendation(self._item_id(j), float(s), self.track_reason(j, taste))
             for j, s in zip(indices[0], scores[0], strict=True)
