@@ -97,14 +97,27 @@ class GenreSpace:
         )
         return sp.csr_matrix(normalize(matrix), dtype=np.float32)
 
-    def top_genres(self, profile: sp.spmatrix | np.ndarray, k: int = 3) -> list[str]:
-        """The ``k`` strongest genres of one profile row, strongest first."""
-        dense = profile.toarray() if isinstance(profile, sp.spmatrix | sp.sparray) else profile
-        row = np.asarray(dense).ravel()
-        if not row.size:
+    def top_genres(
+        self, profile: sp.spmatrix | np.ndarray, k: int = 3, columns: np.ndarray | None = None
+    ) -> list[str]:
+        """The ``k`` strongest genres of one profile row, strongest first.
+
+        ``profile`` is a sparse row, a dense row, or (with ``columns``) the stored values of a
+        sparse row and their genre columns.
+        """
+        if columns is not None:
+            values = np.asarray(profile).ravel()
+        elif isinstance(profile, sp.spmatrix | sp.sparray):
+            # Only the stored entries: a profile touches few of the thousands of genres.
+            row = sp.csr_matrix(profile)[:1]
+            columns, values = row.indices, row.data
+        else:
+            values = np.asarray(profile).ravel()
+            columns = np.arange(values.size)
+        if not values.size:
             return []
-        order = np.argsort(-row, kind="stable")[:k]
-        return [str(self.vocabulary[i]) for i in order if row[i] > 0]
+        order = np.lexsort((columns, -values))[:k]
+        return [str(self.vocabulary[columns[i]]) for i in order if values[i] > 0]
 
     def item_genres(self, item_index: int, k: int = 3) -> list[str]:
         """The ``k`` most characteristic genres of one item."""

@@ -17,6 +17,7 @@ from sklearn.preprocessing import normalize
 from recommender.data import Interactions
 from recommender.genres import GenreSpace
 from recommender.models.base import Recommender
+from recommender.models.baselines import keep_top_k_per_row
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class RoomWeights:
     genre: float = 0.35
     live: float = 0.15
     now_playing_boost: float = 2.0  # the now-playing item counts this many queue items
+    room_genres: int = 32  # genres kept per room vector
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,12 @@ class RoomScorer:
             taste = normalize(taste).astype(np.float32)
         declared = self.genres.genre_vectors([list(r.genres) for r in rooms])
         played = self.genres.profiles(item_rows)
-        genre_vectors = sp.csr_matrix(normalize(declared + played), dtype=np.float32)
+        # A room's few strongest genres carry its character; the long tail of tags only
+        # costs time when 10,000 rooms are scored per request.
+        genre_vectors = sp.csr_matrix(
+            normalize(keep_top_k_per_row(declared + played, self.weights.room_genres)),
+            dtype=np.float32,
+        )
         live = liveness(
             np.array([r.listeners_now for r in rooms]), np.array([r.is_playing for r in rooms])
         )
@@ -209,7 +216,8 @@ class RoomScorer:
     def score(self, index: RoomIndex, user: UserTaste) -> np.ndarray:
         """``(n_rooms,)`` scores of every room for ``user``."""
         w = self.weights
-        genre = np.asarray((index.genre_vectors @ user.genre_profile.T).todense()).ravel()
+        profile = np.asarray(user.genre_profile.todense(), dtype=np.float32).ravel()
+        genre = index.genre_vectors @ profile
         total = w.genre * genre + w.live * index.liveness
         if index.taste_vectors is not None and user.vector is not None:
             norm = float(np.linalg.norm(user.vector))
@@ -225,19 +233,43 @@ class RoomScorer:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
+        user_genres = user.top_genres(self.genres, 8)
+        user_items = user.top_items(50)
         return [
-            Recommendation(index.rooms[r].room_id, float(scores[r]), self.reason(index, r, user))
+            Recommendation(
+                index.rooms[r].room_id,
+                float(scores[r]),
+                self.reason(index, int(r), user, user_genres, user_items),
+            )
             for r in top
         ]
 
-    def reason(self, index: RoomIndex, room: int, user: UserTaste) -> str:
-        """Why this room: shared genres and artists, else what it plays, else how live it is."""
+    def reason(
+        self,
+        index: RoomIndex,
+        room: int,
+        user: UserTaste,
+        user_genres: Sequence[str] | None = None,
+        user_items: Sequence[int] | None = None,
+    ) -> str:
+        """Why this room: shared genres and artists, else what it plays, else how live it is.
+
+        ``user_genres`` / ``user_items`` (the user's top genres and items) may be passed in
+        when explaining many rooms for one user.
+        """
         live_room = index.rooms[room]
-        user_genres = user.top_genres(self.genres, 8)
-        room_genres = self.genres.top_genres(index.genre_vectors[room], 8)
+        if user_genres is None:
+            user_genres = user.top_genres(self.genres, 8)
+        if user_items is None:
+            user_items = user.top_items(50)
+        start, stop = index.genre_vectors.indptr[room : room + 2]
+        room_genres = self.genres.top_genres(
+            index.genre_vectors.data[start:stop], 8, columns=index.genre_vectors.indices[start:stop]
+        )
         shared_genres = [g for g in user_genres if g in room_genres]
-        room_items = index.item_rows[room].indices
-        shared_items = [j for j in user.top_items(50) if j in set(room_items)]
+        start, stop = index.item_rows.indptr[room : room + 2]
+        room_items = set(index.item_rows.indices[start:stop].tolist())
+        shared_items = [j for j in user_items if j in room_items]
         shared_artists = _names(shared_items, self.item_ids, self.item_names)
         if shared_genres or shared_artists:
             return f"plays {shared_taste_phrase(shared_genres, shared_artists)}, like you"

@@ -87,3 +87,80 @@ def search(
         metric=metric,
         trials=table,
     )
+
+
+# Search spaces the benchmark, the CLI and the nightly pipeline use. Small on purpose: each
+# trial is a full fit and a full-catalogue ranking of every validation user.
+DEFAULT_SPACES: dict[str, dict[str, list[Any]]] = {
+    "als": {
+        "factors": [32, 64, 128],
+        "alpha": [0.5, 1.0, 2.0],
+        "regularization": [0.01, 0.1],
+        "weighting": ["log", "bm25"],
+    },
+    "itemknn": {"neighbours": [50, 100, 200, 400], "weighting": ["log", "bm25"]},
+}
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """The family and parameters that won on validation, and each family's own search."""
+
+    model: str
+    params: dict[str, Any]
+    score: float
+    searches: dict[str, SearchResult]
+
+    def build(self) -> Recommender:
+        """The unfitted winner, to refit on all the training data."""
+        return make_model(self.model, **self.params)
+
+
+def select_model(
+    train: Interactions,
+    item_tags: pd.DataFrame | None = None,
+    spaces: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
+    metric: str = "ndcg@10",
+    validation_fraction: float = 0.2,
+    seed: int = 0,
+    max_trials: int | None = 10,
+    hybrid_content_weights: Sequence[float] = (0.1, 0.3),
+    progress: Progress | None = None,
+) -> SelectionResult:
+    """Search every family in ``spaces`` on one validation split of ``train``, then try the
+    hybrid on top of the best ALS parameters with each of ``hybrid_content_weights`` (when
+    ``item_tags`` are given); return the best of all on ``metric``.
+
+    Everything is decided on the validation split carved from ``train``: pass the training
+    part of an outer split, and its test part stays unseen.
+    """
+    spaces = DEFAULT_SPACES if spaces is None else spaces
+    searches: dict[str, SearchResult] = {}
+    for family, grid in spaces.items():
+        # Random trials are drawn per family with the same seed: reproducible.
+        searches[family] = search(
+            family,
+            grid,
+            train,
+            item_tags,
+            metric=metric,
+            validation_fraction=validation_fraction,
+            seed=seed,
+            max_trials=max_trials,
+            progress=progress,
+        )
+    if item_tags is not None and "als" in searches and hybrid_content_weights:
+        searches["hybrid"] = search(
+            "hybrid",
+            {"content_weight": list(hybrid_content_weights)},
+            train,
+            item_tags,
+            metric=metric,
+            validation_fraction=validation_fraction,
+            seed=seed,
+            fixed_params={"cf": "als", "cf_params": searches["als"].best_params},
+            progress=progress,
+        )
+    family = max(searches, key=lambda name: searches[name].best_score)
+    winner = searches[family]
+    return SelectionResult(family, winner.best_params, winner.best_score, searches)

@@ -50,7 +50,7 @@ class ItemKNNRecommender(Recommender):
 
     name = "itemknn"
 
-    def __init__(self, neighbours: int = 20, weighting: Weighting = "bm25") -> None:
+    def __init__(self, neighbours: int = 20, weighting: Weighting = "log") -> None:
         super().__init__()
         self.neighbours = neighbours
         self.weighting: Weighting = weighting
@@ -65,7 +65,7 @@ class ItemKNNRecommender(Recommender):
         similarity = sp.csr_matrix(item_users @ item_users.T)
         similarity.setdiag(0)
         similarity.eliminate_zeros()
-        self.similarity = _keep_top_k_per_row(similarity, self.neighbours)
+        self.similarity = keep_top_k_per_row(similarity, self.neighbours)
 
     def score(self, user_items: sp.csr_matrix, user_rows: np.ndarray | None = None) -> np.ndarray:
         weighted = apply_weighting(sp.csr_matrix(user_items), self.weighting)
@@ -92,7 +92,7 @@ class ItemKNNRecommender(Recommender):
         )
 
 
-def _keep_top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
+def keep_top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """Each row's ``k`` largest entries (ties broken by column), the rest dropped."""
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
     indptr = matrix.indptr
