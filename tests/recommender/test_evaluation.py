@@ -157,3 +157,26 @@ def test_search_picks_the_best_trial_on_a_validation_split_of_train(world: Datas
     assert (
         result.best_model("itemknn").get_params()["neighbours"] == result.best_params["neighbours"]
     )
+
+
+def test_select_model_picks_the_family_that_wins_on_validation(world: Dataset) -> None:
+    from recommender.tuning import select_model
+
+    train, _ = holdout_split(world.interactions, 0.3, seed=0)
+    selection = select_model(
+        train,
+        world.item_tags,
+        spaces={
+            "itemknn": {"neighbours": [1, 10]},
+            "als": {"factors": [2], "iterations": [30], "num_threads": [1]},
+        },
+        hybrid_content_weights=(0.1, 0.5),
+        seed=0,
+    )
+    assert set(selection.searches) == {"itemknn", "als", "hybrid"}
+    best = max(selection.searches.values(), key=lambda found: found.best_score)
+    assert selection.score == best.best_score
+    assert selection.searches[selection.model] is best
+    hybrid = selection.searches["hybrid"].best_params
+    assert hybrid["cf_params"] == selection.searches["als"].best_params
+    assert selection.build().get_params()  # an unfitted model of the winning family
