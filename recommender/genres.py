@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from sklearn.preprocessing import normalize
 from recommender.data import ITEM_COL, WEIGHT_COL
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_genre(name: str) -> str:
     """One spelling per genre: lower case, single spaces ("Hip-Hop " → "hip-hop")."""
     return " ".join(str(name).strip().lower().replace("_", " ").split())

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
@@ -75,7 +76,7 @@ class RoomWeights:
     genre: float = 0.35
     live: float = 0.15
     now_playing_boost: float = 2.0  # the now-playing item counts this many queue items
-    room_genres: int = 32  # genres kept per room vector
+    item_genres: int = 5  # genres of each played item that count towards a room's genres
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,15 @@ def shared_taste_phrase(genres: Sequence[str], artists: Sequence[str]) -> str:
     return _join([*genres[:2], *artists[:1]])
 
 
+def _positions(index: pd.Index, ids: Sequence[Any]) -> np.ndarray:
+    """Position of each id in ``index``, -1 for unknown ids."""
+    if not len(ids):
+        return np.zeros(0, dtype=np.int64)
+    # Numeric ids as one array (fast); anything else (UUID strings) as given.
+    values = np.asarray(ids) if index.dtype.kind in "iuf" else list(ids)
+    return np.asarray(index.get_indexer(values), dtype=np.int64)
+
+
 class RoomScorer:
     """Scores live rooms for a user from item vectors, user vectors and the genre space.
 
@@ -145,73 +155,76 @@ class RoomScorer:
         self.user_vectors = None if user_vectors is None else normalize(user_vectors)
         self.item_names: Mapping[Any, str] = {} if item_names is None else item_names
         self.weights = weights or RoomWeights()
-        self._item_lookup = {
-            (v.item() if isinstance(v, np.generic) else v): j for j, v in enumerate(self.item_ids)
-        }
-        ids = np.asarray(user_ids) if user_ids is not None else np.array([])
-        self._user_lookup = {
-            (u.item() if isinstance(u, np.generic) else u): i for i, u in enumerate(ids)
-        }
+        # An item's few strongest genres carry its character; its long tail of tags would
+        # only cost time when 10,000 rooms are built and scored.
+        self._item_genres = sp.csr_matrix(
+            normalize(keep_top_k_per_row(genres.item_matrix, self.weights.item_genres)),
+            dtype=np.float32,
+        )
+        self._item_index = pd.Index(self.item_ids)
+        self._user_index = pd.Index(np.asarray(user_ids) if user_ids is not None else [])
 
     def index(self, rooms: Sequence[LiveRoom]) -> RoomIndex:
-        """Build the vectors of ``rooms`` (sparse products, no per-room dense work)."""
+        """Build the vectors of ``rooms``: id lookups and sparse products, no per-room math."""
         n_rooms = len(rooms)
-        item_indptr: list[int] = [0]
-        item_indices: list[int] = []
-        item_data: list[float] = []
-        member_indptr: list[int] = [0]
-        member_indices: list[int] = []
-        boost = self.weights.now_playing_boost
-        for room in rooms:
-            columns: dict[int, float] = {}
-            for item_id in room.item_ids:
-                j = self._item_lookup.get(item_id)
-                if j is not None:
-                    columns[j] = 1.0
-            if room.now_playing_item_id is not None:
-                j = self._item_lookup.get(room.now_playing_item_id)
-                if j is not None:
-                    columns[j] = boost
-            item_indices.extend(columns)
-            item_data.extend(columns.values())
-            item_indptr.append(len(item_indices))
-            for user_id in room.member_ids:
-                i = self._user_lookup.get(user_id)
-                if i is not None:
-                    member_indices.append(i)
-            member_indptr.append(len(member_indices))
+        n_items = len(self.item_ids)
+        queue_counts = [len(room.item_ids) for room in rooms]
+        queue_ids = [item_id for room in rooms for item_id in room.item_ids]
+        queue = self._incidence(
+            np.repeat(np.arange(n_rooms), queue_counts),
+            self._items_index(queue_ids),
+            (n_rooms, n_items),
+        )
+        playing_rooms = [r for r, room in enumerate(rooms) if room.now_playing_item_id is not None]
+        playing = self._incidence(
+            np.asarray(playing_rooms, dtype=np.int64),
+            self._items_index([rooms[r].now_playing_item_id for r in playing_rooms]),
+            (n_rooms, n_items),
+        )
         item_rows = sp.csr_matrix(
-            (
-                np.asarray(item_data, dtype=np.float32),
-                np.asarray(item_indices, dtype=np.int32),
-                item_indptr,
-            ),
-            shape=(n_rooms, len(self.item_ids)),
+            queue.maximum(playing * self.weights.now_playing_boost), dtype=np.float32
+        )
+        member_counts = [len(room.member_ids) for room in rooms]
+        member_ids = [user_id for room in rooms for user_id in room.member_ids]
+        members = self._incidence(
+            np.repeat(np.arange(n_rooms), member_counts),
+            self._users_index(member_ids),
+            (n_rooms, len(self._user_index)),
         )
         taste = None
         if self.item_vectors is not None:
             taste = np.asarray(normalize(item_rows, norm="l1") @ self.item_vectors)
-            if self.user_vectors is not None:
-                members = sp.csr_matrix(
-                    (np.ones(len(member_indices), dtype=np.float32), member_indices, member_indptr),
-                    shape=(n_rooms, self.user_vectors.shape[0]),
-                )
-                # Users and items share the factor space in ALS/BPR.
-                if self.user_vectors.shape[1] == self.item_vectors.shape[1]:
-                    taste = taste + np.asarray(normalize(members, norm="l1") @ self.user_vectors)
+            # Users and items share the factor space in ALS/BPR.
+            if (
+                self.user_vectors is not None
+                and self.user_vectors.shape[1] == self.item_vectors.shape[1]
+            ):
+                taste = taste + np.asarray(normalize(members, norm="l1") @ self.user_vectors)
             taste = normalize(taste).astype(np.float32)
         declared = self.genres.genre_vectors([list(r.genres) for r in rooms])
-        played = self.genres.profiles(item_rows)
-        # A room's few strongest genres carry its character; the long tail of tags only
-        # costs time when 10,000 rooms are scored per request.
-        genre_vectors = sp.csr_matrix(
-            normalize(keep_top_k_per_row(declared + played, self.weights.room_genres)),
-            dtype=np.float32,
-        )
+        played = sp.csr_matrix(normalize(item_rows @ self._item_genres))
+        genre_vectors = sp.csr_matrix(normalize(declared + played), dtype=np.float32)
         live = liveness(
             np.array([r.listeners_now for r in rooms]), np.array([r.is_playing for r in rooms])
         )
         return RoomIndex(rooms, taste, genre_vectors, live, item_rows)
+
+    def _items_index(self, ids: Sequence[Any]) -> np.ndarray:
+        return _positions(self._item_index, ids)
+
+    def _users_index(self, ids: Sequence[Any]) -> np.ndarray:
+        return _positions(self._user_index, ids)
+
+    @staticmethod
+    def _incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+        """0/1 rows x columns matrix from pairs; pairs with column -1 (unknown id) dropped."""
+        keep = columns >= 0
+        matrix = sp.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], columns[keep])),
+            shape=shape,
+        )
+        matrix.data[:] = 1.0  # an item queued twice counts once
+        return matrix
 
     def score(self, index: RoomIndex, user: UserTaste) -> np.ndarray:
         """``(n_rooms,)`` scores of every room for ``user``."""

@@ -92,21 +92,20 @@ class ItemKNNRecommender(Recommender):
         )
 
 
-def keep_top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Each row's ``k`` largest entries (ties broken by column), the rest dropped."""
+def keep_top_k_per_row(matrix: sp.spmatrix, k: int) -> sp.csr_matrix:
+    """Each row's ``k`` largest entries (ties: lower column first), the rest dropped."""
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
-    indptr = matrix.indptr
-    keep = np.zeros(matrix.nnz, dtype=bool)
-    for row in range(matrix.shape[0]):
-        start, stop = indptr[row], indptr[row + 1]
-        if stop - start <= k:
-            keep[start:stop] = True
-        else:
-            best = np.argpartition(-matrix.data[start:stop], k - 1)[:k]
-            keep[start + best] = True
-    coo = matrix.tocoo()
+    matrix.sort_indices()
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    # Sort entries by row, then by value descending; an entry's rank is its offset in its row.
+    order = np.lexsort((matrix.indices, -matrix.data, rows))
+    rank = np.empty(matrix.nnz, dtype=np.int64)
+    rank[order] = np.arange(matrix.nnz) - matrix.indptr[rows[order]]
+    keep = rank < k
     return sp.csr_matrix(
-        (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=matrix.shape, dtype=np.float32
+        (matrix.data[keep], (rows[keep], matrix.indices[keep])),
+        shape=matrix.shape,
+        dtype=np.float32,
     )
 
 

@@ -164,3 +164,12 @@ def test_hybrid_lets_cold_items_in_through_genres(world: Dataset) -> None:
 def test_unknown_model_name_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown model"):
         make_model("magic")
+
+
+def test_keep_top_k_per_row_keeps_each_rows_largest_entries() -> None:
+    from recommender.models.baselines import keep_top_k_per_row
+
+    matrix = sp.csr_matrix(np.array([[0.1, 0.9, 0.5, 0.0], [0.3, 0.0, 0.3, 0.7], [0, 0, 0, 0.2]]))
+    kept = keep_top_k_per_row(matrix, 2).toarray()
+    expected = np.array([[0, 0.9, 0.5, 0], [0.3, 0, 0, 0.7], [0, 0, 0, 0.2]], dtype=np.float32)
+    np.testing.assert_array_equal(kept, expected)  # the tie 0.3/0.3 keeps the lower column

@@ -173,3 +173,13 @@ def test_recommend_all_lists_every_active_users_top_k(
             world.interactions.item_ids[world.interactions.matrix[int(user_id[1:])].indices]
         )
         assert not played & set(rows["item_id"])
+
+
+def test_room_ids_are_resolved_for_numeric_and_text_ids() -> None:
+    import pandas as pd
+
+    from recommender.scoring import _positions
+
+    assert _positions(pd.Index([5, 7, 9]), [9, 4, 5]).tolist() == [2, -1, 0]
+    assert _positions(pd.Index(["a", "b"]), ["b", "zz"]).tolist() == [1, -1]
+    assert _positions(pd.Index(["a"]), []).tolist() == []
