@@ -1,0 +1,117 @@
+"""A hybrid that blends collaborative, content and popularity scores per user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recommender.data import Interactions
+from recommender.models.base import Recommender
+from recommender.models.baselines import ItemKNNRecommender, PopularityRecommender
+from recommender.models.content import ContentRecommender
+from recommender.models.factorization import ALSRecommender, BPRRecommender
+
+_CF_MODELS: dict[str, type[Recommender]] = {
+    "als": ALSRecommender,
+    "bpr": BPRRecommender,
+    "itemknn": ItemKNNRecommender,
+}
+
+
+def _standardise(scores: np.ndarray) -> np.ndarray:
+    """Per-row z-scores, so components on different scales can be added."""
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return (scores - mean) / np.where(std > 0, std, 1.0)
+
+
+class HybridRecommender(Recommender):
+    """``w_cf(u)·z(cf) + content_weight·z(content) + popularity_weight·z(popularity)``.
+
+    Each component's scores are standardised per user. The collaborative weight grows with
+    what the model knows about the user, ``w_cf = n / (n + shrink)`` for a user with ``n``
+    played items, so a brand-new user is served by genres and popularity and a regular by
+    their taste neighbours; items nobody has played yet are reachable through the content
+    term. Without ``item_tags`` at fit time the content term is left out.
+    """
+
+    name = "hybrid"
+
+    def __init__(
+        self,
+        cf: str = "als",
+        cf_params: dict[str, Any] | None = None,
+        content_weight: float = 0.2,
+        popularity_weight: float = 0.05,
+        shrink: float = 2.0,
+    ) -> None:
+        super().__init__()
+        if cf not in _CF_MODELS:
+            raise ValueError(f"unknown collaborative model {cf!r}; expected {list(_CF_MODELS)}")
+        self.cf = cf
+        self.cf_params = dict(cf_params or {})
+        self.content_weight = content_weight
+        self.popularity_weight = popularity_weight
+        self.shrink = shrink
+        self.cf_model: Recommender = _CF_MODELS[cf](**self.cf_params)
+        self.content_model: ContentRecommender | None = None
+        self.popularity_model = PopularityRecommender()
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "cf": self.cf,
+            "cf_params": self.cf_params,
+            "content_weight": self.content_weight,
+            "popularity_weight": self.popularity_weight,
+            "shrink": self.shrink,
+        }
+
+    def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
+        self.cf_model.fit(train)
+        self.popularity_model.fit(train)
+        self.content_model = None
+        if item_tags is not None and self.content_weight > 0:
+            self.content_model = ContentRecommender().fit(train, item_tags)
+
+    def score(self, user_items: sp.csr_matrix, user_rows: np.ndarray | None = None) -> np.ndarray:
+        user_items = sp.csr_matrix(user_items)
+        played = np.diff(user_items.indptr).astype(np.float32)
+        cf_weight = (played / (played + self.shrink))[:, None]
+        total = cf_weight * _standardise(self.cf_model.score(user_items, user_rows))
+        if self.content_model is not None:
+            total += self.content_weight * _standardise(self.content_model.score(user_items))
+        if self.popularity_weight:
+            total += self.popularity_weight * _standardise(
+                self.popularity_model.score(user_items[:1])
+            )
+        return total.astype(np.float32)
+
+    def user_vectors(
+        self, user_items: sp.csr_matrix, user_rows: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        return self.cf_model.user_vectors(user_items, user_rows)
+
+    def item_vectors(self) -> np.ndarray | None:
+        return self.cf_model.item_vectors()
+
+    def _state(self) -> dict[str, np.ndarray]:
+        state = {f"cf__{k}": v for k, v in self.cf_model._state().items()}
+        state.update({f"pop__{k}": v for k, v in self.popularity_model._state().items()})
+        if self.content_model is not None:
+            state.update({f"content__{k}": v for k, v in self.content_model._state().items()})
+        return state
+
+    def _load_state(self, state: dict[str, np.ndarray]) -> None:
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
+
+        self.cf_model._load_state(part("cf__"))
+        self.popularity_model._load_state(part("pop__"))
+        content_state = part("content__")
+        self.content_model = None
+        if content_state:
+            self.content_model = ContentRecommender()
+            self.content_model._load_state(content_state)
