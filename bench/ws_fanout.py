@@ -112,7 +112,7 @@ class Clients:
 async def client_worker() -> None:
     """A client process: commands on stdin, one JSON line per answer on stdout."""
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=1 << 30)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     clients = Clients()
     while line := await reader.readline():
