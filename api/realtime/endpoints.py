@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -162,12 +163,24 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
     )
     connection.writer = asyncio.create_task(connection.write_loop())
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(INBOX_FRAMES)
-    worker = asyncio.create_task(_work(hub, settings, connection, user, inbox))
+    worker: asyncio.Task[None] | None = None
+
+    def dispatch(frame: dict[str, Any]) -> bool:
+        # The worker starts with the first frame that needs it: idle listeners cost no task.
+        nonlocal worker
+        if worker is None:
+            worker = asyncio.create_task(_work(hub, settings, connection, user, inbox))
+        try:
+            inbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            return False
+        return True
+
     reading: asyncio.Task[None] | None = None
     try:
         await hub.attach(connection)
         await _hello(hub, connection)
-        reading = asyncio.create_task(_read(websocket, settings, connection, inbox))
+        reading = asyncio.create_task(_read(websocket, settings, connection, dispatch))
         # A socket the server drops (a stalled reader) may never send another frame: stop
         # waiting for it once its close frame had a moment to go out.
         loop = asyncio.get_running_loop()
@@ -188,9 +201,10 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
     finally:
         if reading is not None and not reading.done():
             reading.cancel()
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await worker
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await worker
         await hub.detach(connection)
         # Let the writer send what is queued (a close frame with its reason, usually).
         if not connection.closed:
@@ -228,7 +242,7 @@ async def _read(
     websocket: WebSocket,
     settings: Settings,
     connection: Connection,
-    inbox: asyncio.Queue[dict[str, Any]],
+    dispatch: Callable[[dict[str, Any]], bool],
 ) -> None:
     guard = FloodGuard(settings)
     while not connection.closed:
@@ -282,9 +296,7 @@ async def _read(
             connection.offer(error_frame("bad_frame", f"unknown frame type {kind!r}"))
             continue
         frame["type"] = kind
-        try:
-            inbox.put_nowait(frame)
-        except asyncio.QueueFull:
+        if not dispatch(frame):
             connection.offer(
                 error_frame("rate_limited", "too many frames waiting", retry_after_s=1)
             )

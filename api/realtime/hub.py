@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_SLOW_CONSUMER = 4408
 CLOSE_ROOM_DELETED = 4410
+CLOSE_NOT_A_MEMBER = 4403
 
 
 class Pong:
@@ -305,6 +306,11 @@ class Hub:
             connection.deliver(event)
         if kind == "playback":
             self._schedule(room_id, data.get("state") or {})
+        elif kind == "member_left":
+            # A socket means membership: whoever left the room (over REST) is disconnected.
+            for connection in list(connections):
+                if str(connection.user_id) == data.get("user_id"):
+                    connection.drop(CLOSE_NOT_A_MEMBER, "left the room")
         elif kind == "room_deleted":
             timer = self._timers.pop(room_id, None)
             if timer is not None:

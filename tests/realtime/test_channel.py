@@ -138,6 +138,25 @@ async def test_the_chat_rate_limit_answers_with_an_error_and_retry_after(
         assert len(client.of_type("message")) == 10
 
 
+async def test_leaving_the_room_over_rest_closes_that_users_sockets(
+    shared_api: ApiProcess, live: LiveData
+) -> None:
+    owner = await live.person("owner")
+    guest = await live.person("guest")
+    room_id = await make_room(shared_api, owner)
+    async with (
+        live_client(shared_api, room_id, owner.token) as staying,
+        live_client(shared_api, room_id, guest.token) as leaving,
+    ):
+        left = await api_call(shared_api, "POST", f"/rooms/{room_id}/leave", guest)
+        assert left.status_code == 200
+        assert await leaving.wait_closed() == (4403, "left the room")
+        await staying.wait_type("member_left", user_id=str(guest.user.id))
+        await staying.send({"text": "carry on"})
+        await staying.wait_type("message", text="carry on")
+        assert staying.close_code is None
+
+
 async def test_frames_over_the_size_limit_close_the_connection(
     shared_api: ApiProcess, live: LiveData
 ) -> None:
