@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -30,7 +30,7 @@ from api.config import PROJECT_ROOT, get_settings
 from api.embedded import free_tcp_port
 from api.main import app
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
-from tests.support.database import recreate_database, upgrade_to_head
+from tests.support.database import drop_database, recreate_database, upgrade_to_head
 from tests.support.processes import tunewave_env, wait_for
 
 # The suite's own Redis database: suites running side by side (other checkouts) never share it.
@@ -40,13 +40,14 @@ FAKE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaA"
 
 
 @pytest.fixture(scope="module")
-async def fuzz_database() -> str:
+async def fuzz_database() -> AsyncIterator[str]:
     test_url = make_url(TEST_DATABASE_URL)
     url = test_url.set(database=f"{test_url.database}_fuzz")
     rendered = url.render_as_string(hide_password=False)
     await recreate_database(rendered)
     await upgrade_to_head(rendered)
-    return rendered
+    yield rendered
+    await drop_database(rendered)
 
 
 @pytest.fixture(scope="module")
