@@ -14,6 +14,7 @@ import { PasswordPrompt } from "../rooms/PasswordPrompt.tsx";
 import { useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
 import { Button, Card, ErrorText, GenreChip, Spinner } from "../shared/ui.tsx";
+import { Icon } from "../shared/icons.tsx";
 
 const CONNECTION_TONE = {
   live: "bg-emerald-500",
@@ -80,7 +81,7 @@ export default function RoomScreen({ roomId }: { roomId: string }) {
     <div className="space-y-4">
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="text-2xl font-bold tracking-tight">{state.room?.name}</h1>
-        {state.room?.is_private ? <span title={t("room.private")}>🔒</span> : null}
+        {state.room?.is_private ? <Icon name="lock" className="size-5 text-zinc-500" label={t("room.private")} /> : null}
         <div className="flex flex-wrap gap-1">
           {state.room?.genres.map((genre) => (
             <GenreChip key={genre}>{genre}</GenreChip>
@@ -109,15 +110,15 @@ export default function RoomScreen({ roomId }: { roomId: string }) {
               <div className="mt-3 flex flex-wrap gap-2 border-t border-zinc-200 pt-3 dark:border-zinc-800" role="group" aria-label={t("room.controls")}>
                 {playback?.status === "playing" ? (
                   <Button tone="secondary" onClick={() => command({ type: "pause" })}>
-                    ⏸ {t("room.pause")}
+                    <Icon name="pause" /> {t("room.pause")}
                   </Button>
                 ) : (
                   <Button tone="secondary" onClick={() => command({ type: "play" })}>
-                    ▶ {t("room.play")}
+                    <Icon name="play" /> {t("room.play")}
                   </Button>
                 )}
                 <Button tone="secondary" onClick={() => command({ type: "skip" })} disabled={!track}>
-                  ⏭ {t("room.skip")}
+                  <Icon name="skip" /> {t("room.skip")}
                 </Button>
                 <Button tone="ghost" className="ml-auto" onClick={() => setEditing((value) => !value)} aria-expanded={editing}>
                   ✎ {t("room.edit")}

@@ -29,12 +29,12 @@ describe("the sign-in callback", () => {
   });
 
   it("returns to the page that was wanted, never to another site", () => {
-    rememberNext("/rooms/abc");
-    expect(takeNext()).toBe("/rooms/abc");
+    rememberNext("/room/abc");
+    expect(takeNext()).toBe("/room/abc");
     expect(takeNext()).toBe("/");
     rememberNext("//evil.example/");
     expect(takeNext()).toBe("/");
-    expect(matchRoute("/signin?next=%2Frooms%2Fx")).toEqual({ name: "signin", next: "/rooms/x" });
+    expect(matchRoute("/signin?next=%2Froom%2Fx")).toEqual({ name: "signin", next: "/room/x" });
     expect(matchRoute("/signin?next=https://evil.example")).toEqual({ name: "signin", next: "/" });
   });
 });
@@ -60,8 +60,10 @@ describe("the session", () => {
 describe("routes", () => {
   it("matches the app's screens", () => {
     expect(matchRoute("/")).toEqual({ name: "discover" });
-    expect(matchRoute("/rooms/3f1c")).toEqual({ name: "room", roomId: "3f1c" });
+    expect(matchRoute("/room/3f1c")).toEqual({ name: "room", roomId: "3f1c" });
     expect(matchRoute("/profile/")).toEqual({ name: "profile" });
     expect(matchRoute("/nope")).toEqual({ name: "not-found" });
+    // The API owns /rooms/{id}: the app's room page must live elsewhere to survive a reload.
+    expect(matchRoute("/rooms/3f1c")).toEqual({ name: "not-found" });
   });
 });

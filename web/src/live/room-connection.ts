@@ -108,7 +108,10 @@ export class RoomConnection {
   private connect() {
     const token = getToken();
     if (this.stopped || !token) return;
-    this.dispatch({ type: "connection", connection: this.everOpened ? "reconnecting" : "connecting" });
+    // While polling keeps the room current, say so rather than "connecting" on every retry.
+    if (!this.pollTimer) {
+      this.dispatch({ type: "connection", connection: this.everOpened ? "reconnecting" : "connecting" });
+    }
     const url = webSocketUrl(this.options.roomId, token);
     const socket = this.options.webSocket ? this.options.webSocket(url) : new WebSocket(url);
     this.socket = socket;

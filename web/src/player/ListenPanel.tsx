@@ -19,6 +19,7 @@ import {
 } from "./schedule.ts";
 import { loadSpotifySdk, SpotifyPlayer } from "./spotify-player.ts";
 import { type ListenState, SyncController } from "./sync-controller.ts";
+import { Icon } from "../shared/icons.tsx";
 
 const TICK_MS = 250;
 const PLAYER_KEY = "tunewave.player";
@@ -158,7 +159,7 @@ export function ListenPanel({
             aria-hidden="true"
             className="grid size-16 place-items-center rounded-lg bg-gradient-to-br from-violet-500 to-fuchsia-500 text-2xl text-white shadow"
           >
-            ♪
+            <Icon name="note" className="size-8" />
           </div>
         )}
         <div className="min-w-0 flex-1">
@@ -210,7 +211,7 @@ export function ListenPanel({
       <div className="flex flex-wrap items-center gap-3">
         {listen === "blocked" ? (
           <Button onClick={unlock} data-testid="listen-button">
-            ▶ {t("player.clickToListen")}
+            <Icon name="play" /> {t("player.clickToListen")}
           </Button>
         ) : null}
         <span className="text-sm text-zinc-600 dark:text-zinc-300" role="status" data-testid="listen-state">

@@ -16,7 +16,7 @@ export function RecommendedRooms() {
       <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
         {rooms.data.map((room) => (
           <li key={room.id} className="rounded-xl border border-zinc-200 p-3 dark:border-zinc-800">
-            <Link to={`/rooms/${room.id}`} className="font-medium hover:underline">
+            <Link to={`/room/${room.id}`} className="font-medium hover:underline">
               {room.name}
             </Link>
             {room.reason ? <p className="text-sm text-zinc-600 dark:text-zinc-400">{room.reason}</p> : null}

@@ -35,7 +35,7 @@ export function CreateRoomForm({ onClose }: { onClose: () => void }) {
         queue_policy: policy,
       });
       await queryClient.invalidateQueries({ queryKey: ["rooms"] });
-      navigate(`/rooms/${room.id}`);
+      navigate(`/room/${room.id}`);
     } catch (caught) {
       setError(errorMessage(caught));
     } finally {

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from "react";
 
 import { useI18n } from "../shared/i18n.ts";
 import { Button, Card, ErrorText, Field, TextInput } from "../shared/ui.tsx";
+import { Icon } from "../shared/icons.tsx";
 
 export function PasswordPrompt({
   roomName,
@@ -22,7 +23,9 @@ export function PasswordPrompt({
   };
   return (
     <Card className="mx-auto mt-8 max-w-sm space-y-3" label={t("room.privateTitle")}>
-      <h1 className="text-xl font-semibold">🔒 {roomName}</h1>
+      <h1 className="flex items-center gap-2 text-xl font-semibold">
+        <Icon name="lock" className="size-5" /> {roomName}
+      </h1>
       <p className="text-sm text-zinc-600 dark:text-zinc-300">{t("room.privateHint")}</p>
       <form onSubmit={submit} className="space-y-3">
         <Field label={t("room.password")}>

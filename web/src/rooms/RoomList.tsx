@@ -7,6 +7,7 @@ import { useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
 import { Card, ErrorText, GenreChip, Spinner, TextInput } from "../shared/ui.tsx";
 import { listGenres, listRooms, loadNowPlaying } from "./rooms-api.ts";
+import { Icon } from "../shared/icons.tsx";
 
 function NowPlayingLine({ roomId }: { roomId: string }) {
   const { t } = useI18n();
@@ -19,7 +20,7 @@ function NowPlayingLine({ roomId }: { roomId: string }) {
   if (!now.data) return null;
   return (
     <p className="truncate text-sm text-zinc-600 dark:text-zinc-300">
-      <span aria-hidden="true">♪ </span>
+      <Icon name="note" className="mr-1 size-3.5 align-[-2px]" />
       <span className="sr-only">{t("room.nowPlaying")}: </span>
       {now.data.title} — {now.data.artists}
     </p>
@@ -31,12 +32,12 @@ function RoomCard({ room }: { room: Room }) {
   return (
     <li className="flex flex-col gap-2 rounded-xl border border-zinc-200 bg-white p-4 shadow-sm transition hover:border-violet-400 dark:border-zinc-800 dark:bg-zinc-900">
       <div className="flex items-start justify-between gap-2">
-        <Link to={`/rooms/${room.id}`} className="text-base font-semibold hover:underline">
+        <Link to={`/room/${room.id}`} className="text-base font-semibold hover:underline">
           {room.name}
         </Link>
         {room.is_private ? (
           <span className="text-xs text-zinc-500" title={t("room.private")}>
-            🔒<span className="sr-only">{t("room.private")}</span>
+            <Icon name="lock" label={t("room.private")} />
           </span>
         ) : null}
       </div>

@@ -50,7 +50,8 @@ export function matchRoute(location: string): Route {
   }
   if (path === "/signed-in") return { name: "signed-in" };
   if (path === "/profile") return { name: "profile" };
-  const room = /^\/rooms\/([^/]+)$/.exec(path);
+  // Singular: /rooms/{id} is the API's, and a reload there must reach the app, not JSON.
+  const room = /^\/room\/([^/]+)$/.exec(path);
   if (room?.[1]) return { name: "room", roomId: decodeURIComponent(room[1]) };
   return { name: "not-found" };
 }

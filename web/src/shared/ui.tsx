@@ -37,12 +37,15 @@ export function TextInput({ className = "", ...props }: InputHTMLAttributes<HTML
 }
 
 export function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {
+  // The hint stays outside the <label>, so the field's accessible name is the label alone.
   return (
-    <label className="block space-y-1 text-sm">
-      <span className="font-medium text-zinc-700 dark:text-zinc-300">{label}</span>
-      {children}
-      {hint ? <span className="block text-xs text-zinc-500 dark:text-zinc-400">{hint}</span> : null}
-    </label>
+    <div className="space-y-1 text-sm">
+      <label className="block space-y-1">
+        <span className="font-medium text-zinc-700 dark:text-zinc-300">{label}</span>
+        {children}
+      </label>
+      {hint ? <p className="text-xs text-zinc-500 dark:text-zinc-400">{hint}</p> : null}
+    </div>
   );
 }
 
