@@ -67,9 +67,10 @@ test-py: web-install ## pytest (the web client and browser tests need web/node_m
 	scripts/test-services.sh down; \
 	exit $$status
 
-test-web: ## npm ci, test, lint and typecheck in web/ (when web/ exists)
+test-web: ## npm ci, test, lint, typecheck, build and the first-page JS budget in web/ (when web/ exists)
 ifneq ($(WEB),)
-	cd web && npm ci --no-audit --no-fund && npm test && npm run lint && npm run typecheck
+	cd web && npm ci --no-audit --no-fund && npm test && npm run lint && npm run typecheck \
+		&& npm run build && npm run budget
 else
 	@echo "web/ has no package.json + package-lock.json yet: no web tests to run"
 endif
