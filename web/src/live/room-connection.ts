@@ -201,6 +201,8 @@ export class RoomConnection {
         break;
       case "playback":
         this.dispatch({ type: "playback", playback: parsePlayback(frame.state) });
+        // Starting, skipping and advancing change the entries' status: the queue follows.
+        void this.refreshQueue();
         break;
       case "pong":
         if (typeof frame.t0 === "number" && typeof frame.t1 === "number" && typeof frame.t2 === "number") {

@@ -51,6 +51,8 @@ export interface PlayerProbe {
   heardMs: number | null;
   expectedMs: number | null;
   serverNowMs: number;
+  /** The local wall clock when this probe was taken. */
+  atMs: number;
 }
 
 declare global {
@@ -84,7 +86,12 @@ export function ListenPanel({
   const [kind, setKind] = useState<PlayerKind>(() =>
     spotifyAvailable && localStorage.getItem(PLAYER_KEY) === "spotify" ? "spotify" : "local",
   );
-  const [listen, setListen] = useState<ListenState>("idle");
+  const [listen, setListenState] = useState<ListenState>("idle");
+  const listenRef = useRef<ListenState>("idle");
+  const setListen = (next: ListenState) => {
+    listenRef.current = next;
+    setListenState(next);
+  };
   const [error, setError] = useState<string | null>(null);
   const [positionMs, setPositionMs] = useState(0);
   const [volume, setVolume] = useState(0.8);
@@ -122,18 +129,17 @@ export function ListenPanel({
       const a = latest.current.anchor;
       return {
         kind,
-        state: listen,
+        state: listenRef.current,
         heardMs: player.positionMs(),
         expectedMs: a ? expectedPositionMs(a, clock.serverNowMs()) : null,
         serverNowMs: clock.serverNowMs(),
+        atMs: Date.now(),
       };
     };
     return () => {
       clearInterval(timer);
       controller.destroy();
     };
-    // `listen` is read through the probe only; re-subscribing on it would restart the player.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [controller, clock, player, kind]);
 
   useEffect(() => player.setVolume(volume), [player, volume]);
