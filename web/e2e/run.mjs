@@ -64,6 +64,59 @@ async function sendChat(page, text) {
   await page.getByRole("button", { name: "Send" }).click();
 }
 
+/** Start listening on `page` (clicking "Click to listen" if the browser held sound back). */
+async function listens(page, title) {
+  await page.getByTestId("now-playing-title").getByText(title).waitFor();
+  await page.waitForFunction(() => {
+    const state = window.tunewavePlayer?.().state;
+    return state === "playing" || state === "blocked";
+  });
+  if ((await page.evaluate(() => window.tunewavePlayer().state)) === "blocked") {
+    await page.getByTestId("listen-button").click();
+  }
+  await page.waitForFunction(() => window.tunewavePlayer?.().heardMs !== null);
+}
+
+/**
+ * What two pages hear, brought to one instant. Both pages run in one browser on one machine,
+ * so their wall clocks are the same clock: each probe says the position heard and the wall
+ * time it was taken at, and a position advances 1 ms per ms. This also catches an error in a
+ * page's estimate of the server's clock, which a comparison in estimated server time hides.
+ */
+async function positionGapMs(a, b) {
+  const [pa, pb] = await Promise.all([
+    a.evaluate(() => window.tunewavePlayer()),
+    b.evaluate(() => window.tunewavePlayer()),
+  ]);
+  const at = Math.max(pa.atMs, pb.atMs);
+  const heardA = pa.heardMs + (at - pa.atMs);
+  const heardB = pb.heardMs + (at - pb.atMs);
+  return {
+    gap: Math.abs(heardA - heardB),
+    heardA,
+    heardB,
+    driftA: pa.heardMs - pa.expectedMs,
+    driftB: pb.heardMs - pb.expectedMs,
+  };
+}
+
+async function inSync(a, b, label) {
+  // Let the players settle (start, first corrections), then every sample must agree.
+  await a.waitForTimeout(1_500);
+  const samples = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(await positionGapMs(a, b));
+    await a.waitForTimeout(200);
+  }
+  const worst = Math.max(...samples.map((s) => s.gap));
+  console.log(
+    `     ${label}: positions ${samples.map((s) => `${s.heardA.toFixed(0)}/${s.heardB.toFixed(0)}`).join(", ")} ms; ` +
+      `drift from expected ${samples.map((s) => `${s.driftA.toFixed(0)}/${s.driftB.toFixed(0)}`).join(", ")} ms; worst gap ${worst.toFixed(1)} ms`,
+  );
+  check(worst <= 50, `${label}: the players are ${worst.toFixed(1)} ms apart (limit 50 ms)`);
+  check(samples.at(-1).heardA > samples[0].heardA, `${label}: the position does not advance`);
+}
+
 async function seesMessage(page, text) {
   await page.getByTestId("chat-message").filter({ hasText: text }).first().waitFor();
 }
@@ -143,23 +196,33 @@ try {
     check((await alice.getByTestId("chat-pending").count()) === 0, "a pending message is left");
   });
 
+  let trackTitle;
   await step("alice searches the catalog and adds a track to the queue", async () => {
     await alice.getByLabel("Search tracks to add").fill(TRACK_QUERY);
     const add = alice.getByRole("button", { name: /^Add .* to the queue$/ }).first();
     await add.waitFor();
     const label = await add.getAttribute("aria-label");
     await add.click();
-    const title = label.replace(/^Add /, "").replace(/ to the queue$/, "");
+    trackTitle = label.replace(/^Add /, "").replace(/ to the queue$/, "");
     // The queue shows it, or (an idle room starts what is added) it is now playing.
     await Promise.any([
-      alice.getByRole("list", { name: "Upcoming tracks" }).getByText(title).waitFor(),
-      alice.getByTestId("now-playing-title").getByText(title).waitFor(),
+      alice.getByRole("list", { name: "Upcoming tracks" }).getByText(trackTitle).waitFor(),
+      alice.getByTestId("now-playing-title").getByText(trackTitle).waitFor(),
     ]);
   });
 
-  await step("bob reloads and the chat history is intact", async () => {
+  await step("the owner plays it and both hear it within 50 ms of each other", async () => {
+    const play = alice.getByRole("group", { name: "Playback controls" }).getByRole("button", { name: "Play" });
+    if (await play.isVisible()) await play.click();
+    await Promise.all([listens(alice, trackTitle), listens(bob, trackTitle)]);
+    await inSync(alice, bob, "both listening");
+  });
+
+  await step("bob reloads, resumes in sync, and the chat history is intact", async () => {
     await bob.reload();
     await bob.getByRole("heading", { name: roomName }).waitFor();
+    await listens(bob, trackTitle);
+    await inSync(alice, bob, "after bob's reload");
     await seesMessage(bob, "hello from alice");
     await seesMessage(bob, "hi alice, bob here");
     const count = await bob.getByTestId("chat-message").count();

@@ -496,6 +496,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rooms/{room_id}/playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Playback
+         * @description What the room plays now and where (private rooms: members only).
+         */
+        get: operations["playback-get_playback"];
+        put?: never;
+        /**
+         * Control Playback
+         * @description Play, pause, seek or skip (the owner and DJs); the same as the live channel's commands.
+         */
+        post: operations["playback-control_playback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/track/{spotify_id}": {
         parameters: {
             query?: never;
@@ -675,6 +699,68 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * PlaybackCommand
+         * @description A control action; ``version`` makes it apply only to that version of the state.
+         */
+        PlaybackCommand: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "play" | "pause" | "seek" | "skip";
+            /** Position Ms */
+            position_ms?: number | null;
+            /** Version */
+            version?: number | null;
+        };
+        /**
+         * PlaybackStateResponse
+         * @description Derived from time: playing at ``server now - started_at_ms``, or paused.
+         */
+        PlaybackStateResponse: {
+            /**
+             * Room Id
+             * Format: uuid
+             */
+            room_id: string;
+            /** Version */
+            version: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "playing" | "paused" | "idle";
+            /** Entry Id */
+            entry_id: string | null;
+            track: components["schemas"]["PlaybackTrack"] | null;
+            /** Started At Ms */
+            started_at_ms: number | null;
+            /** Paused Position Ms */
+            paused_position_ms: number | null;
+            /** Position Ms */
+            position_ms: number;
+            /** Server Time Ms */
+            server_time_ms: number;
+        };
+        /** PlaybackTrack */
+        PlaybackTrack: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Spotify Id */
+            spotify_id: string;
+            /** Title */
+            title: string;
+            /** Artist Names */
+            artist_names: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Image Url */
+            image_url: string | null;
         };
         /** ProviderConfig */
         ProviderConfig: {
@@ -3060,6 +3146,171 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "playback-get_playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybackStateResponse"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "playback-control_playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaybackCommand"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybackStateResponse"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -4,7 +4,7 @@
  * seq it has, so nothing is missed or shown twice. Where the live channel cannot be reached
  * at all, it polls the REST endpoints instead and says so.
  */
-import { api, ApiError, type Message, requestOptional, unwrap } from "../api/client.ts";
+import { api, ApiError, type Message, unwrap } from "../api/client.ts";
 import { isRecord } from "../shared/fetchJson.ts";
 import { getToken } from "../shared/session.ts";
 import type { ClockEstimator } from "../player/clock.ts";
@@ -13,6 +13,10 @@ import type { RoomAction } from "./room-state.ts";
 
 const PAGE = 50;
 const POLL_MS = 2_000;
+// The estimate keeps the fastest samples of a window: ping often while a connection is young
+// (page load and first renders make round trips slow and lopsided), then rarely.
+const PING_EARLY_MS = 1_000;
+const PING_EARLY_COUNT = 30;
 const PING_EVERY_MS = 5_000;
 const MAX_BACKOFF_MS = 10_000;
 
@@ -25,7 +29,6 @@ export interface RoomConnectionOptions {
   /** Called with the close code when the server refuses the room (4403/4404/4410). */
   onRefused?: (code: number, reason: string) => void;
   webSocket?: (url: string) => WebSocket;
-  now?: () => number;
 }
 
 /** Every message newer than `afterSeq`, oldest first, paging back from the newest. */
@@ -69,11 +72,9 @@ export class RoomConnection {
   private timers: ReturnType<typeof setTimeout>[] = [];
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
-  private readonly now: () => number;
 
   constructor(options: RoomConnectionOptions) {
     this.options = options;
-    this.now = options.now ?? (() => Date.now());
   }
 
   /** The highest seq in the store; the page keeps it current. */
@@ -125,7 +126,15 @@ export class RoomConnection {
         this.timers.push(setTimeout(() => this.ping(), i * 120));
       }
       if (this.pingTimer) clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this.ping(), PING_EVERY_MS);
+      let early = 0;
+      this.pingTimer = setInterval(() => {
+        early += 1;
+        this.ping();
+        if (early === PING_EARLY_COUNT && this.pingTimer) {
+          clearInterval(this.pingTimer);
+          this.pingTimer = setInterval(() => this.ping(), PING_EVERY_MS);
+        }
+      }, PING_EARLY_MS);
     };
     socket.onmessage = (event) => {
       try {
@@ -159,7 +168,7 @@ export class RoomConnection {
 
   private ping() {
     if (this.socket?.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify({ type: "ping", t0: this.now() }));
+      this.socket.send(JSON.stringify(this.options.clock.makePing()));
     }
   }
 
@@ -206,7 +215,7 @@ export class RoomConnection {
         break;
       case "pong":
         if (typeof frame.t0 === "number" && typeof frame.t1 === "number" && typeof frame.t2 === "number") {
-          this.options.clock.addSample(frame.t0, frame.t1, frame.t2, this.now());
+          this.options.clock.addPong(frame.t0, frame.t1, frame.t2);
         }
         break;
       case "queue":
@@ -259,8 +268,8 @@ export class RoomConnection {
   }
 
   async refreshPlayback() {
-    const raw = await requestOptional(
-      `/rooms/${encodeURIComponent(this.options.roomId)}/playback`,
+    const raw = await unwrap(
+      api.GET("/rooms/{room_id}/playback", { params: { path: { room_id: this.options.roomId } } }),
     ).catch(() => null);
     if (raw !== null) this.dispatch({ type: "playback", playback: parsePlayback(raw) });
   }

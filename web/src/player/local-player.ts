@@ -63,6 +63,9 @@ export class LocalPlayer implements Player {
   }
 
   async start(track: PlayableTrack, positionMs: number): Promise<void> {
+    // `positionMs` is where the room is now; resuming the context takes a moment, and the
+    // track must start where the room is by then.
+    const calledAtMs = performance.now();
     const context = this.ensureContext();
     if (context.state !== "running") {
       // Resuming without a gesture succeeds where autoplay is allowed; otherwise it stays
@@ -73,8 +76,9 @@ export class LocalPlayer implements Player {
     this.silence();
     this.track = track;
     this.voice = voiceFor(track.id);
-    this.anchor = { trackMs: positionMs, contextMs: context.currentTime * 1000, rate: 1 };
-    this.scheduledUntilMs = positionMs;
+    const startMs = positionMs + (performance.now() - calledAtMs);
+    this.anchor = { trackMs: startMs, contextMs: context.currentTime * 1000, rate: 1 };
+    this.scheduledUntilMs = startMs;
     this.schedule();
     this.timer ??= setInterval(() => this.schedule(), TICK_MS);
   }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 
+import { ClockSync } from "../sync";
 import { createClockEstimator } from "./clock.ts";
 import {
   correctionFor,
   expectedPositionMs,
   LOCAL_TUNING,
   type PlaybackAnchor,
-  pingSample,
   SPOTIFY_TUNING,
 } from "./schedule.ts";
 
@@ -66,28 +66,24 @@ describe("correctionFor", () => {
   });
 });
 
-describe("clock sync", () => {
-  it("computes offset and round trip from one ping (NTP formula)", () => {
-    // Server is 500 ms ahead; 40 ms each way; server held it 2 ms.
-    expect(pingSample(1_000, 1_540, 1_542, 1_082)).toEqual({ offsetMs: 500, roundTripMs: 80 });
-  });
-
-  it("trusts the lowest round trips, not a congested outlier", () => {
+describe("the room's clock", () => {
+  it("is the live channel's estimator: pings stamped locally, pongs move server time", () => {
     let local = 10_000;
-    const clock = createClockEstimator(() => local);
+    const clock = createClockEstimator(new ClockSync({ now: () => local }));
     expect(clock.offsetMs()).toBeNull();
     expect(clock.serverNowMs()).toBe(10_000);
-    // Four clean samples say +250 ms; a slow asymmetric one would say much more.
-    for (const t0 of [0, 100, 200, 300]) clock.addSample(t0, t0 + 260, t0 + 260, t0 + 20);
-    clock.addSample(400, 400 + 1_250, 400 + 1_250, 400 + 1_500);
-    expect(clock.offsetMs()).toBe(250);
+    const ping = clock.makePing();
+    expect(ping).toEqual({ type: "ping", t0: 10_000 });
+    local = 10_040; // the pong arrives 40 ms later; the server was 5 s ahead
+    clock.addPong(ping.t0, 15_020, 15_020);
+    expect(clock.offsetMs()).toBe(5_000);
     local = 20_000;
-    expect(clock.serverNowMs()).toBe(20_250);
+    expect(clock.serverNowMs()).toBe(25_000);
   });
 
-  it("ignores samples with a negative round trip", () => {
-    const clock = createClockEstimator(() => 0);
-    clock.addSample(100, 50, 60, 90);
+  it("ignores an impossible pong", () => {
+    const clock = createClockEstimator(new ClockSync({ now: () => 100 }));
+    clock.addPong(100, 60, 50);
     expect(clock.offsetMs()).toBeNull();
   });
 });

@@ -80,11 +80,3 @@ export function correctionFor(
   const delta = Math.min(size / tuning.catchUpMs, tuning.maxRateDelta);
   return { kind: "rate", rate: driftMs > 0 ? 1 - delta : 1 + delta };
 }
-
-/**
- * NTP-style offset from one ping: sent at local t0, server received at t1 and answered at t2,
- * reply arrived at local t3. Offset = server − local; the round trip excludes server time.
- */
-export function pingSample(t0: number, t1: number, t2: number, t3: number) {
-  return { offsetMs: (t1 - t0 + (t2 - t3)) / 2, roundTripMs: t3 - t0 - (t2 - t1) };
-}

@@ -1,6 +1,5 @@
 /** Room requests: one function per call, typed by the generated schema. */
-import { api, type RoomCreate, requestOptional, unwrap } from "../api/client.ts";
-import { isRecord } from "../shared/fetchJson.ts";
+import { api, type RoomCreate, unwrap } from "../api/client.ts";
 
 export function listRooms(filter: { q?: string; genre?: string; limit?: number }) {
   return unwrap(
@@ -30,15 +29,11 @@ export interface NowPlaying {
   status: string;
 }
 
-/** What a room plays now, from `GET /rooms/{id}/playback`; null when idle or not served. */
+/** What a room plays now, from `GET /rooms/{id}/playback`; null when idle or unreadable. */
 export async function loadNowPlaying(roomId: string): Promise<NowPlaying | null> {
-  const body = await requestOptional(`/rooms/${encodeURIComponent(roomId)}/playback`).catch(
-    () => null,
-  );
-  if (!isRecord(body) || !isRecord(body.track) || body.status === "idle") return null;
-  return {
-    title: String(body.track.title ?? ""),
-    artists: String(body.track.artist_names ?? ""),
-    status: String(body.status),
-  };
+  const state = await unwrap(
+    api.GET("/rooms/{room_id}/playback", { params: { path: { room_id: roomId } } }),
+  ).catch(() => null);
+  if (!state?.track || state.status === "idle") return null;
+  return { title: state.track.title, artists: state.track.artist_names, status: state.status };
 }
