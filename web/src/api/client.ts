@@ -50,7 +50,8 @@ function baseUrl(): string {
 export function createApiClient(fetchImpl?: (input: Request) => Promise<Response>) {
   const client = createClient<paths>({
     baseUrl: baseUrl(),
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    // Looked up per call (not captured once), so a page that swaps fetch is honoured.
+    fetch: fetchImpl ?? ((request: Request) => globalThis.fetch(request)),
   });
   client.use(authMiddleware);
   return client;
