@@ -127,7 +127,9 @@ def api_server(e2e_database: str, built_web: None) -> Iterator[str]:
 
 def test_two_listeners_in_a_private_room(api_server: str) -> None:
     chromium = ensure_chromium()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Only this run's screenshots (a failure leaves failure-*.png of the pages it had).
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
     run = subprocess.run(
         ["node", "e2e/run.mjs"],
         cwd=WEB,
