@@ -12,7 +12,7 @@ export UV
 WEB := $(and $(wildcard web/package.json),$(wildcard web/package-lock.json))
 
 .PHONY: help run install uv sync web-install web-build lint format typecheck test test-py \
-	test-web services clean
+	test-web web-api services clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,18 +61,24 @@ typecheck: ## mypy on api/, workers/, recommender/
 
 test: sync lint typecheck test-py test-web ## the whole suite: lint, mypy, pytest against real PostgreSQL + Redis, web tests
 
-test-py: ## pytest; starts PostgreSQL/Redis on 127.0.0.1 if they are down (see scripts/test-services.sh)
+test-py: web-install ## pytest (the web client and browser tests need web/node_modules); starts PostgreSQL/Redis on 127.0.0.1 if they are down (see scripts/test-services.sh)
 	@service_env="$$(scripts/test-services.sh up)"; eval "$$service_env"; \
 	status=0; $(UV) run --frozen pytest $(PYTEST_ARGS) || status=$$?; \
 	scripts/test-services.sh down; \
 	exit $$status
 
-test-web: ## npm ci, test, lint and typecheck in web/ (when web/ exists)
+test-web: ## npm ci, test, lint, typecheck, build and the first-page JS budget in web/ (when web/ exists)
 ifneq ($(WEB),)
-	cd web && npm ci --no-audit --no-fund && npm test && npm run lint && npm run typecheck
+	cd web && npm ci --no-audit --no-fund && npm test && npm run lint && npm run typecheck \
+		&& npm run build && npm run budget
 else
 	@echo "web/ has no package.json + package-lock.json yet: no web tests to run"
 endif
+
+web-api: ## regenerate the web app's typed API client (web/src/api/schema.d.ts) from the OpenAPI schema
+	@mkdir -p web/node_modules/.tmp
+	$(UV) run --frozen python scripts/openapi.py > web/node_modules/.tmp/openapi.json
+	cd web && npx openapi-typescript node_modules/.tmp/openapi.json -o src/api/schema.d.ts
 
 services: ## start PostgreSQL and Redis on 127.0.0.1 if they are down
 	@scripts/test-services.sh up >/dev/null

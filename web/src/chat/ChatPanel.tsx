@@ -1,0 +1,189 @@
+/**
+ * The room's chat: a virtualised list (a thousand messages cost a screenful of DOM) that
+ * follows new messages while you are at the bottom, loads older ones when you scroll to the
+ * top (keeping your place), and shows your own messages at once, greyed until stored.
+ */
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { type FormEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
+
+import type { Message } from "../api/client.ts";
+import { useI18n } from "../shared/i18n.ts";
+import { Button, TextInput } from "../shared/ui.tsx";
+
+export interface PendingChat {
+  clientId: string;
+  text: string;
+  failed: boolean;
+}
+
+interface ChatPanelProps {
+  messages: Message[];
+  pending: PendingChat[];
+  hasOlder: boolean;
+  myUserId: string | null;
+  myName: string;
+  onLoadOlder: () => Promise<void>;
+  onSend: (text: string, clientId?: string) => Promise<void>;
+}
+
+type Row =
+  | { kind: "message"; key: string; message: Message }
+  | { kind: "pending"; key: string; pending: PendingChat };
+
+function time(iso: string) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? ""
+    : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoadOlder, onSend }: ChatPanelProps) {
+  const { t } = useI18n();
+  const scroller = useRef<HTMLDivElement>(null);
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const atBottom = useRef(true);
+  const loadingOlder = useRef(false);
+  const anchorKey = useRef<string | null>(null);
+
+  const rows: Row[] = [
+    ...messages.map((message) => ({ kind: "message" as const, key: message.id, message })),
+    ...pending.map((item) => ({ kind: "pending" as const, key: item.clientId, pending: item })),
+  ];
+  // TanStack Virtual hands out fresh functions each render; this component is not memoised.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 52,
+    overscan: 10,
+    getItemKey: (index) => rows[index]?.key ?? index,
+  });
+
+  // Older messages were put on top: scroll back to the message that was first.
+  useLayoutEffect(() => {
+    if (anchorKey.current) {
+      const index = rows.findIndex((row) => row.key === anchorKey.current);
+      anchorKey.current = null;
+      if (index > 0) virtualizer.scrollToIndex(index, { align: "start" });
+    } else if (atBottom.current && rows.length) {
+      virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [rows.length]);
+
+  const onScroll = () => {
+    const element = scroller.current;
+    if (!element) return;
+    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+    if (element.scrollTop < 80 && hasOlder && !loadingOlder.current && rows[0]) {
+      loadingOlder.current = true;
+      anchorKey.current = rows[0].key;
+      void onLoadOlder().finally(() => {
+        loadingOlder.current = false;
+      });
+    }
+  };
+
+  useEffect(() => {
+    const element = scroller.current;
+    // A short history does not scroll: fetch older pages until it does or there are none.
+    if (element && hasOlder && element.scrollHeight <= element.clientHeight && messages.length) {
+      void onLoadOlder();
+    }
+  }, [hasOlder, messages.length, onLoadOlder]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const body = text.trim();
+    if (!body) return;
+    setText("");
+    setError(null);
+    atBottom.current = true;
+    try {
+      await onSend(body);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  };
+
+  return (
+    <section aria-label={t("chat.title")} className="flex min-h-0 flex-1 flex-col gap-2">
+      <h2 className="text-lg font-semibold">{t("chat.title")}</h2>
+      <div
+        ref={scroller}
+        onScroll={onScroll}
+        className="h-80 overflow-y-auto rounded-lg bg-zinc-50 p-2 lg:h-[28rem] dark:bg-zinc-950/50"
+        data-testid="chat-scroller"
+      >
+        {!hasOlder && rows.length > 0 ? (
+          <p className="pb-2 text-center text-xs text-zinc-400">{t("chat.start")}</p>
+        ) : null}
+        <ol
+          aria-label={t("chat.messages")}
+          aria-live="polite"
+          aria-relevant="additions"
+          style={{ height: virtualizer.getTotalSize(), position: "relative" }}
+        >
+          {virtualizer.getVirtualItems().map((item) => {
+            const row = rows[item.index];
+            if (!row) return null;
+            const mine = row.kind === "pending" || row.message.user?.id === myUserId;
+            const author = row.kind === "pending" ? myName : (row.message.user?.display_name ?? t("chat.deleted"));
+            const body = row.kind === "pending" ? row.pending.text : row.message.text;
+            return (
+              <li
+                key={row.key}
+                data-index={item.index}
+                ref={virtualizer.measureElement}
+                className={`absolute left-0 w-full py-1 ${mine ? "text-right" : ""}`}
+                style={{ transform: `translateY(${item.start}px)` }}
+                data-testid={row.kind === "pending" ? "chat-pending" : "chat-message"}
+              >
+                <div
+                  className={`inline-block max-w-[85%] rounded-2xl px-3 py-1.5 text-left text-sm ${
+                    mine
+                      ? "bg-violet-600 text-white"
+                      : "bg-white text-zinc-900 shadow-sm dark:bg-zinc-800 dark:text-zinc-100"
+                  } ${row.kind === "pending" ? "opacity-60" : ""}`}
+                >
+                  <p className="text-xs font-semibold opacity-80">
+                    {author}
+                    {row.kind === "message" ? <span className="ml-2 font-normal">{time(row.message.created_at)}</span> : null}
+                  </p>
+                  <p className="whitespace-pre-wrap break-words">{body}</p>
+                  {row.kind === "pending" && row.pending.failed ? (
+                    <button
+                      type="button"
+                      className="text-xs underline"
+                      onClick={() => void onSend(row.pending.text, row.pending.clientId).catch(() => undefined)}
+                    >
+                      {t("chat.retry")}
+                    </button>
+                  ) : null}
+                </div>
+              </li>
+            );
+          })}
+        </ol>
+      </div>
+      <form onSubmit={submit} className="flex gap-2">
+        <TextInput
+          aria-label={t("chat.input")}
+          placeholder={t("chat.placeholder")}
+          value={text}
+          maxLength={2000}
+          onChange={(event) => setText(event.target.value)}
+        />
+        <Button type="submit" disabled={!text.trim()}>
+          {t("chat.send")}
+        </Button>
+      </form>
+      {error ? (
+        <p role="alert" className="text-sm text-rose-600">
+          {error}
+        </p>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,158 @@
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+
+import { api, errorMessage, unwrap, type User } from "../api/client.ts";
+import { GenrePicker } from "../shared/GenrePicker.tsx";
+import { useI18n } from "../shared/i18n.ts";
+import { formatDuration } from "../shared/format.ts";
+import { Button, Card, ErrorText, Field, Spinner, TextInput } from "../shared/ui.tsx";
+import { loadHistoryPage, loadSummary } from "./history.ts";
+
+export function ProfileForm({ me }: { me: User }) {
+  const { t } = useI18n();
+  const queryClient = useQueryClient();
+  const genres = useQuery({ queryKey: ["genres"], queryFn: () => unwrap(api.GET("/genres")), staleTime: 300_000 });
+  const [name, setName] = useState(me.display_name);
+  const [favourites, setFavourites] = useState<string[]>(me.favorite_genres);
+  const [status, setStatus] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setStatus(null);
+    try {
+      const updated = await unwrap(
+        api.PATCH("/users/me", { body: { display_name: name.trim(), favorite_genres: favourites } }),
+      );
+      queryClient.setQueryData(["me"], updated);
+      setStatus(t("profile.saved"));
+    } catch (caught) {
+      setError(errorMessage(caught));
+    }
+  };
+  return (
+    <Card label={t("profile.about")} className="space-y-3">
+      <h2 className="text-lg font-semibold">{t("profile.about")}</h2>
+      <form onSubmit={save} className="space-y-3">
+        <Field label={t("profile.name")}>
+          <TextInput value={name} onChange={(event) => setName(event.target.value)} required maxLength={64} />
+        </Field>
+        <GenrePicker options={genres.data ?? []} value={favourites} onChange={setFavourites} label={t("profile.favourites")} />
+        <div className="flex items-center gap-3">
+          <Button type="submit">{t("profile.save")}</Button>
+          {status ? <span role="status" className="text-sm text-emerald-700 dark:text-emerald-400">{status}</span> : null}
+        </div>
+        <ErrorText>{error}</ErrorText>
+      </form>
+    </Card>
+  );
+}
+
+export function LinkedProviders() {
+  const { t } = useI18n();
+  const config = useQuery({ queryKey: ["auth-config"], queryFn: () => unwrap(api.GET("/auth/config")) });
+  const [error, setError] = useState<string | null>(null);
+  const link = async () => {
+    try {
+      const answer = await unwrap(api.POST("/auth/spotify/link"));
+      window.location.assign(answer.authorize_url);
+    } catch (caught) {
+      setError(errorMessage(caught));
+    }
+  };
+  return (
+    <Card label={t("profile.providers")} className="space-y-2">
+      <h2 className="text-lg font-semibold">{t("profile.providers")}</h2>
+      <ul className="space-y-1 text-sm">
+        <li>Google: {config.data?.google.enabled ? t("profile.providerOn") : t("profile.providerOff")}</li>
+        <li className="flex items-center gap-2">
+          Spotify: {config.data?.spotify.enabled ? t("profile.providerOn") : t("profile.providerOff")}
+          {config.data?.spotify.enabled ? (
+            <Button tone="secondary" className="px-2 py-1" onClick={() => void link()}>
+              {t("profile.linkSpotify")}
+            </Button>
+          ) : null}
+        </li>
+      </ul>
+      <ErrorText>{error}</ErrorText>
+    </Card>
+  );
+}
+
+export function TopLists() {
+  const { t } = useI18n();
+  const summary = useQuery({ queryKey: ["summary"], queryFn: loadSummary, retry: false });
+  if (summary.isPending) return null;
+  if (!summary.data) {
+    return (
+      <Card label={t("profile.top")}>
+        <h2 className="text-lg font-semibold">{t("profile.top")}</h2>
+        <p className="text-sm text-zinc-500">{t("profile.notYet")}</p>
+      </Card>
+    );
+  }
+  const list = (title: string, items: { name: string; plays: number }[]) => (
+    <div>
+      <h3 className="text-sm font-semibold">{title}</h3>
+      {items.length === 0 ? <p className="text-sm text-zinc-500">{t("profile.nothing")}</p> : null}
+      <ol className="list-decimal pl-5 text-sm">
+        {items.slice(0, 5).map((item) => (
+          <li key={item.name}>
+            {item.name} <span className="text-zinc-500">· {t("profile.plays", { count: item.plays })}</span>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+  return (
+    <Card label={t("profile.top")} className="space-y-3">
+      <h2 className="text-lg font-semibold">{t("profile.top")}</h2>
+      <div className="grid gap-3 sm:grid-cols-2">
+        {list(t("profile.topGenres"), summary.data.topGenres)}
+        {list(t("profile.topArtists"), summary.data.topArtists)}
+      </div>
+    </Card>
+  );
+}
+
+export function HistoryList() {
+  const { t } = useI18n();
+  const history = useInfiniteQuery({
+    queryKey: ["history"],
+    queryFn: ({ pageParam }) => loadHistoryPage(pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last?.nextBefore ?? null,
+    retry: false,
+  });
+  const pages = history.data?.pages ?? [];
+  const missing = history.isSuccess && pages[0] === null;
+  const items = pages.flatMap((page) => page?.items ?? []);
+  return (
+    <Card label={t("profile.history")} className="space-y-3">
+      <h2 className="text-lg font-semibold">{t("profile.history")}</h2>
+      {history.isPending ? <Spinner label={t("common.loading")} /> : null}
+      {history.isError ? <ErrorText>{errorMessage(history.error)}</ErrorText> : null}
+      {missing ? <p className="text-sm text-zinc-500">{t("profile.notYet")}</p> : null}
+      {!missing && history.isSuccess && items.length === 0 ? (
+        <p className="text-sm text-zinc-500">{t("profile.noHistory")}</p>
+      ) : null}
+      <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
+        {items.map((item) => (
+          <li key={item.id} className="flex flex-wrap items-baseline gap-x-3 py-2 text-sm">
+            <span className="font-medium">{item.title}</span>
+            <span className="text-zinc-500">{item.artists.join(", ")}</span>
+            <span className="ml-auto text-xs text-zinc-500">
+              {item.roomName ? `${item.roomName} · ` : ""}
+              {formatDuration(item.msPlayed)} · {new Date(item.playedAt).toLocaleString()}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {history.hasNextPage ? (
+        <Button tone="secondary" onClick={() => void history.fetchNextPage()} disabled={history.isFetchingNextPage}>
+          {t("profile.more")}
+        </Button>
+      ) : null}
+    </Card>
+  );
+}

@@ -1,0 +1,98 @@
+/** Small building blocks every screen uses, styled once for light and dark. */
+import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode } from "react";
+
+type Tone = "primary" | "secondary" | "danger" | "ghost";
+
+const TONES: Record<Tone, string> = {
+  primary:
+    "bg-violet-600 text-white hover:bg-violet-700 disabled:bg-violet-300 dark:disabled:bg-violet-900",
+  secondary:
+    "border border-zinc-300 bg-white text-zinc-900 hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800",
+  danger: "bg-rose-600 text-white hover:bg-rose-700",
+  ghost: "text-zinc-700 hover:bg-zinc-100 dark:text-zinc-200 dark:hover:bg-zinc-800",
+};
+
+export function Button({
+  tone = "primary",
+  className = "",
+  type = "button",
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { tone?: Tone }) {
+  return (
+    <button
+      type={type}
+      className={`inline-flex items-center justify-center gap-2 rounded-lg px-3 py-2 text-sm font-medium transition focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-500 disabled:cursor-not-allowed ${TONES[tone]} ${className}`}
+      {...props}
+    />
+  );
+}
+
+export function TextInput({ className = "", ...props }: InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <input
+      className={`w-full rounded-lg border border-zinc-300 bg-white px-3 py-2 text-sm text-zinc-900 placeholder:text-zinc-400 focus:border-violet-500 focus:outline-2 focus:outline-violet-500/40 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 ${className}`}
+      {...props}
+    />
+  );
+}
+
+export function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {
+  // The hint stays outside the <label>, so the field's accessible name is the label alone.
+  return (
+    <div className="space-y-1 text-sm">
+      <label className="block space-y-1">
+        <span className="font-medium text-zinc-700 dark:text-zinc-300">{label}</span>
+        {children}
+      </label>
+      {hint ? <p className="text-xs text-zinc-500 dark:text-zinc-400">{hint}</p> : null}
+    </div>
+  );
+}
+
+export function Card({
+  children,
+  className = "",
+  label,
+}: {
+  children: ReactNode;
+  className?: string;
+  label?: string;
+}) {
+  return (
+    <section
+      aria-label={label}
+      className={`rounded-2xl border border-zinc-200 bg-white/80 p-4 shadow-sm dark:border-zinc-800 dark:bg-zinc-900/80 ${className}`}
+    >
+      {children}
+    </section>
+  );
+}
+
+export function GenreChip({ children }: { children: ReactNode }) {
+  return (
+    <span className="inline-block rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-800 dark:bg-violet-900/50 dark:text-violet-200">
+      {children}
+    </span>
+  );
+}
+
+export function ErrorText({ children }: { children: ReactNode }) {
+  if (!children) return null;
+  return (
+    <p role="alert" className="text-sm text-rose-600 dark:text-rose-400">
+      {children}
+    </p>
+  );
+}
+
+export function Spinner({ label }: { label: string }) {
+  return (
+    <p role="status" className="flex items-center gap-2 text-sm text-zinc-500 dark:text-zinc-400">
+      <span
+        aria-hidden="true"
+        className="inline-block size-4 animate-spin rounded-full border-2 border-violet-500 border-t-transparent"
+      />
+      {label}
+    </p>
+  );
+}
