@@ -17,6 +17,7 @@ from api.config import get_settings
 from api.redis import redis_ssl_options
 
 HEARTBEAT_INTERVAL_S = 30.0
+HISTORY_IMPORT_INTERVAL_S = 15 * 60.0
 
 
 def create_celery_app() -> Celery:
@@ -26,7 +27,7 @@ def create_celery_app() -> Celery:
         "tunewave",
         broker=redis_url,
         backend=redis_url,
-        include=["workers.heartbeat"],
+        include=["workers.heartbeat", "workers.history_import"],
     )
     ssl_options = redis_ssl_options(redis_url)
     celery_app.conf.update(
@@ -44,7 +45,7 @@ def create_celery_app() -> Celery:
         worker_prefetch_multiplier=1,
         # Redis redelivers an unacknowledged task after the visibility timeout, which must
         # outlast the longest task (the hard time limit below).
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout_s},
         task_soft_time_limit=25 * 60,
         task_time_limit=30 * 60,
         # Tasks report through the database and Redis keys, not through results; a task that
@@ -61,6 +62,11 @@ def create_celery_app() -> Celery:
                 "schedule": HEARTBEAT_INTERVAL_S,
                 # A heartbeat nobody ran in time is worthless; do not let them pile up.
                 "options": {"expires": HEARTBEAT_INTERVAL_S},
+            },
+            "history-import": {
+                "task": "workers.history_import.import_all_spotify_history",
+                "schedule": HISTORY_IMPORT_INTERVAL_S,
+                "options": {"expires": HISTORY_IMPORT_INTERVAL_S},
             },
         },
     )
