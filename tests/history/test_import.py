@@ -93,7 +93,8 @@ async def test_imports_every_page_once_and_moves_the_cursor(
     # Unknown tracks joined the catalog with their artists and Spotify artist ids.
     assert await session.scalar(select(func.count()).select_from(Track)) == 70
     artist = await session.scalar(select(Artist).where(Artist.name == "Slowdive"))
-    assert artist is not None and artist.spotify_id == spotify_artist_id("Slowdive")
+    assert artist is not None
+    assert artist.spotify_id == spotify_artist_id("Slowdive")
     # The second page was asked for with Spotify's `before` cursor.
     assert fake_spotify.history_requests[1]["before"] == str(T0_MS + 20 * 60_000)
 
