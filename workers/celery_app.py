@@ -18,6 +18,7 @@ from api.redis import redis_ssl_options
 
 HEARTBEAT_INTERVAL_S = 30.0
 HISTORY_IMPORT_INTERVAL_S = 15 * 60.0
+GENRE_ENRICHMENT_INTERVAL_S = 60 * 60.0
 
 
 def create_celery_app() -> Celery:
@@ -27,7 +28,7 @@ def create_celery_app() -> Celery:
         "tunewave",
         broker=redis_url,
         backend=redis_url,
-        include=["workers.heartbeat", "workers.history_import"],
+        include=["workers.heartbeat", "workers.history_import", "workers.genre_enrichment"],
     )
     ssl_options = redis_ssl_options(redis_url)
     celery_app.conf.update(
@@ -67,6 +68,11 @@ def create_celery_app() -> Celery:
                 "task": "workers.history_import.import_all_spotify_history",
                 "schedule": HISTORY_IMPORT_INTERVAL_S,
                 "options": {"expires": HISTORY_IMPORT_INTERVAL_S},
+            },
+            "genre-enrichment": {
+                "task": "workers.genre_enrichment.enrich_genres",
+                "schedule": GENRE_ENRICHMENT_INTERVAL_S,
+                "options": {"expires": GENRE_ENRICHMENT_INTERVAL_S},
             },
         },
     )
