@@ -9,6 +9,7 @@ from api.history.endpoints import router as history_router
 from api.playback.endpoints import router as playback_router
 from api.queue.endpoints import router as queue_router
 from api.realtime.endpoints import router as realtime_router
+from api.recommendations.endpoints import router as recommendations_router
 from api.rooms.endpoints import router as rooms_router
 from api.search.endpoints import public_router as search_public_router
 from api.search.endpoints import router as search_router
@@ -28,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     tracks_router,
     search_public_router,
     search_router,
+    recommendations_router,
 ]

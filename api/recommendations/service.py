@@ -1,0 +1,407 @@
+"""Recommendations of tracks, people and rooms: the published model first, then fallbacks.
+
+Tracks and people come from what the training pipeline published to Redis (see store.py).
+A listener the model does not know yet (new, or no model published) gets the genre fallback
+(their favourite genres, then the genres they play) and then popularity, so anyone with one
+genre or one play always gets an answer. Rooms are scored live: each room's genres, the genres
+of its queue and of its members, the model's vectors when there are some, and liveness.
+See docs/recommendations.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.history.repository import history_repository
+from api.models import Track
+from api.recommendations import store
+from api.recommendations.repository import PersonRow, RoomRow, recommendations_repository
+
+FALLBACK_TTL_S = 600
+ROOMS_SNAPSHOT_TTL_S = 10
+ROOMS_SNAPSHOT_KEY = "tunewave:reco:rooms-snapshot"
+POPULAR_KEY = "tunewave:reco:fallback:popular"
+GENRE_TRACKS_KEY = "tunewave:reco:fallback:genre-tracks:{}"
+LIVE_ROOMS_LIMIT = 500
+CANDIDATES = 200
+TASTE_GENRES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Taste:
+    favourites: list[str]
+    # (slug, plays) of the genres the listener plays most
+    listened: list[tuple[str, int]]
+
+    @property
+    def genres(self) -> list[str]:
+        ordered = list(self.favourites)
+        ordered.extend(slug for slug, _ in self.listened if slug not in ordered)
+        return ordered[:TASTE_GENRES]
+
+    def weights(self) -> dict[str, float]:
+        """Favourites weigh 1; played genres their share of the most played one."""
+        weights = {slug: 1.0 for slug in self.favourites}
+        top = max((plays for _, plays in self.listened), default=0)
+        for slug, plays in self.listened:
+            weights[slug] = max(weights.get(slug, 0.0), plays / top if top else 0.0)
+        return weights
+
+
+def join_words(words: Sequence[str]) -> str:
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def track_payload(track: Track) -> dict[str, Any]:
+    """The wire ``TrackBase`` of a track with artists and genres loaded."""
+    return {
+        "spotify_id": track.spotify_id,
+        "title": track.title,
+        "artists": [artist.name for artist in track.artists],
+        "album": track.album,
+        "duration_ms": track.duration_ms,
+        "image_url": track.image_url,
+        "genres": [genre.slug for genre in track.genres],
+    }
+
+
+class RecommendationsService:
+    async def taste(self, session: AsyncSession, user_id: uuid.UUID) -> Taste:
+        return Taste(
+            favourites=await recommendations_repository.favourite_genres(session, user_id),
+            listened=await recommendations_repository.listened_genres(session, user_id, 5),
+        )
+
+    # --- tracks ------------------------------------------------------------------------------
+
+    async def tracks(
+        self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        version = await store.live_version(redis)
+        if version is not None:
+            published = await store.user_entry(redis, version, "tracks", str(user_id))
+            if published:
+                return [{**item, "basis": "model"} for item in published[:limit]], version
+        return await self._fallback_tracks(session, redis, user_id, limit), None
+
+    async def _fallback_tracks(
+        self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
+    ) -> list[dict[str, Any]]:
+        taste = await self.taste(session, user_id)
+        candidates: list[dict[str, Any]] = []
+        if taste.genres:
+            candidates.extend(await self._genre_candidates(session, redis, taste))
+        candidates.extend(await self._popular_candidates(session, redis))
+        played = await recommendations_repository.played_among(
+            session, user_id, [uuid.UUID(item["id"]) for item in candidates]
+        )
+        favourites = set(taste.favourites)
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for item in candidates:
+            if item["id"] in seen or uuid.UUID(item["id"]) in played:
+                continue
+            seen.add(item["id"])
+            matched = item.get("matched") or []
+            if matched:
+                liked = [slug for slug in matched if slug in favourites]
+                reason = f"popular in {join_words(matched[:2])}, " + (
+                    "which you like" if liked else "which you play a lot"
+                )
+                basis = "genres"
+                score = len(matched) / max(len(taste.genres), 1)
+            else:
+                reason = "popular on TuneWave right now"
+                basis = "popular"
+                score = 0.0
+            items.append(
+                {"track": item["track"], "score": round(score, 4), "reason": reason, "basis": basis}
+            )
+            if len(items) == limit:
+                break
+        return items
+
+    async def _genre_candidates(
+        self, session: AsyncSession, redis: Redis, taste: Taste
+    ) -> list[dict[str, Any]]:
+        slugs = sorted(taste.genres)
+        key = GENRE_TRACKS_KEY.format(hashlib.sha1("|".join(slugs).encode()).hexdigest())  # noqa: S324
+        cached = await redis.get(key)
+        if cached is not None:
+            return list(json.loads(cached))
+        rows = await recommendations_repository.tracks_in_genres(session, slugs, CANDIDATES)
+        tracks = await history_repository.tracks_with_credits(session, [row[0] for row in rows])
+        candidates = [
+            {"id": str(track_id), "track": track_payload(tracks[track_id]), "matched": matched}
+            for track_id, matched in rows
+            if track_id in tracks
+        ]
+        await redis.set(key, json.dumps(candidates), ex=FALLBACK_TTL_S)
+        return candidates
+
+    async def _popular_candidates(
+        self, session: AsyncSession, redis: Redis
+    ) -> list[dict[str, Any]]:
+        cached = await redis.get(POPULAR_KEY)
+        if cached is not None:
+            return list(json.loads(cached))
+        track_ids = await recommendations_repository.popular_tracks(session, CANDIDATES)
+        tracks = await history_repository.tracks_with_credits(session, track_ids)
+        candidates = [
+            {"id": str(track_id), "track": track_payload(tracks[track_id]), "matched": []}
+            for track_id in track_ids
+            if track_id in tracks
+        ]
+        await redis.set(POPULAR_KEY, json.dumps(candidates), ex=FALLBACK_TTL_S)
+        return candidates
+
+    # --- people ------------------------------------------------------------------------------
+
+    async def people(
+        self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        version = await store.live_version(redis)
+        if version is not None:
+            published = await store.user_entry(redis, version, "users", str(user_id))
+            if published:
+                ids = [uuid.UUID(item["user_id"]) for item in published]
+                people = await recommendations_repository.people(session, ids)
+                items = [
+                    {
+                        "user": self._person(people[uuid.UUID(item["user_id"])]),
+                        "score": item["score"],
+                        "reason": item["reason"],
+                        "shared_genres": item.get("shared_genres", []),
+                        "basis": "model",
+                    }
+                    # People deleted since the model was published are left out.
+                    for item in published
+                    if uuid.UUID(item["user_id"]) in people
+                ]
+                if items:
+                    return items[:limit], version
+        return await self._fallback_people(session, user_id, limit), None
+
+    async def _fallback_people(
+        self, session: AsyncSession, user_id: uuid.UUID, limit: int
+    ) -> list[dict[str, Any]]:
+        taste = await self.taste(session, user_id)
+        items: list[dict[str, Any]] = []
+        seen: set[uuid.UUID] = set()
+        if taste.genres:
+            weights = taste.weights()
+            total = sum(weights.values()) or 1.0
+            for row in await recommendations_repository.people_sharing(
+                session, user_id, taste.genres, limit
+            ):
+                seen.add(row.id)
+                score = sum(weights.get(slug, 0.0) for slug in row.shared) / total
+                items.append(
+                    {
+                        "user": self._person(
+                            (row.id, row.display_name, row.avatar_url, row.is_demo)
+                        ),
+                        "score": round(score, 4),
+                        "reason": f"shares {join_words(row.shared[:3])} with you",
+                        "shared_genres": row.shared,
+                        "basis": "genres",
+                    }
+                )
+        if len(items) < limit:
+            for row in await recommendations_repository.active_listeners(
+                session, user_id, limit + len(seen)
+            ):
+                if row.id in seen:
+                    continue
+                items.append(
+                    {
+                        "user": self._person(
+                            (row.id, row.display_name, row.avatar_url, row.is_demo)
+                        ),
+                        "score": 0.0,
+                        "reason": "one of TuneWave's most active listeners"
+                        if row.weight
+                        else "new on TuneWave",
+                        "shared_genres": [],
+                        "basis": "popular",
+                    }
+                )
+                if len(items) == limit:
+                    break
+        return items
+
+    def _person_row(self, row: PersonRow) -> dict[str, Any]:
+        return self._person((row.id, row.display_name, row.avatar_url, row.is_demo))
+
+    @staticmethod
+    def _person(row: tuple[uuid.UUID, str, str | None, bool]) -> dict[str, Any]:
+        return {"id": row[0], "display_name": row[1], "avatar_url": row[2], "is_demo": row[3]}
+
+    # --- rooms -------------------------------------------------------------------------------
+
+    async def rooms(
+        self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        snapshot = await self._rooms_snapshot(session, redis)
+        taste = await self.taste(session, user_id)
+        weights = taste.weights()
+        version = await store.live_version(redis)
+        user_vector: list[float] | None = None
+        item_vectors: dict[str, list[float]] = {}
+        if version is not None:
+            user_taste = await store.user_entry(redis, version, "taste", str(user_id))
+            if user_taste and user_taste.get("factors"):
+                user_vector = list(user_taste["factors"])
+                for slug, weight in (user_taste.get("genres") or {}).items():
+                    weights[slug] = max(weights.get(slug, 0.0), float(weight))
+                track_ids = sorted({t for room in snapshot for t in room["track_ids"]})
+                for track_id, vector in zip(
+                    track_ids,
+                    await store.entries(redis, version, "items", track_ids),
+                    strict=True,
+                ):
+                    if vector:
+                        item_vectors[track_id] = vector
+        scored = []
+        user_key = str(user_id)
+        for room in snapshot:
+            if room["is_private"] and user_key not in room["member_ids"]:
+                continue
+            scored.append(self._score_room(room, weights, user_vector, item_vectors, user_key))
+        scored.sort(key=lambda item: (-item[0], item[1]["room"]["name"]))
+        # Rooms you are not in yet come first; your own rooms fill up the rest.
+        fresh = [item for item in scored if not item[2]]
+        mine = [item for item in scored if item[2]]
+        items = [item[1] for item in (fresh + mine)[:limit]]
+        return items, version if user_vector is not None else None
+
+    def _score_room(
+        self,
+        room: dict[str, Any],
+        weights: dict[str, float],
+        user_vector: list[float] | None,
+        item_vectors: dict[str, list[float]],
+        user_key: str,
+    ) -> tuple[float, dict[str, Any], bool]:
+        # The room's genre profile: its own genres fully, its queue's and members' by share.
+        profile: dict[str, float] = {slug: 1.0 for slug in room["genres"]}
+        for source in ("track_genres", "member_genres"):
+            counts: dict[str, int] = room[source]
+            top = max(counts.values(), default=0)
+            for slug, count in counts.items():
+                profile[slug] = max(profile.get(slug, 0.0), 0.8 * count / top)
+        overlap = {
+            slug: weights[slug] * value for slug, value in profile.items() if slug in weights
+        }
+        genre_score = sum(overlap.values()) / (
+            math.sqrt(len(profile) or 1) * math.sqrt(len(weights) or 1)
+        )
+        model_score = 0.0
+        if user_vector is not None:
+            vectors = [item_vectors[t] for t in room["track_ids"] if t in item_vectors]
+            if vectors:
+                mean = [sum(column) / len(vectors) for column in zip(*vectors, strict=True)]
+                model_score = _cosine(user_vector, mean)
+        listeners = room["member_count"]
+        liveness = 0.1 * math.log1p(listeners) + (0.15 if room["now_playing"] else 0.0)
+        score = genre_score + max(model_score, 0.0) + liveness
+        shared = [slug for slug, _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0]))]
+        parts = []
+        if shared:
+            parts.append(f"plays {join_words(shared[:2])} like you")
+        elif model_score > 0.2:
+            parts.append("close to what you listen to")
+        if room["now_playing"]:
+            now = room["now_playing"]
+            parts.append(f"now playing {now['title']} by {join_words(now['artists'][:2])}")
+        if not parts:
+            parts.append("lively right now" if listeners > 1 else "a room to discover")
+        parts.append(f"{listeners} listening" if listeners != 1 else "1 listening")
+        reason = " · ".join(parts)
+        basis = "model" if model_score > 0 else ("genres" if shared else "popular")
+        public = {
+            "room": {
+                "id": room["id"],
+                "name": room["name"],
+                "description": room["description"],
+                "is_private": room["is_private"],
+                "genres": room["genres"],
+                "member_count": listeners,
+                "now_playing": room["now_playing"],
+            },
+            "score": round(score, 4),
+            "reason": reason,
+            "basis": basis,
+        }
+        return score, public, user_key in room["member_ids"]
+
+    async def _rooms_snapshot(self, session: AsyncSession, redis: Redis) -> list[dict[str, Any]]:
+        """The live rooms with their genre profiles, shared by every request for a few
+        seconds: three statements to build, one Redis GET to reuse."""
+        cached = await redis.get(ROOMS_SNAPSHOT_KEY)
+        if cached is not None:
+            return list(json.loads(cached))
+        rooms = await recommendations_repository.live_rooms(session, LIVE_ROOMS_LIMIT)
+        snapshot = await self._profile_rooms(session, rooms)
+        await redis.set(ROOMS_SNAPSHOT_KEY, json.dumps(snapshot), ex=ROOMS_SNAPSHOT_TTL_S)
+        return snapshot
+
+    async def _profile_rooms(
+        self, session: AsyncSession, rooms: list[RoomRow]
+    ) -> list[dict[str, Any]]:
+        track_ids = {t for room in rooms for t in room.track_ids}
+        member_ids = {m for room in rooms for m in room.member_ids}
+        track_genres = await recommendations_repository.genres_of_tracks(session, list(track_ids))
+        member_genres = await recommendations_repository.favourite_genres_of(
+            session, list(member_ids)
+        )
+        playing_ids = [room.now_playing_id for room in rooms if room.now_playing_id]
+        playing = await history_repository.tracks_with_credits(session, playing_ids)
+        snapshot = []
+        for room in rooms:
+            tracks_count: dict[str, int] = {}
+            for track_id in room.track_ids:
+                for slug in track_genres.get(track_id, []):
+                    tracks_count[slug] = tracks_count.get(slug, 0) + 1
+            members_count: dict[str, int] = {}
+            for member_id in room.member_ids:
+                for slug in member_genres.get(member_id, []):
+                    members_count[slug] = members_count.get(slug, 0) + 1
+            now = playing.get(room.now_playing_id) if room.now_playing_id else None
+            snapshot.append(
+                {
+                    "id": str(room.id),
+                    "name": room.name,
+                    "description": room.description,
+                    "is_private": room.is_private,
+                    "genres": room.genres,
+                    "member_ids": [str(m) for m in room.member_ids],
+                    "member_count": room.member_count,
+                    "track_ids": [str(t) for t in room.track_ids],
+                    "track_genres": tracks_count,
+                    "member_genres": members_count,
+                    "now_playing": track_payload(now) if now is not None else None,
+                }
+            )
+        return snapshot
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+recommendations_service = RecommendationsService()
