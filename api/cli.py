@@ -355,6 +355,49 @@ def load_demo_catalog(settings: Settings) -> None:
     )
 
 
+def load_demo_listeners(settings: Settings) -> None:
+    """Startup step: a first start turns the catalog's playlists into demo listeners and asks
+    the worker for an initial training, so recommendations have taste to work from."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from api.db import session_scope
+    from api.history.demo import read_playlists
+    from api.history.service import history_service
+
+    async def load() -> int:
+        engine = create_async_engine(settings.require_database_url())
+        try:
+            async with session_scope(async_sessionmaker(engine)) as session:
+                return await history_service.load_demo_listeners(session, read_playlists())
+        finally:
+            await engine.dispose()
+
+    started = time.monotonic()
+    events = asyncio.run(load())
+    if events:
+        logger.info(
+            "demo listeners loaded",
+            extra={"events": events, "seconds": round(time.monotonic() - started, 2)},
+        )
+        request_training(settings, reason="first start")
+
+
+def request_training(settings: Settings, *, reason: str) -> None:
+    """Queue a training run; the worker picks it up as soon as it is consuming."""
+    from celery import Celery
+
+    from api.redis import redis_ssl_options
+
+    url = settings.require_redis_url()
+    sender = Celery("tunewave", broker=url, broker_use_ssl=redis_ssl_options(url))
+    try:
+        sender.send_task("workers.training.train_recommender", kwargs={"reason": reason})
+    finally:
+        sender.close()
+
+
 def _catalog_import_handler(args: argparse.Namespace, settings: Settings) -> int:
     path: Path | None = args.file
     if path is not None and not path.is_file():
@@ -469,6 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 STARTUP_STEPS.append(load_demo_catalog)
+STARTUP_STEPS.append(load_demo_listeners)
 
 if __name__ == "__main__":
     sys.exit(main())

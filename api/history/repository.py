@@ -25,6 +25,8 @@ from api.models import (
     Track,
     TrackArtist,
     TrackGenre,
+    User,
+    UserGenre,
 )
 
 
@@ -168,6 +170,44 @@ class HistoryRepository:
             .order_by(OAuthIdentity.user_id)
         )
         return list(result)
+
+    async def any_demo_user(self, session: AsyncSession) -> bool:
+        return bool(await session.scalar(select(User.id).where(User.is_demo).limit(1)))
+
+    async def insert_demo_users(
+        self, session: AsyncSession, users: Sequence[tuple[uuid.UUID, str]]
+    ) -> None:
+        await copy_insert(
+            session,
+            User.__table__,  # type: ignore[arg-type]
+            ("id", "display_name", "is_demo", "email_verified"),
+            ((user_id, name, True, False) for user_id, name in users),
+            on_conflict="ON CONFLICT (id) DO NOTHING",
+        )
+
+    async def insert_user_genres(
+        self, session: AsyncSession, rows: Sequence[tuple[uuid.UUID, int]]
+    ) -> None:
+        if rows:
+            await copy_insert(
+                session,
+                UserGenre.__table__,  # type: ignore[arg-type]
+                ("user_id", "genre_id"),
+                rows,
+            )
+
+    async def track_ids_by_spotify_id(
+        self, session: AsyncSession, spotify_ids: set[str]
+    ) -> dict[str, tuple[uuid.UUID, int]]:
+        """spotify_id -> (id, duration_ms) of the catalog tracks among ``spotify_ids``."""
+        if not spotify_ids:
+            return {}
+        result = await session.execute(
+            select(Track.spotify_id, Track.id, Track.duration_ms).where(
+                Track.spotify_id.in_(spotify_ids)
+            )
+        )
+        return {spotify_id: (track_id, duration) for spotify_id, track_id, duration in result.all()}
 
     async def page(
         self,

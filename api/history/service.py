@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +20,8 @@ from api.auth.service import auth_service
 from api.config import Settings
 from api.db import session_scope
 from api.exceptions import Unprocessable
+from api.genres.repository import genres_repository
+from api.history.demo import DemoPlaylist
 from api.history.repository import HistoryRow, history_repository
 from api.integrations.spotify.client import (
     SpotifyClient,
@@ -36,6 +38,7 @@ PAGE_LIMIT = 50
 MAX_PAGES = 10
 SUMMARY_TOP = 10
 MAX_HISTORY_PAGE = 100
+DEMO_SPAN = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +234,55 @@ class HistoryService:
             )
             for play in plays
         ]
+        return await history_repository.insert_events(session, rows)
+
+    async def load_demo_listeners(
+        self, session: AsyncSession, playlists: list[DemoPlaylist], *, now: datetime | None = None
+    ) -> int:
+        """Create the demo listeners with their histories; does nothing when they exist.
+
+        Returns how many listening events were stored. Tracks missing from the catalog are
+        skipped, so load the catalog first.
+        """
+        if await history_repository.any_demo_user(session):
+            return 0
+        now = now or datetime.now(UTC)
+        await history_repository.insert_demo_users(
+            session, [(playlist.user_id, playlist.display_name) for playlist in playlists]
+        )
+        genre_ids = await genres_repository.ensure(
+            session, {slug for playlist in playlists for slug in playlist.genres}
+        )
+        await history_repository.insert_user_genres(
+            session,
+            [
+                (playlist.user_id, genre_ids[slug])
+                for playlist in playlists
+                for slug in playlist.genres
+            ],
+        )
+        track_ids = await history_repository.track_ids_by_spotify_id(
+            session, {track for playlist in playlists for track in playlist.track_ids}
+        )
+        rows = []
+        for playlist in playlists:
+            for position, spotify_id in enumerate(playlist.track_ids):
+                track = track_ids.get(spotify_id)
+                if track is None:
+                    continue
+                track_id, duration_ms = track
+                # Spread over the last 30 days, newest first in playlist order.
+                played_at = now - timedelta(minutes=37 * position + 1) % DEMO_SPAN
+                rows.append(
+                    (
+                        playlist.user_id,
+                        track_id,
+                        ListeningSource.demo.value,
+                        None,
+                        played_at,
+                        duration_ms,
+                    )
+                )
         return await history_repository.insert_events(session, rows)
 
     async def importable_user_ids(self, session: AsyncSession) -> list[uuid.UUID]:
