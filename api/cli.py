@@ -472,12 +472,79 @@ def add_evaluate_command(subcommands: Subcommands) -> None:
     parser.set_defaults(handler=_evaluate_handler)
 
 
+# --- train -----------------------------------------------------------------------------------
+
+
+def _train_handler(args: argparse.Namespace, settings: Settings) -> int:
+    if args.queue:
+        request_training(settings, reason="tunewave train")
+        print("training queued; a worker will run it")
+        return 0
+    import asyncio
+    import json
+
+    from api.db import dispose_engine
+    from api.recommendations.training import training_service
+    from api.redis import close_redis, get_redis
+
+    if settings.redis_url is None:
+        raise CommandError(
+            "REDIS_URL is not set: training publishes to Redis (with the embedded services, "
+            "tunewave run trains on its first start and every night)"
+        )
+    with _database(settings) as database_url:
+        run_settings = settings.model_copy(update={"database_url": database_url})
+        os.environ["DATABASE_URL"] = database_url
+        get_settings.cache_clear()
+
+        async def train() -> Any:
+            try:
+                return await training_service.train_and_publish(
+                    get_redis(),
+                    run_settings,
+                    model_name=args.model,
+                    params=json.loads(args.params) if args.params else None,
+                    progress=lambda message: print(f"  {message}", flush=True),
+                )
+            finally:
+                await close_redis()
+                await dispose_engine()
+
+        result = asyncio.run(train())
+    print(f"training: {result.status} {result.version or ''} {result.detail}".rstrip())
+    for key in ("ndcg@10", "precision@10", "recall@10", "map@10", "coverage@10"):
+        if key in result.metrics:
+            live = (result.live_metrics or {}).get(key)
+            suffix = f" (live {live:.4f})" if live is not None else ""
+            print(f"  {key}: {result.metrics[key]:.4f}{suffix}")
+    return 0 if result.status in {"published", "skipped"} else 1
+
+
+def add_train_command(subcommands: Subcommands) -> None:
+    parser = subcommands.add_parser(
+        "train",
+        help="train the recommender and publish it (unless worse than the live one)",
+        description=(
+            "Export listening history from PostgreSQL, train, evaluate on a holdout against "
+            "the live model, record the run in model_runs and publish the new version to "
+            "Redis. Exit status 1 when the new model was rejected as worse."
+        ),
+    )
+    parser.add_argument("--model", default="hybrid", help="registry name (default: hybrid)")
+    parser.add_argument("--params", help="model parameters as JSON, e.g. '{\"factors\": 64}'")
+    parser.add_argument(
+        "--queue", action="store_true", help="let a worker run it instead of this process"
+    )
+    parser.set_defaults(handler=_train_handler)
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     add_run_command,
     add_migrate_command,
     add_catalog_command,
+    add_train_command,
     add_evaluate_command,
 )
 

@@ -12,6 +12,7 @@ sending every periodic task twice (see workers/beat.py).
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 
 from api.config import get_settings
 from api.redis import redis_ssl_options
@@ -28,7 +29,12 @@ def create_celery_app() -> Celery:
         "tunewave",
         broker=redis_url,
         backend=redis_url,
-        include=["workers.heartbeat", "workers.history_import", "workers.genre_enrichment"],
+        include=[
+            "workers.heartbeat",
+            "workers.history_import",
+            "workers.genre_enrichment",
+            "workers.training",
+        ],
     )
     ssl_options = redis_ssl_options(redis_url)
     celery_app.conf.update(
@@ -73,6 +79,13 @@ def create_celery_app() -> Celery:
                 "task": "workers.genre_enrichment.enrich_genres",
                 "schedule": GENRE_ENRICHMENT_INTERVAL_S,
                 "options": {"expires": GENRE_ENRICHMENT_INTERVAL_S},
+            },
+            # Nightly, when rooms are quiet; `tunewave train` runs it on demand.
+            "training": {
+                "task": "workers.training.train_recommender",
+                "schedule": crontab(hour=3, minute=30),
+                "kwargs": {"reason": "nightly"},
+                "options": {"expires": 6 * 3600},
             },
         },
     )

@@ -18,13 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import scipy.sparse as sp
 from redis.asyncio import Redis
+from sklearn.preprocessing import normalize
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.history.repository import history_repository
 from api.models import Track
 from api.recommendations import store
 from api.recommendations.repository import PersonRow, RoomRow, recommendations_repository
+from api.recommendations.scoring import room_scorer
+from recommender import LiveRoom, RoomScorer, UserTaste
 
 FALLBACK_TTL_S = 600
 ROOMS_SNAPSHOT_TTL_S = 10
@@ -256,46 +261,97 @@ class RecommendationsService:
     ) -> tuple[list[dict[str, Any]], str | None]:
         snapshot = await self._rooms_snapshot(session, redis)
         taste = await self.taste(session, user_id)
-        weights = taste.weights()
-        version = await store.live_version(redis)
-        user_vector: list[float] | None = None
-        item_vectors: dict[str, list[float]] = {}
-        if version is not None:
-            user_taste = await store.user_entry(redis, version, "taste", str(user_id))
-            if user_taste and user_taste.get("factors"):
-                user_vector = list(user_taste["factors"])
-                for slug, weight in (user_taste.get("genres") or {}).items():
-                    weights[slug] = max(weights.get(slug, 0.0), float(weight))
-                track_ids = sorted({t for room in snapshot for t in room["track_ids"]})
-                for track_id, vector in zip(
-                    track_ids,
-                    await store.entries(redis, version, "items", track_ids),
-                    strict=True,
-                ):
-                    if vector:
-                        item_vectors[track_id] = vector
-        scored = []
         user_key = str(user_id)
-        for room in snapshot:
-            if room["is_private"] and user_key not in room["member_ids"]:
-                continue
-            scored.append(self._score_room(room, weights, user_vector, item_vectors, user_key))
+        # Private rooms only for their members: nobody else could get in.
+        visible = [
+            room for room in snapshot if not room["is_private"] or user_key in room["member_ids"]
+        ]
+        version = await store.live_version(redis)
+        scorer = await room_scorer(redis, version) if version is not None else None
+        if scorer is not None and visible:
+            scored = self._model_rooms(
+                scorer.scorer, visible, taste, scorer.user_vector(user_key), user_key
+            )
+        else:
+            version = None
+            weights = taste.weights()
+            scored = [self._score_room(room, weights, user_key) for room in visible]
         scored.sort(key=lambda item: (-item[0], item[1]["room"]["name"]))
         # Rooms you are not in yet come first; your own rooms fill up the rest.
         fresh = [item for item in scored if not item[2]]
         mine = [item for item in scored if item[2]]
-        items = [item[1] for item in (fresh + mine)[:limit]]
-        return items, version if user_vector is not None else None
+        return [item[1] for item in (fresh + mine)[:limit]], version
+
+    def _model_rooms(
+        self,
+        scorer: RoomScorer,
+        rooms: list[dict[str, Any]],
+        taste: Taste,
+        vector: np.ndarray | None,
+        user_key: str,
+    ) -> list[tuple[float, dict[str, Any], bool]]:
+        """The package's room scoring: the user's vector against each room's items and
+        members, genre profiles, and liveness."""
+        index = scorer.index(
+            [
+                LiveRoom(
+                    room_id=room["id"],
+                    item_ids=room["track_ids"],
+                    now_playing_item_id=room["now_playing_id"],
+                    member_ids=room["member_ids"],
+                    genres=room["genres"],
+                    listeners_now=room["member_count"],
+                    is_playing=room["now_playing"] is not None,
+                )
+                for room in rooms
+            ]
+        )
+        genres = taste.genres or []
+        profile = normalize(scorer.genres.genre_vectors([genres])) if genres else None
+        if profile is None or profile.nnz == 0:
+            profile = sp.csr_matrix((1, scorer.genres.n_genres), dtype=np.float32)
+        user = UserTaste(vector=vector, genre_profile=sp.csr_matrix(profile))
+        scores = scorer.score(index, user)
+        ranked = []
+        for position, room in enumerate(rooms):
+            listeners = room["member_count"]
+            reason = scorer.reason(index, position, user)
+            if room["now_playing"] and "playing" not in reason:
+                now = room["now_playing"]
+                reason += f" · now playing {now['title']} by {join_words(now['artists'][:2])}"
+            if "listening" not in reason:
+                reason += f" · {listeners} listening"
+            ranked.append(
+                (
+                    float(scores[position]),
+                    self._room_item(room, float(scores[position]), reason, "model"),
+                    user_key in room["member_ids"],
+                )
+            )
+        return ranked
+
+    @staticmethod
+    def _room_item(room: dict[str, Any], score: float, reason: str, basis: str) -> dict[str, Any]:
+        return {
+            "room": {
+                "id": room["id"],
+                "name": room["name"],
+                "description": room["description"],
+                "is_private": room["is_private"],
+                "genres": room["genres"],
+                "member_count": room["member_count"],
+                "now_playing": room["now_playing"],
+            },
+            "score": round(score, 4),
+            "reason": reason,
+            "basis": basis,
+        }
 
     def _score_room(
-        self,
-        room: dict[str, Any],
-        weights: dict[str, float],
-        user_vector: list[float] | None,
-        item_vectors: dict[str, list[float]],
-        user_key: str,
+        self, room: dict[str, Any], weights: dict[str, float], user_key: str
     ) -> tuple[float, dict[str, Any], bool]:
-        # The room's genre profile: its own genres fully, its queue's and members' by share.
+        """Without a model: the room's genre profile against the listener's, plus liveness."""
+        # The room's genres fully, its queue's and members' genres by their share.
         profile: dict[str, float] = {slug: 1.0 for slug in room["genres"]}
         for source in ("track_genres", "member_genres"):
             counts: dict[str, int] = room[source]
@@ -305,47 +361,28 @@ class RecommendationsService:
         overlap = {
             slug: weights[slug] * value for slug, value in profile.items() if slug in weights
         }
-        genre_score = sum(overlap.values()) / (
-            math.sqrt(len(profile) or 1) * math.sqrt(len(weights) or 1)
-        )
-        model_score = 0.0
-        if user_vector is not None:
-            vectors = [item_vectors[t] for t in room["track_ids"] if t in item_vectors]
-            if vectors:
-                mean = [sum(column) / len(vectors) for column in zip(*vectors, strict=True)]
-                model_score = _cosine(user_vector, mean)
+        # Cosine-like: a room or a listener with many genres does not win by breadth alone.
+        norm = math.sqrt(len(profile) or 1) * math.sqrt(len(weights) or 1)
+        genre_score = sum(overlap.values()) / norm
         listeners = room["member_count"]
         liveness = 0.1 * math.log1p(listeners) + (0.15 if room["now_playing"] else 0.0)
-        score = genre_score + max(model_score, 0.0) + liveness
+        score = genre_score + liveness
         shared = [slug for slug, _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0]))]
         parts = []
         if shared:
             parts.append(f"plays {join_words(shared[:2])} like you")
-        elif model_score > 0.2:
-            parts.append("close to what you listen to")
         if room["now_playing"]:
             now = room["now_playing"]
             parts.append(f"now playing {now['title']} by {join_words(now['artists'][:2])}")
         if not parts:
             parts.append("lively right now" if listeners > 1 else "a room to discover")
-        parts.append(f"{listeners} listening" if listeners != 1 else "1 listening")
-        reason = " · ".join(parts)
-        basis = "model" if model_score > 0 else ("genres" if shared else "popular")
-        public = {
-            "room": {
-                "id": room["id"],
-                "name": room["name"],
-                "description": room["description"],
-                "is_private": room["is_private"],
-                "genres": room["genres"],
-                "member_count": listeners,
-                "now_playing": room["now_playing"],
-            },
-            "score": round(score, 4),
-            "reason": reason,
-            "basis": basis,
-        }
-        return score, public, user_key in room["member_ids"]
+        parts.append(f"{listeners} listening")
+        basis = "genres" if shared else "popular"
+        return (
+            score,
+            self._room_item(room, score, " · ".join(parts), basis),
+            (user_key in room["member_ids"]),
+        )
 
     async def _rooms_snapshot(self, session: AsyncSession, redis: Redis) -> list[dict[str, Any]]:
         """The live rooms with their genre profiles, shared by every request for a few
@@ -390,18 +427,13 @@ class RecommendationsService:
                     "member_ids": [str(m) for m in room.member_ids],
                     "member_count": room.member_count,
                     "track_ids": [str(t) for t in room.track_ids],
+                    "now_playing_id": str(room.now_playing_id) if room.now_playing_id else None,
                     "track_genres": tracks_count,
                     "member_genres": members_count,
                     "now_playing": track_payload(now) if now is not None else None,
                 }
             )
         return snapshot
-
-
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=False))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else 0.0
 
 
 recommendations_service = RecommendationsService()

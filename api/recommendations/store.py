@@ -8,14 +8,14 @@ Layout (``{v}`` is a version such as ``20261127T031500-als``):
   (``track`` is the wire ``TrackBase``, so serving needs no database).
 - ``tunewave:reco:{v}:users`` hash: user id -> JSON list of ``{"user_id", "score", "reason",
   "shared_genres"}``.
-- ``tunewave:reco:{v}:taste`` hash: user id -> JSON ``{"factors": [...], "genres": {...}}``,
-  the vectors live room scoring needs.
-- ``tunewave:reco:{v}:items`` hash: track id -> JSON list of factors.
 - ``tunewave:reco:{v}:meta`` string: JSON (model, metrics, counts, trained_at).
+- ``tunewave:reco:{v}:blob:scoring`` string: base64 of an ``.npz`` with the item and user
+  vectors, their ids and the genre space (``recommender.RoomScorer``'s inputs).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 LIVE_KEY = "tunewave:reco:live"
-PARTS = ("tracks", "users", "taste", "items")
+PARTS = ("tracks", "users")
 OLD_VERSION_GRACE_S = 3600
 _WRITE_BATCH = 500
 
@@ -49,6 +49,11 @@ async def entries(redis: Redis, version: str, part: str, ids: list[str]) -> list
     return [None if raw is None else json.loads(raw) for raw in raws]
 
 
+async def blob(redis: Redis, version: str, name: str) -> bytes | None:
+    raw = await redis.get(version_key(version, f"blob:{name}"))
+    return None if raw is None else base64.b64decode(raw)
+
+
 async def meta(redis: Redis, version: str) -> dict[str, Any] | None:
     raw = await redis.get(version_key(version, "meta"))
     return None if raw is None else json.loads(raw)
@@ -59,6 +64,8 @@ async def publish(
     version: str,
     parts: Mapping[str, Mapping[str, Any]],
     version_meta: Mapping[str, Any],
+    *,
+    blobs: Mapping[str, bytes] | None = None,
 ) -> str | None:
     """Write a version's parts, then make it live; returns the version it replaced."""
     unknown = set(parts) - set(PARTS)
@@ -74,11 +81,19 @@ async def publish(
                 for k, v in items[start : start + _WRITE_BATCH]
             }
             await redis.hset(key, mapping=batch)  # type: ignore[arg-type,misc]
-    await redis.set(version_key(version, "meta"), json.dumps(dict(version_meta), default=str))
+    blob_names = sorted(blobs or {})
+    for name, data in (blobs or {}).items():
+        await redis.set(version_key(version, f"blob:{name}"), base64.b64encode(data).decode())
+    await redis.set(
+        version_key(version, "meta"),
+        json.dumps({**version_meta, "blobs": blob_names}, default=str),
+    )
     # The switch: one SET. GETSET tells us which version to retire.
     previous = await redis.getset(LIVE_KEY, version)
     previous_version = None if previous is None else str(previous)
     if previous_version and previous_version != version:
-        for part in (*PARTS, "meta"):
+        old_meta = await meta(redis, previous_version) or {}
+        old_blobs = [f"blob:{name}" for name in old_meta.get("blobs", [])]
+        for part in (*PARTS, "meta", *old_blobs):
             await redis.expire(version_key(previous_version, part), OLD_VERSION_GRACE_S)
     return previous_version

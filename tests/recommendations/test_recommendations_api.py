@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +27,8 @@ from api.models import (
     UserGenre,
 )
 from api.recommendations import store
+from api.recommendations.scoring import scoring_blob
+from recommender import GenreSpace
 from tests.factories import create_genre, create_track, create_user
 from tests.support.people import SignIn
 from tests.support.queries import recorded_statements
@@ -304,31 +308,41 @@ async def test_room_scoring_uses_the_models_vectors_when_published(
     sign_in: SignIn,
     genres: dict[str, Genre],
 ) -> None:
-    alice = await sign_in("alice")
+    alice, newbie = await sign_in("alice"), await sign_in("newbie")
+    await _like(session, newbie.user, genres["Jazz"])
     tracks = await _catalog(session, genres)
     dj = await create_user(session, display_name="dj")
     await _room(session, "Jazz Cellar", dj, queue=tracks["Jazz"][:2])
     await _room(session, "Techno Bunker", dj, queue=tracks["Techno"][:2])
     await session.commit()
-    await store.publish(
-        redis,
-        "v7",
-        {
-            "taste": {str(alice.user.id): {"factors": [1.0, 0.0], "genres": {}}},
-            "items": {
-                **{str(t.id): [0.0, 1.0] for t in tracks["Jazz"]},
-                **{str(t.id): [0.9, 0.1] for t in tracks["Techno"]},
-            },
-        },
-        {"model": "als"},
+    catalogue = [t for name in ("Jazz", "Techno") for t in tracks[name]]
+    item_ids = np.array([str(t.id) for t in catalogue], dtype=object)
+    tags = pd.DataFrame({"item_id": item_ids, "tag": ["jazz"] * 4 + ["techno"] * 4})
+    # Alice's vector points at the techno tracks' direction, away from jazz.
+    item_vectors = np.array([[0.0, 1.0]] * 4 + [[1.0, 0.1]] * 4, dtype=np.float32)
+    blob = scoring_blob(
+        item_ids,
+        np.array([str(alice.user.id)], dtype=object),
+        item_vectors,
+        np.array([[1.0, 0.0]], dtype=np.float32),
+        GenreSpace().fit(item_ids, tags),
+        ["Jazz Band"] * 4 + ["Techno Band"] * 4,
     )
+    await store.publish(redis, "v7", {"tracks": {}}, {"model": "als"}, blobs={"scoring": blob})
 
     body = (await client.get("/recommendations/rooms", headers=alice.headers)).json()
+    newbie_body = (await client.get("/recommendations/rooms", headers=newbie.headers)).json()
 
     assert body["model_version"] == "v7"
     assert [item["room"]["name"] for item in body["items"]] == ["Techno Bunker", "Jazz Cellar"]
     assert body["items"][0]["basis"] == "model"
-    assert body["items"][0]["reason"].startswith("close to what you listen to")
+    assert body["items"][0]["reason"].startswith("plays techno")
+    # Someone the model has not seen is scored by their genres in the same genre space.
+    assert [item["room"]["name"] for item in newbie_body["items"]] == [
+        "Jazz Cellar",
+        "Techno Bunker",
+    ]
+    assert newbie_body["items"][0]["reason"].startswith("plays jazz, like you")
 
 
 async def test_recommendation_lists_are_a_constant_number_of_statements(
