@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from redis.asyncio import Redis
 
 from api.recommendations import store
-from recommender import GenreSpace, RoomScorer
+from recommender import GenreSpace, RoomIndex, RoomScorer
 
 SCORING_BLOB = "scoring"
 _GENRES_PREFIX = "genres_"
@@ -28,6 +29,16 @@ class LoadedScorer:
     scorer: RoomScorer
     # user id -> row of ``scorer.user_vectors``
     user_rows: dict[str, int]
+    # The live rooms' index for the latest rooms snapshot (rebuilt when the snapshot changes).
+    _index: dict[str, RoomIndex] = field(default_factory=dict)
+
+    def index_for(self, snapshot_id: str, build: Callable[[], RoomIndex]) -> RoomIndex:
+        index = self._index.get(snapshot_id)
+        if index is None:
+            index = build()
+            self._index.clear()
+            self._index[snapshot_id] = index
+        return index
 
     def user_vector(self, user_id: str) -> np.ndarray | None:
         row = self.user_rows.get(user_id)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +28,8 @@ from api.history.repository import history_repository
 from api.models import Track
 from api.recommendations import store
 from api.recommendations.repository import PersonRow, RoomRow, recommendations_repository
-from api.recommendations.scoring import room_scorer
-from recommender import LiveRoom, RoomScorer, UserTaste
+from api.recommendations.scoring import LoadedScorer, room_scorer
+from recommender import LiveRoom, UserTaste
 
 FALLBACK_TTL_S = 600
 ROOMS_SNAPSHOT_TTL_S = 10
@@ -38,6 +38,11 @@ POPULAR_KEY = "tunewave:reco:fallback:popular"
 GENRE_TRACKS_KEY = "tunewave:reco:fallback:genre-tracks:{}"
 LIVE_ROOMS_LIMIT = 500
 CANDIDATES = 200
+TASTE_KEY = "tunewave:reco:taste:{}"
+TASTE_TTL_S = 60
+FALLBACK_ANSWER_KEY = "tunewave:reco:fallback:{}:{}"
+FALLBACK_ANSWER_TTL_S = 60
+MAX_LIMIT = 50
 TASTE_GENRES = 8
 
 
@@ -83,11 +88,23 @@ def track_payload(track: Track) -> dict[str, Any]:
 
 
 class RecommendationsService:
-    async def taste(self, session: AsyncSession, user_id: uuid.UUID) -> Taste:
-        return Taste(
+    async def taste(
+        self, session: AsyncSession, user_id: uuid.UUID, redis: Redis | None = None
+    ) -> Taste:
+        """Favourite and most played genres; cached in Redis for ``TASTE_TTL_S``."""
+        key = TASTE_KEY.format(user_id)
+        if redis is not None:
+            cached = await redis.get(key)
+            if cached is not None:
+                favourites, listened = json.loads(cached)
+                return Taste(favourites, [(slug, plays) for slug, plays in listened])
+        taste = Taste(
             favourites=await recommendations_repository.favourite_genres(session, user_id),
             listened=await recommendations_repository.listened_genres(session, user_id, 5),
         )
+        if redis is not None:
+            await redis.set(key, json.dumps([taste.favourites, taste.listened]), ex=TASTE_TTL_S)
+        return taste
 
     # --- tracks ------------------------------------------------------------------------------
 
@@ -99,12 +116,32 @@ class RecommendationsService:
             published = await store.user_entry(redis, version, "tracks", str(user_id))
             if published:
                 return [{**item, "basis": "model"} for item in published[:limit]], version
-        return await self._fallback_tracks(session, redis, user_id, limit), None
+        answer = await self._cached_answer(
+            redis, "tracks", user_id, lambda: self._fallback_tracks(session, redis, user_id)
+        )
+        return answer[:limit], None
+
+    async def _cached_answer(
+        self,
+        redis: Redis,
+        kind: str,
+        user_id: uuid.UUID,
+        compute: Callable[[], Awaitable[list[dict[str, Any]]]],
+    ) -> list[dict[str, Any]]:
+        """A fallback answer (computed for the largest limit) kept for a minute per user:
+        the fallback reads several tables, and a listener pages through it quickly."""
+        key = FALLBACK_ANSWER_KEY.format(kind, user_id)
+        cached = await redis.get(key)
+        if cached is not None:
+            return list(json.loads(cached))
+        answer = await compute()
+        await redis.set(key, json.dumps(answer, default=str), ex=FALLBACK_ANSWER_TTL_S)
+        return answer
 
     async def _fallback_tracks(
-        self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
+        self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int = MAX_LIMIT
     ) -> list[dict[str, Any]]:
-        taste = await self.taste(session, user_id)
+        taste = await self.taste(session, user_id, redis)
         candidates: list[dict[str, Any]] = []
         if taste.genres:
             candidates.extend(await self._genre_candidates(session, redis, taste))
@@ -197,12 +234,15 @@ class RecommendationsService:
                 ]
                 if items:
                     return items[:limit], version
-        return await self._fallback_people(session, user_id, limit), None
+        answer = await self._cached_answer(
+            redis, "users", user_id, lambda: self._fallback_people(session, redis, user_id)
+        )
+        return answer[:limit], None
 
     async def _fallback_people(
-        self, session: AsyncSession, user_id: uuid.UUID, limit: int
+        self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int = MAX_LIMIT
     ) -> list[dict[str, Any]]:
-        taste = await self.taste(session, user_id)
+        taste = await self.taste(session, user_id, redis)
         items: list[dict[str, Any]] = []
         seen: set[uuid.UUID] = set()
         if taste.genres:
@@ -259,76 +299,76 @@ class RecommendationsService:
     async def rooms(
         self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
     ) -> tuple[list[dict[str, Any]], str | None]:
-        snapshot = await self._rooms_snapshot(session, redis)
-        taste = await self.taste(session, user_id)
+        snapshot_id, snapshot = await self._rooms_snapshot(session, redis)
+        taste = await self.taste(session, user_id, redis)
         user_key = str(user_id)
-        # Private rooms only for their members: nobody else could get in.
-        visible = [
-            room for room in snapshot if not room["is_private"] or user_key in room["member_ids"]
-        ]
         version = await store.live_version(redis)
-        scorer = await room_scorer(redis, version) if version is not None else None
-        if scorer is not None and visible:
-            scored = self._model_rooms(
-                scorer.scorer, visible, taste, scorer.user_vector(user_key), user_key
-            )
-        else:
-            version = None
-            weights = taste.weights()
-            scored = [self._score_room(room, weights, user_key) for room in visible]
-        scored.sort(key=lambda item: (-item[0], item[1]["room"]["name"]))
+        loaded = await room_scorer(redis, version) if version is not None else None
+        if loaded is not None and snapshot:
+            return self._model_rooms(loaded, snapshot_id, snapshot, taste, user_key, limit), version
+        weights = taste.weights()
+        scored = [
+            self._score_room(room, weights, user_key)
+            for room in snapshot
+            # Private rooms only for their members: nobody else could get in.
+            if not room["is_private"] or user_key in room["member_ids"]
+        ]
         # Rooms you are not in yet come first; your own rooms fill up the rest.
-        fresh = [item for item in scored if not item[2]]
-        mine = [item for item in scored if item[2]]
-        return [item[1] for item in (fresh + mine)[:limit]], version
+        scored.sort(key=lambda item: (item[2], -item[0], item[1]["room"]["name"]))
+        return [item[1] for item in scored[:limit]], None
 
     def _model_rooms(
         self,
-        scorer: RoomScorer,
-        rooms: list[dict[str, Any]],
+        loaded: LoadedScorer,
+        snapshot_id: str,
+        snapshot: list[dict[str, Any]],
         taste: Taste,
-        vector: np.ndarray | None,
         user_key: str,
-    ) -> list[tuple[float, dict[str, Any], bool]]:
+        limit: int,
+    ) -> list[dict[str, Any]]:
         """The package's room scoring: the user's vector against each room's items and
-        members, genre profiles, and liveness."""
-        index = scorer.index(
-            [
-                LiveRoom(
-                    room_id=room["id"],
-                    item_ids=room["track_ids"],
-                    now_playing_item_id=room["now_playing_id"],
-                    member_ids=room["member_ids"],
-                    genres=room["genres"],
-                    listeners_now=room["member_count"],
-                    is_playing=room["now_playing"] is not None,
-                )
-                for room in rooms
-            ]
+        members, genre profiles, and liveness. The rooms' index is built once per snapshot
+        and version in each process; reasons are written for the rooms returned only."""
+        scorer = loaded.scorer
+        index = loaded.index_for(
+            snapshot_id,
+            lambda: scorer.index(
+                [
+                    LiveRoom(
+                        room_id=room["id"],
+                        item_ids=room["track_ids"],
+                        now_playing_item_id=room["now_playing_id"],
+                        member_ids=room["member_ids"],
+                        genres=room["genres"],
+                        listeners_now=room["member_count"],
+                        is_playing=room["now_playing"] is not None,
+                    )
+                    for room in snapshot
+                ]
+            ),
         )
-        genres = taste.genres or []
+        genres = taste.genres
         profile = normalize(scorer.genres.genre_vectors([genres])) if genres else None
         if profile is None or profile.nnz == 0:
             profile = sp.csr_matrix((1, scorer.genres.n_genres), dtype=np.float32)
-        user = UserTaste(vector=vector, genre_profile=sp.csr_matrix(profile))
+        user = UserTaste(vector=loaded.user_vector(user_key), genre_profile=sp.csr_matrix(profile))
         scores = scorer.score(index, user)
-        ranked = []
-        for position, room in enumerate(rooms):
-            listeners = room["member_count"]
+        member = np.array([user_key in room["member_ids"] for room in snapshot], dtype=bool)
+        hidden = np.array([room["is_private"] for room in snapshot], dtype=bool) & ~member
+        # Not yours first (best first), then your own rooms; hidden ones never.
+        order = np.lexsort((-scores, member))
+        chosen = [int(r) for r in order if not hidden[r]][:limit]
+        items = []
+        for position in chosen:
+            room = snapshot[position]
             reason = scorer.reason(index, position, user)
             if room["now_playing"] and "playing" not in reason:
                 now = room["now_playing"]
                 reason += f" · now playing {now['title']} by {join_words(now['artists'][:2])}"
             if "listening" not in reason:
-                reason += f" · {listeners} listening"
-            ranked.append(
-                (
-                    float(scores[position]),
-                    self._room_item(room, float(scores[position]), reason, "model"),
-                    user_key in room["member_ids"],
-                )
-            )
-        return ranked
+                reason += f" · {room['member_count']} listening"
+            items.append(self._room_item(room, float(scores[position]), reason, "model"))
+        return items
 
     @staticmethod
     def _room_item(room: dict[str, Any], score: float, reason: str, basis: str) -> dict[str, Any]:
@@ -384,16 +424,24 @@ class RecommendationsService:
             (user_key in room["member_ids"]),
         )
 
-    async def _rooms_snapshot(self, session: AsyncSession, redis: Redis) -> list[dict[str, Any]]:
-        """The live rooms with their genre profiles, shared by every request for a few
-        seconds: three statements to build, one Redis GET to reuse."""
+    async def _rooms_snapshot(
+        self, session: AsyncSession, redis: Redis
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """(id, rooms): the live rooms with their genre profiles, shared by every request
+        for a few seconds; a few statements to build, one Redis GET to reuse."""
         cached = await redis.get(ROOMS_SNAPSHOT_KEY)
         if cached is not None:
-            return list(json.loads(cached))
+            body = json.loads(cached)
+            return str(body["id"]), list(body["rooms"])
         rooms = await recommendations_repository.live_rooms(session, LIVE_ROOMS_LIMIT)
         snapshot = await self._profile_rooms(session, rooms)
-        await redis.set(ROOMS_SNAPSHOT_KEY, json.dumps(snapshot), ex=ROOMS_SNAPSHOT_TTL_S)
-        return snapshot
+        snapshot_id = uuid.uuid4().hex
+        await redis.set(
+            ROOMS_SNAPSHOT_KEY,
+            json.dumps({"id": snapshot_id, "rooms": snapshot}),
+            ex=ROOMS_SNAPSHOT_TTL_S,
+        )
+        return snapshot_id, snapshot
 
     async def _profile_rooms(
         self, session: AsyncSession, rooms: list[RoomRow]
