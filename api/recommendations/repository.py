@@ -96,26 +96,30 @@ class RecommendationsRepository:
         )
         return [(slug, int(count)) for slug, count in result.all()]
 
-    async def tracks_in_genres(
-        self, session: AsyncSession, slugs: Sequence[str], limit: int
-    ) -> list[tuple[uuid.UUID, list[str]]]:
-        """Tracks carrying the most of ``slugs``, then the most popular: (id, matched)."""
+    async def top_tracks_per_genre(
+        self, session: AsyncSession, slugs: Sequence[str], per_genre: int
+    ) -> list[tuple[str, uuid.UUID, int | None]]:
+        """(slug, track id, popularity): each genre's most popular tracks, one statement."""
         result = await session.execute(
             text(
                 """
-                SELECT t.id, array_agg(g.slug ORDER BY g.slug)
-                FROM genres g
-                JOIN track_genres tg ON tg.genre_id = g.id
-                JOIN tracks t ON t.id = tg.track_id
-                WHERE g.slug = ANY(:slugs)
-                GROUP BY t.id
-                ORDER BY count(*) DESC, t.popularity DESC NULLS LAST, t.id
-                LIMIT :limit
+                SELECT slug, id, popularity FROM (
+                    SELECT g.slug, t.id, t.popularity,
+                           row_number() OVER (
+                               PARTITION BY g.id ORDER BY t.popularity DESC NULLS LAST, t.id
+                           ) AS rank
+                    FROM genres g
+                    JOIN track_genres tg ON tg.genre_id = g.id
+                    JOIN tracks t ON t.id = tg.track_id
+                    WHERE g.slug = ANY(:slugs)
+                ) ranked
+                WHERE rank <= :per_genre
+                ORDER BY slug, rank
                 """
             ),
-            {"slugs": list(slugs), "limit": limit},
+            {"slugs": list(slugs), "per_genre": per_genre},
         )
-        return [(track_id, list(matched)) for track_id, matched in result.all()]
+        return [(slug, track_id, popularity) for slug, track_id, popularity in result.all()]
 
     async def popular_tracks(self, session: AsyncSession, limit: int) -> list[uuid.UUID]:
         """Most played on TuneWave in the last 30 days, then the catalog's most popular."""

@@ -10,7 +10,6 @@ See docs/recommendations.md.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import uuid
@@ -34,8 +33,10 @@ from recommender import LiveRoom, UserTaste
 FALLBACK_TTL_S = 600
 ROOMS_SNAPSHOT_TTL_S = 10
 ROOMS_SNAPSHOT_KEY = "tunewave:reco:rooms-snapshot"
+ROOMS_SNAPSHOT_ID_KEY = "tunewave:reco:rooms-snapshot:id"
 POPULAR_KEY = "tunewave:reco:fallback:popular"
-GENRE_TRACKS_KEY = "tunewave:reco:fallback:genre-tracks:{}"
+GENRE_TRACKS_KEY = "tunewave:reco:fallback:genre:{}"
+GENRE_CANDIDATES = 100
 LIVE_ROOMS_LIMIT = 500
 CANDIDATES = 200
 TASTE_KEY = "tunewave:reco:taste:{}"
@@ -44,6 +45,10 @@ FALLBACK_ANSWER_KEY = "tunewave:reco:fallback:{}:{}"
 FALLBACK_ANSWER_TTL_S = 60
 MAX_LIMIT = 50
 TASTE_GENRES = 8
+
+
+# This process's copy of the latest rooms snapshot (see _rooms_snapshot).
+_snapshot_cache: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,20 +183,51 @@ class RecommendationsService:
     async def _genre_candidates(
         self, session: AsyncSession, redis: Redis, taste: Taste
     ) -> list[dict[str, Any]]:
-        slugs = sorted(taste.genres)
-        key = GENRE_TRACKS_KEY.format(hashlib.sha1("|".join(slugs).encode()).hexdigest())  # noqa: S324
-        cached = await redis.get(key)
-        if cached is not None:
-            return list(json.loads(cached))
-        rows = await recommendations_repository.tracks_in_genres(session, slugs, CANDIDATES)
-        tracks = await history_repository.tracks_with_credits(session, [row[0] for row in rows])
-        candidates = [
-            {"id": str(track_id), "track": track_payload(tracks[track_id]), "matched": matched}
-            for track_id, matched in rows
-            if track_id in tracks
+        """The most popular tracks of each of the listener's genres, those matching more of
+        their genres first. Each genre's list is cached on its own, so listeners with
+        different genre mixes share the work."""
+        slugs = taste.genres
+        keys = [GENRE_TRACKS_KEY.format(slug) for slug in slugs]
+        cached = await redis.mget(keys)
+        by_genre: dict[str, list[dict[str, Any]]] = {
+            slug: json.loads(raw) for slug, raw in zip(slugs, cached, strict=True) if raw
+        }
+        missing = [slug for slug in slugs if slug not in by_genre]
+        if missing:
+            rows = await recommendations_repository.top_tracks_per_genre(
+                session, missing, GENRE_CANDIDATES
+            )
+            tracks = await history_repository.tracks_with_credits(
+                session, [track_id for _, track_id, _ in rows]
+            )
+            fresh: dict[str, list[dict[str, Any]]] = {slug: [] for slug in missing}
+            for slug, track_id, popularity in rows:
+                if track_id in tracks:
+                    fresh[slug].append(
+                        {
+                            "id": str(track_id),
+                            "track": track_payload(tracks[track_id]),
+                            "popularity": popularity or 0,
+                        }
+                    )
+            async with redis.pipeline(transaction=False) as pipe:
+                for slug, candidates in fresh.items():
+                    pipe.set(
+                        GENRE_TRACKS_KEY.format(slug), json.dumps(candidates), ex=FALLBACK_TTL_S
+                    )
+                await pipe.execute()
+            by_genre.update(fresh)
+        merged: dict[str, dict[str, Any]] = {}
+        for slug in slugs:
+            for candidate in by_genre.get(slug, []):
+                merged.setdefault(candidate["id"], candidate)
+        wanted = set(slugs)
+        ranked = [
+            {**candidate, "matched": [g for g in candidate["track"]["genres"] if g in wanted]}
+            for candidate in merged.values()
         ]
-        await redis.set(key, json.dumps(candidates), ex=FALLBACK_TTL_S)
-        return candidates
+        ranked.sort(key=lambda c: (-len(c["matched"]), -c["popularity"], c["id"]))
+        return ranked
 
     async def _popular_candidates(
         self, session: AsyncSession, redis: Redis
@@ -428,19 +464,30 @@ class RecommendationsService:
         self, session: AsyncSession, redis: Redis
     ) -> tuple[str, list[dict[str, Any]]]:
         """(id, rooms): the live rooms with their genre profiles, shared by every request
-        for a few seconds; a few statements to build, one Redis GET to reuse."""
-        cached = await redis.get(ROOMS_SNAPSHOT_KEY)
-        if cached is not None:
-            body = json.loads(cached)
-            return str(body["id"]), list(body["rooms"])
+        for a few seconds. A few statements build it; after that each request reads only the
+        snapshot's id from Redis, and the rooms themselves once per process and snapshot."""
+        raw_id = await redis.get(ROOMS_SNAPSHOT_ID_KEY)
+        if raw_id is not None:
+            snapshot_id = str(raw_id)
+            if _snapshot_cache.get("id") == snapshot_id:
+                return snapshot_id, _snapshot_cache["rooms"]
+            cached = await redis.get(ROOMS_SNAPSHOT_KEY)
+            if cached is not None:
+                body = json.loads(cached)
+                if body["id"] == snapshot_id:
+                    _snapshot_cache.update(id=snapshot_id, rooms=body["rooms"])
+                    return snapshot_id, list(body["rooms"])
         rooms = await recommendations_repository.live_rooms(session, LIVE_ROOMS_LIMIT)
         snapshot = await self._profile_rooms(session, rooms)
         snapshot_id = uuid.uuid4().hex
-        await redis.set(
-            ROOMS_SNAPSHOT_KEY,
-            json.dumps({"id": snapshot_id, "rooms": snapshot}),
-            ex=ROOMS_SNAPSHOT_TTL_S,
-        )
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.set(
+                ROOMS_SNAPSHOT_KEY,
+                json.dumps({"id": snapshot_id, "rooms": snapshot}),
+                ex=ROOMS_SNAPSHOT_TTL_S,
+            )
+            pipe.set(ROOMS_SNAPSHOT_ID_KEY, snapshot_id, ex=ROOMS_SNAPSHOT_TTL_S)
+            await pipe.execute()
         return snapshot_id, snapshot
 
     async def _profile_rooms(
