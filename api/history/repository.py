@@ -21,7 +21,11 @@ from api.models import (
     ListeningSource,
     OAuthIdentity,
     OAuthProvider,
+    QueueEntry,
     Room,
+    RoomGenre,
+    RoomMember,
+    RoomRole,
     Track,
     TrackArtist,
     TrackGenre,
@@ -195,6 +199,33 @@ class HistoryRepository:
                 ("user_id", "genre_id"),
                 rows,
             )
+
+    async def add_demo_room(
+        self,
+        session: AsyncSession,
+        *,
+        name: str,
+        description: str,
+        owner_id: uuid.UUID,
+        member_ids: Sequence[uuid.UUID],
+        genre_ids: Sequence[int],
+        track_ids: Sequence[uuid.UUID],
+    ) -> None:
+        room = Room(name=name, description=description, owner_id=owner_id)
+        session.add(room)
+        await session.flush()
+        for member_id in dict.fromkeys([owner_id, *member_ids]):
+            role = RoomRole.owner if member_id == owner_id else RoomRole.member
+            session.add(RoomMember(room_id=room.id, user_id=member_id, role=role))
+        for genre_id in dict.fromkeys(genre_ids):
+            session.add(RoomGenre(room_id=room.id, genre_id=genre_id))
+        for position, track_id in enumerate(track_ids, start=1):
+            session.add(
+                QueueEntry(
+                    room_id=room.id, track_id=track_id, added_by=owner_id, position=position * 1024
+                )
+            )
+        await session.flush()
 
     async def track_ids_by_spotify_id(
         self, session: AsyncSession, spotify_ids: set[str]

@@ -21,6 +21,7 @@ from api.config import Settings
 from api.db import session_scope
 from api.exceptions import Unprocessable
 from api.genres.repository import genres_repository
+from api.genres.vocabulary import genre_display_name
 from api.history.demo import DemoPlaylist
 from api.history.repository import HistoryRow, history_repository
 from api.integrations.spotify.client import (
@@ -39,6 +40,8 @@ MAX_PAGES = 10
 SUMMARY_TOP = 10
 MAX_HISTORY_PAGE = 100
 DEMO_SPAN = timedelta(days=30)
+DEMO_QUEUE = 12
+DEMO_ROOM_MEMBERS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +286,37 @@ class HistoryService:
                         duration_ms,
                     )
                 )
-        return await history_repository.insert_events(session, rows)
+        stored = await history_repository.insert_events(session, rows)
+        await self._demo_rooms(session, playlists, genre_ids, track_ids)
+        return stored
+
+    async def _demo_rooms(
+        self,
+        session: AsyncSession,
+        playlists: list[DemoPlaylist],
+        genre_ids: dict[str, int],
+        track_ids: dict[str, tuple[uuid.UUID, int]],
+    ) -> None:
+        """One public room per main genre of the playlists, run by demo listeners of that
+        genre, with a queue from the owner's playlist, so room recommendations have rooms
+        to offer on a fresh start."""
+        by_genre: dict[str, list[DemoPlaylist]] = {}
+        for playlist in playlists:
+            if playlist.genres:
+                by_genre.setdefault(playlist.genres[0], []).append(playlist)
+        for slug, members in sorted(by_genre.items()):
+            owner = members[0]
+            subgenres = sorted({p.genres[1] for p in members if len(p.genres) > 1})[:2]
+            queue = [track_ids[t][0] for t in owner.track_ids if t in track_ids][:DEMO_QUEUE]
+            await history_repository.add_demo_room(
+                session,
+                name=f"{genre_display_name(slug)} Lounge (demo)",
+                description=f"Demo room: {genre_display_name(slug)} from the bundled catalog",
+                owner_id=owner.user_id,
+                member_ids=[p.user_id for p in members[:DEMO_ROOM_MEMBERS]],
+                genre_ids=[genre_ids[g] for g in (slug, *subgenres) if g in genre_ids],
+                track_ids=queue,
+            )
 
     async def importable_user_ids(self, session: AsyncSession) -> list[uuid.UUID]:
         return await history_repository.importable_user_ids(session)

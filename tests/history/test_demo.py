@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.history.demo import read_playlists
 from api.history.service import history_service
-from api.models import ListeningEvent, ListeningSource, User, UserGenre
+from api.models import ListeningEvent, ListeningSource, QueueEntry, Room, User, UserGenre
 from api.tracks.catalog import read_spotify_songs
 from api.tracks.service import tracks_service
 
@@ -46,6 +46,15 @@ async def test_demo_listeners_get_their_playlists_as_history_once(session: Async
     assert events == len(first.track_ids)
     genres = await session.scalar(select(func.count()).where(UserGenre.user_id == first.user_id))
     assert genres == len(first.genres)
+    # One public room per main genre, run by demo listeners, with a queue from a playlist.
+    rooms = list(await session.scalars(select(Room).order_by(Room.name)))
+    main_genres = sorted({p.genres[0] for p in playlists})
+    assert len(rooms) == len(main_genres)
+    assert all(room.name.endswith(" Lounge (demo)") for room in rooms)
+    assert all(room.owner_id in {p.user_id for p in playlists} for room in rooms)
+    queued = await session.scalar(select(func.count()).where(QueueEntry.room_id == rooms[0].id))
+    assert queued == 12
     # A second start finds the demo listeners and adds nothing.
     assert await history_service.load_demo_listeners(session, read_playlists()[:5]) == 0
     assert await session.scalar(select(func.count()).where(User.is_demo)) == 3
+    assert await session.scalar(select(func.count()).select_from(Room)) == len(main_genres)
