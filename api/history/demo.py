@@ -12,8 +12,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from api.genres.vocabulary import genre_slug
 from api.tracks.catalog import SPOTIFY_SONGS_PATH
 
@@ -43,6 +41,9 @@ def demo_user_id(playlist_id: str) -> uuid.UUID:
 
 
 def read_playlists(path: Path = SPOTIFY_SONGS_PATH) -> list[DemoPlaylist]:
+    # Imported here: API processes import this module and should not pay for pandas.
+    import pandas as pd
+
     frame = pd.read_csv(
         path,
         usecols=["track_id", "playlist_id", "playlist_name", "playlist_genre", "playlist_subgenre"],

@@ -11,13 +11,17 @@ import io
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from redis.asyncio import Redis
 
 from api.recommendations import store
-from recommender import GenreSpace, RoomIndex, RoomScorer
+
+if TYPE_CHECKING:
+    # The recommender pulls in pandas, scikit-learn and implicit: API processes import it
+    # only once a model is published and a room recommendation is asked for.
+    from recommender import GenreSpace, RoomIndex, RoomScorer
 
 SCORING_BLOB = "scoring"
 _GENRES_PREFIX = "genres_"
@@ -73,6 +77,8 @@ def scoring_blob(
 
 
 def scorer_from_blob(data: bytes) -> LoadedScorer:
+    from recommender import GenreSpace, RoomScorer
+
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
     genres = GenreSpace.from_state(

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from redis.asyncio import Redis
-from sklearn.preprocessing import normalize
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.history.repository import history_repository
@@ -28,7 +26,6 @@ from api.models import Track
 from api.recommendations import store
 from api.recommendations.repository import PersonRow, RoomRow, recommendations_repository
 from api.recommendations.scoring import LoadedScorer, room_scorer
-from recommender import LiveRoom, UserTaste
 
 FALLBACK_TTL_S = 600
 ROOMS_SNAPSHOT_TTL_S = 10
@@ -365,6 +362,12 @@ class RecommendationsService:
         """The package's room scoring: the user's vector against each room's items and
         members, genre profiles, and liveness. The rooms' index is built once per snapshot
         and version in each process; reasons are written for the rooms returned only."""
+        # Imported here: see api/recommendations/scoring.py.
+        import scipy.sparse as sp
+        from sklearn.preprocessing import normalize
+
+        from recommender import LiveRoom, UserTaste
+
         scorer = loaded.scorer
         index = loaded.index_for(
             snapshot_id,
