@@ -355,6 +355,49 @@ def load_demo_catalog(settings: Settings) -> None:
     )
 
 
+def load_demo_listeners(settings: Settings) -> None:
+    """Startup step: a first start turns the catalog's playlists into demo listeners and asks
+    the worker for an initial training, so recommendations have taste to work from."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from api.db import session_scope
+    from api.history.demo import read_playlists
+    from api.history.service import history_service
+
+    async def load() -> int:
+        engine = create_async_engine(settings.require_database_url())
+        try:
+            async with session_scope(async_sessionmaker(engine)) as session:
+                return await history_service.load_demo_listeners(session, read_playlists())
+        finally:
+            await engine.dispose()
+
+    started = time.monotonic()
+    events = asyncio.run(load())
+    if events:
+        logger.info(
+            "demo listeners loaded",
+            extra={"events": events, "seconds": round(time.monotonic() - started, 2)},
+        )
+        request_training(settings, reason="first start")
+
+
+def request_training(settings: Settings, *, reason: str) -> None:
+    """Queue a training run; the worker picks it up as soon as it is consuming."""
+    from celery import Celery
+
+    from api.redis import redis_ssl_options
+
+    url = settings.require_redis_url()
+    sender = Celery("tunewave", broker=url, broker_use_ssl=redis_ssl_options(url))
+    try:
+        sender.send_task("workers.training.train_recommender", kwargs={"reason": reason})
+    finally:
+        sender.close()
+
+
 def _catalog_import_handler(args: argparse.Namespace, settings: Settings) -> int:
     path: Path | None = args.file
     if path is not None and not path.is_file():
@@ -429,12 +472,79 @@ def add_evaluate_command(subcommands: Subcommands) -> None:
     parser.set_defaults(handler=_evaluate_handler)
 
 
+# --- train -----------------------------------------------------------------------------------
+
+
+def _train_handler(args: argparse.Namespace, settings: Settings) -> int:
+    if args.queue:
+        request_training(settings, reason="tunewave train")
+        print("training queued; a worker will run it")
+        return 0
+    import asyncio
+    import json
+
+    from api.db import dispose_engine
+    from api.recommendations.training import training_service
+    from api.redis import close_redis, get_redis
+
+    if settings.redis_url is None:
+        raise CommandError(
+            "REDIS_URL is not set: training publishes to Redis (with the embedded services, "
+            "tunewave run trains on its first start and every night)"
+        )
+    with _database(settings) as database_url:
+        run_settings = settings.model_copy(update={"database_url": database_url})
+        os.environ["DATABASE_URL"] = database_url
+        get_settings.cache_clear()
+
+        async def train() -> Any:
+            try:
+                return await training_service.train_and_publish(
+                    get_redis(),
+                    run_settings,
+                    model_name=args.model,
+                    params=json.loads(args.params) if args.params else None,
+                    progress=lambda message: print(f"  {message}", flush=True),
+                )
+            finally:
+                await close_redis()
+                await dispose_engine()
+
+        result = asyncio.run(train())
+    print(f"training: {result.status} {result.version or ''} {result.detail}".rstrip())
+    for key in ("ndcg@10", "precision@10", "recall@10", "map@10", "coverage@10"):
+        if key in result.metrics:
+            live = (result.live_metrics or {}).get(key)
+            suffix = f" (live {live:.4f})" if live is not None else ""
+            print(f"  {key}: {result.metrics[key]:.4f}{suffix}")
+    return 0 if result.status in {"published", "skipped"} else 1
+
+
+def add_train_command(subcommands: Subcommands) -> None:
+    parser = subcommands.add_parser(
+        "train",
+        help="train the recommender and publish it (unless worse than the live one)",
+        description=(
+            "Export listening history from PostgreSQL, train, evaluate on a holdout against "
+            "the live model, record the run in model_runs and publish the new version to "
+            "Redis. Exit status 1 when the new model was rejected as worse."
+        ),
+    )
+    parser.add_argument("--model", default="hybrid", help="registry name (default: hybrid)")
+    parser.add_argument("--params", help="model parameters as JSON, e.g. '{\"factors\": 64}'")
+    parser.add_argument(
+        "--queue", action="store_true", help="let a worker run it instead of this process"
+    )
+    parser.set_defaults(handler=_train_handler)
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     add_run_command,
     add_migrate_command,
     add_catalog_command,
+    add_train_command,
     add_evaluate_command,
 )
 
@@ -469,6 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 STARTUP_STEPS.append(load_demo_catalog)
+STARTUP_STEPS.append(load_demo_listeners)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Celery on Redis: an unacknowledged task goes back to the queue after this long, so it
+    # must outlast the longest task (the hard time limit is 30 min).
+    celery_visibility_timeout_s: int = Field(default=3600, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _normalize_database_url(cls, value: str | None) -> str | None:

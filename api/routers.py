@@ -5,9 +5,11 @@ from fastapi import APIRouter
 from api.auth.endpoints import router as auth_router
 from api.chat.endpoints import router as chat_router
 from api.genres.endpoints import router as genres_router
+from api.history.endpoints import router as history_router
 from api.playback.endpoints import router as playback_router
 from api.queue.endpoints import router as queue_router
 from api.realtime.endpoints import router as realtime_router
+from api.recommendations.endpoints import router as recommendations_router
 from api.rooms.endpoints import router as rooms_router
 from api.search.endpoints import public_router as search_public_router
 from api.search.endpoints import router as search_router
@@ -17,6 +19,7 @@ from api.users.endpoints import router as users_router
 ROUTERS: list[APIRouter] = [
     auth_router,
     users_router,
+    history_router,
     rooms_router,
     genres_router,
     chat_router,
@@ -26,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     tracks_router,
     search_public_router,
     search_router,
+    recommendations_router,
 ]

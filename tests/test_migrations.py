@@ -21,7 +21,10 @@ from tests.support.database import (
     upgrade_to_head,
 )
 
-SCRATCH_URL = make_url(TEST_DATABASE_URL).set(database="tunewave_test_migrations")
+# Named after the suite's database, so checkouts testing side by side never share it.
+SCRATCH_URL = make_url(TEST_DATABASE_URL).set(
+    database=f"{make_url(TEST_DATABASE_URL).database}_migrations"
+)
 SCRATCH = SCRATCH_URL.render_as_string(hide_password=False)
 
 

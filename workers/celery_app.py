@@ -12,11 +12,14 @@ sending every periodic task twice (see workers/beat.py).
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 
 from api.config import get_settings
 from api.redis import redis_ssl_options
 
 HEARTBEAT_INTERVAL_S = 30.0
+HISTORY_IMPORT_INTERVAL_S = 15 * 60.0
+GENRE_ENRICHMENT_INTERVAL_S = 60 * 60.0
 
 
 def create_celery_app() -> Celery:
@@ -26,7 +29,12 @@ def create_celery_app() -> Celery:
         "tunewave",
         broker=redis_url,
         backend=redis_url,
-        include=["workers.heartbeat"],
+        include=[
+            "workers.heartbeat",
+            "workers.history_import",
+            "workers.genre_enrichment",
+            "workers.training",
+        ],
     )
     ssl_options = redis_ssl_options(redis_url)
     celery_app.conf.update(
@@ -44,7 +52,7 @@ def create_celery_app() -> Celery:
         worker_prefetch_multiplier=1,
         # Redis redelivers an unacknowledged task after the visibility timeout, which must
         # outlast the longest task (the hard time limit below).
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout_s},
         task_soft_time_limit=25 * 60,
         task_time_limit=30 * 60,
         # Tasks report through the database and Redis keys, not through results; a task that
@@ -61,6 +69,23 @@ def create_celery_app() -> Celery:
                 "schedule": HEARTBEAT_INTERVAL_S,
                 # A heartbeat nobody ran in time is worthless; do not let them pile up.
                 "options": {"expires": HEARTBEAT_INTERVAL_S},
+            },
+            "history-import": {
+                "task": "workers.history_import.import_all_spotify_history",
+                "schedule": HISTORY_IMPORT_INTERVAL_S,
+                "options": {"expires": HISTORY_IMPORT_INTERVAL_S},
+            },
+            "genre-enrichment": {
+                "task": "workers.genre_enrichment.enrich_genres",
+                "schedule": GENRE_ENRICHMENT_INTERVAL_S,
+                "options": {"expires": GENRE_ENRICHMENT_INTERVAL_S},
+            },
+            # Nightly, when rooms are quiet; `tunewave train` runs it on demand.
+            "training": {
+                "task": "workers.training.train_recommender",
+                "schedule": crontab(hour=3, minute=30),
+                "kwargs": {"reason": "nightly"},
+                "options": {"expires": 6 * 3600},
             },
         },
     )

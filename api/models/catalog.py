@@ -1,8 +1,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import Computed, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +37,9 @@ class Artist(TimestampMixin, Base):
     spotify_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
     image_url: Mapped[str | None] = mapped_column(Text)
+    # When genre enrichment last looked this artist up (None: never), so an artist the
+    # provider knows no genres for is not asked about again every hour.
+    genres_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     genres: Mapped[list[Genre]] = relationship(
         secondary="artist_genres", lazy="raise", order_by="Genre.name"
@@ -55,6 +68,8 @@ class Track(TimestampMixin, Base):
     image_url: Mapped[str | None] = mapped_column(Text)
     popularity: Mapped[int | None] = mapped_column(SmallInteger)
     release_date: Mapped[str | None] = mapped_column(String(10))
+    # When genre enrichment last filled this track's genres (None: never).
+    genres_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed(TRACK_SEARCH_VECTOR, persisted=True), deferred=True
     )

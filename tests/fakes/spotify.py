@@ -1,5 +1,6 @@
 """A small fake Spotify: the accounts service (authorize, token with PKCE and refresh) and the
-Web API (``/v1/me`` so far), served over real HTTP on loopback by ``serve_asgi``.
+Web API (``/v1/me``, search, tracks, recently-played paged by cursors, artists), served
+over real HTTP on loopback by ``serve_asgi``.
 
 State lives on the ``FakeSpotify`` object, so a test arranges users, revokes tokens or injects
 faults (500, 429 with Retry-After, hang) and then asserts what the fake received. New Web API
@@ -14,6 +15,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -87,6 +89,14 @@ class FakeSpotify(InjectsFaults):
     # What /v1/search finds (Spotify track objects), and the searches it received.
     searchable: list[dict[str, Any]] = field(default_factory=list)
     searches: list[dict[str, str]] = field(default_factory=list)
+    # Each user's plays (newest first when served) and the artists /v1/artists knows.
+    plays: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    artists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The query strings /v1/me/player/recently-played and /v1/artists received.
+    history_requests: list[dict[str, str]] = field(default_factory=list)
+    artist_requests: list[list[str]] = field(default_factory=list)
+    # The n-th recently-played request (1-based) and later ones hang, as a stalled Spotify.
+    hang_history_from_request: int | None = None
 
     def reset(self) -> None:
         self.client_secret = None
@@ -103,6 +113,11 @@ class FakeSpotify(InjectsFaults):
         self.app_tokens.clear()
         self.searchable.clear()
         self.searches.clear()
+        self.plays.clear()
+        self.artists.clear()
+        self.history_requests.clear()
+        self.artist_requests.clear()
+        self.hang_history_from_request = None
 
     # --- arranging --------------------------------------------------------------------------
 
@@ -121,10 +136,39 @@ class FakeSpotify(InjectsFaults):
         self.searchable.append(track)
         return track
 
+    def add_play(
+        self, user_id: str, track: dict[str, Any], played_at_ms: int, *, context: Any = None
+    ) -> None:
+        """``user_id`` played ``track`` (a ``spotify_track`` object) at ``played_at_ms``."""
+        self.plays.setdefault(user_id, []).append(
+            {"track": track, "played_at_ms": played_at_ms, "context": context}
+        )
+
+    def add_artist(self, name: str, genres: list[str], **fields: Any) -> dict[str, Any]:
+        """An artist ``/v1/artists`` knows, under the id ``spotify_track`` gives that name."""
+        artist_id = spotify_artist_id(name)
+        artist = {
+            "id": artist_id,
+            "name": name,
+            "type": "artist",
+            "uri": f"spotify:artist:{artist_id}",
+            "genres": genres,
+            "popularity": fields.get("popularity", 50),
+            "images": [],
+        }
+        self.artists[artist_id] = artist
+        return artist
+
     def grant_access_token(self, user_id: str) -> str:
         """An access token for a user, as if they had signed in earlier."""
         token = "fake-access-" + secrets.token_urlsafe(24)
         self.access_tokens[token] = _AccessToken(user_id, "", time.time() + self.access_token_ttl_s)
+        return token
+
+    def grant_refresh_token(self, user_id: str) -> str:
+        """A refresh token for a user, as if they had signed in earlier."""
+        token = "fake-refresh-" + secrets.token_urlsafe(24)
+        self.refresh_tokens[token] = _AccessToken(user_id, "", float("inf"))
         return token
 
     def revoke_user_tokens(self, user_id: str) -> None:
@@ -298,7 +342,80 @@ class FakeSpotify(InjectsFaults):
                     return JSONResponse(item)
             return _api_error(404, "Non existing id")
 
+        @router.get("/me/player/recently-played")
+        async def recently_played(request: Request) -> Response:
+            self.requests.append(("GET", "/v1/me/player/recently-played"))
+            user = self.user_for(request)
+            if isinstance(user, JSONResponse):
+                return user
+            q = request.query_params
+            self.history_requests.append({"user": user.id, **q})
+            hang_from = self.hang_history_from_request
+            if hang_from is not None and len(self.history_requests) >= hang_from:
+                await asyncio.to_thread(self.faults.release.wait, HANG_LIMIT_S)
+                return _api_error(503, "stalled")
+            try:
+                limit = int(q.get("limit", 20))
+                after = int(q["after"]) if "after" in q else None
+                before = int(q["before"]) if "before" in q else None
+            except ValueError:
+                return _api_error(400, "Invalid limit or cursor")
+            if not 1 <= limit <= 50 or (after is not None and before is not None):
+                return _api_error(400, "Bad limit, or both after and before")
+            plays = sorted(
+                self.plays.get(user.id, []), key=lambda play: play["played_at_ms"], reverse=True
+            )
+            if after is not None:
+                plays = [play for play in plays if play["played_at_ms"] > after]
+            if before is not None:
+                plays = [play for play in plays if play["played_at_ms"] < before]
+            page, rest = plays[:limit], plays[limit:]
+            base = str(request.url).split("?")[0]
+            cursors = (
+                {
+                    "after": str(page[0]["played_at_ms"]),
+                    "before": str(page[-1]["played_at_ms"]),
+                }
+                if page
+                else None
+            )
+            return JSONResponse(
+                {
+                    "href": str(request.url),
+                    "limit": limit,
+                    "next": f"{base}?before={page[-1]['played_at_ms']}&limit={limit}"
+                    if page and rest
+                    else None,
+                    "cursors": cursors,
+                    "items": [
+                        {
+                            "track": play["track"],
+                            "played_at": _iso_ms(play["played_at_ms"]),
+                            "context": play["context"],
+                        }
+                        for play in page
+                    ],
+                }
+            )
+
+        @router.get("/artists")
+        async def several_artists(request: Request) -> Response:
+            self.requests.append(("GET", "/v1/artists"))
+            if not self._app_or_user_token(request):
+                return _api_error(401, "Invalid access token")
+            ids = [part for part in request.query_params.get("ids", "").split(",") if part]
+            if not ids or len(ids) > 50:
+                return _api_error(400, "ids: between 1 and 50")
+            self.artist_requests.append(ids)
+            return JSONResponse({"artists": [self.artists.get(artist_id) for artist_id in ids]})
+
         return router
+
+    def _app_or_user_token(self, request: Request) -> bool:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if self.app_tokens.get(token, 0) > time.time():
+            return True
+        return not isinstance(self.user_for(request), JSONResponse)
 
     # --- grants -----------------------------------------------------------------------------
 
@@ -380,7 +497,7 @@ def spotify_track(
     popularity: int = 50,
 ) -> dict[str, Any]:
     """A track object as Spotify's Web API returns it (the fields clients use)."""
-    artist_id = "artist" + hashlib.sha1(artist.encode()).hexdigest()[:16]  # noqa: S324
+    artist_id = spotify_artist_id(artist)
     return {
         "id": track_id,
         "name": name,
@@ -411,6 +528,17 @@ def spotify_track(
             "images": [{"url": f"https://i.scdn.co/image/{track_id}", "height": 640, "width": 640}],
         },
     }
+
+
+def spotify_artist_id(name: str) -> str:
+    """The id ``spotify_track`` gives an artist: 22 characters, stable per name."""
+    return "artist" + hashlib.sha1(name.encode()).hexdigest()[:16]  # noqa: S324
+
+
+def _iso_ms(epoch_ms: int) -> str:
+    """Spotify's ``played_at``: ISO 8601 in UTC with milliseconds and a Z."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
 def _token_error(status: int, error: str, description: str) -> JSONResponse:

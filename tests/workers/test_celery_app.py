@@ -90,3 +90,22 @@ def test_retries_back_off_with_jitter_and_a_cap() -> None:
     assert TuneWaveTask.retry_backoff
     assert TuneWaveTask.retry_backoff_max <= 600
     assert TuneWaveTask.max_retries is not None
+
+
+def test_history_enrichment_and_training_are_scheduled() -> None:
+    app.loader.import_default_modules()
+    schedule = app.conf.beat_schedule
+    assert schedule["history-import"]["schedule"] == 15 * 60
+    assert schedule["genre-enrichment"]["schedule"] == 60 * 60
+    nightly = schedule["training"]["schedule"]
+    assert nightly.hour == {3}
+    assert nightly.minute == {30}
+    for name in (
+        "workers.history_import.import_spotify_history",
+        "workers.genre_enrichment.enrich_genres",
+        "workers.training.train_recommender",
+    ):
+        task = app.tasks[name]
+        assert task.time_limit is not None
+        assert task.soft_time_limit < task.time_limit
+        assert task.max_retries is not None

@@ -128,6 +128,30 @@ class SpotifyClient:
             {"q": query, "type": "track", "limit": limit, "offset": offset},
         )
 
+    async def recently_played(
+        self,
+        access_token: str,
+        *,
+        after_ms: int | None = None,
+        before_ms: int | None = None,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """``GET /me/player/recently-played``: Spotify's page, newest first, with ``cursors``.
+
+        ``after_ms`` asks for plays after that instant, ``before_ms`` for older ones (the
+        ``next`` link pages with ``before``); Spotify accepts one of them, not both.
+        """
+        params: dict[str, Any] = {"limit": limit}
+        if before_ms is not None:
+            params["before"] = before_ms
+        elif after_ms is not None:
+            params["after"] = after_ms
+        return await self.api_get(access_token, "/me/player/recently-played", params)
+
+    async def get_artists(self, access_token: str, artist_ids: list[str]) -> dict[str, Any]:
+        """``GET /artists?ids=`` (at most 50 ids): ``{"artists": [artist or null, ...]}``."""
+        return await self.api_get(access_token, "/artists", {"ids": ",".join(artist_ids)})
+
     async def get_me(self, access_token: str) -> SpotifyProfile:
         body = await self.api_get(access_token, "/me")
         try:

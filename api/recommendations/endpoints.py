@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentUser, RedisDep, SessionDep
+from api.exceptions import Unauthorized, Unprocessable, error_responses
+from api.recommendations.schemas import (
+    PersonRecommendations,
+    RoomRecommendations,
+    TrackRecommendations,
+)
+from api.recommendations.service import recommendations_service
+
+router = APIRouter(prefix="/recommendations", tags=["recommendations"])
+
+Limit = Annotated[int, Query(ge=1, le=50)]
+
+
+@router.get("/tracks", responses=error_responses(Unauthorized, Unprocessable))
+async def recommend_tracks(
+    user: CurrentUser, session: SessionDep, redis: RedisDep, limit: Limit = 10
+) -> TrackRecommendations:
+    """Tracks for the signed-in listener, each with a reason."""
+    items, version = await recommendations_service.tracks(session, redis, user.id, limit)
+    return TrackRecommendations.model_validate({"items": items, "model_version": version})
+
+
+@router.get("/users", responses=error_responses(Unauthorized, Unprocessable))
+async def recommend_people(
+    user: CurrentUser, session: SessionDep, redis: RedisDep, limit: Limit = 10
+) -> PersonRecommendations:
+    """Listeners with a taste close to the signed-in listener's, each with a reason."""
+    items, version = await recommendations_service.people(session, redis, user.id, limit)
+    return PersonRecommendations.model_validate({"items": items, "model_version": version})
+
+
+@router.get("/rooms", responses=error_responses(Unauthorized, Unprocessable))
+async def recommend_rooms(
+    user: CurrentUser, session: SessionDep, redis: RedisDep, limit: Limit = 10
+) -> RoomRecommendations:
+    """Live rooms for the signed-in listener, each with a reason."""
+    items, version = await recommendations_service.rooms(session, redis, user.id, limit)
+    return RoomRecommendations.model_validate({"items": items, "model_version": version})

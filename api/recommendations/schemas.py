@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel
+
+from api.tracks.schemas import TrackBase
+
+# "model": the trained model's published answer; "genres": matched on the listener's genres;
+# "popular": what is popular (new listeners, or nothing closer).
+Basis = Literal["model", "genres", "popular"]
+
+
+class TrackRecommendation(BaseModel):
+    track: TrackBase
+    score: float
+    reason: str
+    basis: Basis
+
+
+class RecommendedPerson(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    avatar_url: str | None
+    # Demo listeners are built from the bundled catalog's playlists, not real people.
+    is_demo: bool
+
+
+class PersonRecommendation(BaseModel):
+    user: RecommendedPerson
+    score: float
+    reason: str
+    shared_genres: list[str]
+    basis: Basis
+
+
+class RecommendedRoom(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    is_private: bool
+    genres: list[str]
+    member_count: int
+    now_playing: TrackBase | None
+
+
+class RoomRecommendation(BaseModel):
+    room: RecommendedRoom
+    score: float
+    reason: str
+    basis: Basis
+
+
+class TrackRecommendations(BaseModel):
+    items: list[TrackRecommendation]
+    # The published model version the answer came from; null when it came from fallbacks.
+    model_version: str | None
+
+
+class PersonRecommendations(BaseModel):
+    items: list[PersonRecommendation]
+    model_version: str | None
+
+
+class RoomRecommendations(BaseModel):
+    items: list[RoomRecommendation]
+    model_version: str | None
