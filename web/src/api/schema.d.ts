@@ -232,6 +232,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/me/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get My History
+         * @description The signed-in user's listening history, newest first.
+         */
+        get: operations["history-get_my_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/me/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get My Summary
+         * @description The signed-in user's listening at a glance: plays, top genres, top artists.
+         */
+        get: operations["history-get_my_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rooms/": {
         parameters: {
             query?: never;
@@ -600,10 +640,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/recommendations/tracks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recommend Tracks
+         * @description Tracks for the signed-in listener, each with a reason.
+         */
+        get: operations["recommendations-recommend_tracks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recommend People
+         * @description Listeners with a taste close to the signed-in listener's, each with a reason.
+         */
+        get: operations["recommendations-recommend_people"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recommend Rooms
+         * @description Live rooms for the signed-in listener, each with a reason.
+         */
+        get: operations["recommendations-recommend_rooms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ArtistCount */
+        ArtistCount: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Plays */
+            plays: number;
+        };
         /** AuthConfigResponse */
         AuthConfigResponse: {
             google: components["schemas"]["ProviderConfig"];
@@ -632,6 +744,15 @@ export interface components {
          * @enum {string}
          */
         FallbackReason: "not_configured" | "unavailable" | "rate_limited";
+        /** GenreCount */
+        GenreCount: {
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Plays */
+            plays: number;
+        };
         /** GenreResponse */
         GenreResponse: {
             /** Slug */
@@ -651,10 +772,62 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** HistoryItem */
+        HistoryItem: {
+            /** Id */
+            id: number;
+            /**
+             * Played At
+             * Format: date-time
+             */
+            played_at: string;
+            /** Ms Played */
+            ms_played: number;
+            source: components["schemas"]["ListeningSource"];
+            room: components["schemas"]["HistoryRoom"] | null;
+            track: components["schemas"]["TrackBase"];
+        };
+        /** HistoryPage */
+        HistoryPage: {
+            /** Items */
+            items: components["schemas"]["HistoryItem"][];
+            /** Next Before */
+            next_before: string | null;
+        };
+        /** HistoryRoom */
+        HistoryRoom: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** JoinRoomRequest */
         JoinRoomRequest: {
             /** Password */
             password?: string | null;
+        };
+        /**
+         * ListeningSource
+         * @enum {string}
+         */
+        ListeningSource: "room" | "spotify" | "demo";
+        /** ListeningSummary */
+        ListeningSummary: {
+            /** Plays */
+            plays: number;
+            /** Ms Played */
+            ms_played: number;
+            /** First Played At */
+            first_played_at: string | null;
+            /** Last Played At */
+            last_played_at: string | null;
+            /** Top Genres */
+            top_genres: components["schemas"]["GenreCount"][];
+            /** Top Artists */
+            top_artists: components["schemas"]["ArtistCount"][];
         };
         /** MessageAuthor */
         MessageAuthor: {
@@ -699,6 +872,28 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** PersonRecommendation */
+        PersonRecommendation: {
+            user: components["schemas"]["RecommendedPerson"];
+            /** Score */
+            score: number;
+            /** Reason */
+            reason: string;
+            /** Shared Genres */
+            shared_genres: string[];
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "model" | "genres" | "popular";
+        };
+        /** PersonRecommendations */
+        PersonRecommendations: {
+            /** Items */
+            items: components["schemas"]["PersonRecommendation"][];
+            /** Model Version */
+            model_version: string | null;
         };
         /**
          * PlaybackCommand
@@ -856,6 +1051,39 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** RecommendedPerson */
+        RecommendedPerson: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Display Name */
+            display_name: string;
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Is Demo */
+            is_demo: boolean;
+        };
+        /** RecommendedRoom */
+        RecommendedRoom: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Is Private */
+            is_private: boolean;
+            /** Genres */
+            genres: string[];
+            /** Member Count */
+            member_count: number;
+            now_playing: components["schemas"]["TrackBase"] | null;
+        };
         /** RoomCreate */
         RoomCreate: {
             /** Name */
@@ -876,6 +1104,26 @@ export interface components {
             genres?: string[];
             /** @default owner */
             queue_policy: components["schemas"]["QueuePolicy"];
+        };
+        /** RoomRecommendation */
+        RoomRecommendation: {
+            room: components["schemas"]["RecommendedRoom"];
+            /** Score */
+            score: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "model" | "genres" | "popular";
+        };
+        /** RoomRecommendations */
+        RoomRecommendations: {
+            /** Items */
+            items: components["schemas"]["RoomRecommendation"][];
+            /** Model Version */
+            model_version: string | null;
         };
         /** RoomResponse */
         RoomResponse: {
@@ -1082,6 +1330,26 @@ export interface components {
             image_url?: string | null;
             /** Genres */
             genres?: string[];
+        };
+        /** TrackRecommendation */
+        TrackRecommendation: {
+            track: components["schemas"]["TrackBase"];
+            /** Score */
+            score: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "model" | "genres" | "popular";
+        };
+        /** TrackRecommendations */
+        TrackRecommendations: {
+            /** Items */
+            items: components["schemas"]["TrackRecommendation"][];
+            /** Model Version */
+            model_version: string | null;
         };
         /** TrackSearchResponse */
         TrackSearchResponse: {
@@ -1794,6 +2062,113 @@ export interface operations {
             };
             /** @description Unprocessable. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "history-get_my_history": {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description next_before of the previous page: older plays */
+                before?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "history-get_my_summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListeningSummary"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3554,6 +3929,180 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "recommendations-recommend_tracks": {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackRecommendations"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "recommendations-recommend_people": {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonRecommendations"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "recommendations-recommend_rooms": {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomRecommendations"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
