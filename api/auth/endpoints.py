@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import google
 from api.auth.errors import SignInError
 from api.auth.login_state import LOGIN_STATE_TTL_S
+from api.auth.repository import identities_repository
 from api.auth.schemas import (
     AuthConfigResponse,
     AuthorizeUrlResponse,
     DevLoginRequest,
     ProviderConfig,
+    SpotifyPlaybackTokenResponse,
     TokenResponse,
 )
 from api.auth.service import (
@@ -26,8 +28,16 @@ from api.auth.service import (
 )
 from api.config import Settings
 from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
-from api.exceptions import BadRequest, NotFound, Unauthorized, error_responses
-from api.integrations.spotify import SpotifyClient
+from api.exceptions import (
+    BadRequest,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    UpstreamError,
+    error_responses,
+)
+from api.integrations.spotify import SpotifyClient, SpotifyError
+from api.models import OAuthProvider
 
 # Open router: these endpoints are how one gets a token in the first place.
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -206,6 +216,30 @@ async def spotify_link(
     # started for someone else's account.
     _set_binding_cookie(response, settings, "spotify", _SPOTIFY_COOKIE, login.browser_binding)
     return AuthorizeUrlResponse(authorize_url=login.url)
+
+
+@router.get(
+    "/spotify/token",
+    responses=error_responses(Unauthorized, NotFound, TooManyRequests, UpstreamError),
+)
+async def spotify_playback_token(
+    user: CurrentUser, session: SessionDep, settings: SettingsDep, response: Response
+) -> SpotifyPlaybackTokenResponse:
+    """The caller's own Spotify access token, valid now (refreshed when needed), for the
+    browser's Web Playback SDK. 404 when no usable Spotify link: never linked, or revoked."""
+    try:
+        token = await auth_service.spotify_access_token(session, settings, user.id)
+    except SpotifyError as exc:  # a 429 from Spotify passes through with its Retry-After
+        raise UpstreamError("Spotify is not answering; try again shortly") from exc
+    if token is None:
+        raise NotFound("no Spotify account is linked (or the link was revoked): link it again")
+    identity = await identities_repository.get_for_user(session, user.id, OAuthProvider.spotify)
+    response.headers["Cache-Control"] = "no-store"
+    return SpotifyPlaybackTokenResponse(
+        access_token=token,
+        expires_at=identity.token_expires_at if identity else None,
+        scopes=(identity.scopes or "").split() if identity else [],
+    )
 
 
 @router.get(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -34,3 +35,11 @@ class TokenResponse(BaseModel):
 
 class AuthorizeUrlResponse(BaseModel):
     authorize_url: str
+
+
+class SpotifyPlaybackTokenResponse(BaseModel):
+    """The signed-in user's own Spotify access token, for the Web Playback SDK in their browser."""
+
+    access_token: str
+    expires_at: datetime | None
+    scopes: list[str]

@@ -17,7 +17,7 @@ from api.auth.crypto import token_cipher
 from api.auth.service import auth_service
 from api.config import Settings, get_settings
 from api.integrations.spotify import SpotifyUnavailable
-from api.models import IdentityStatus, OAuthIdentity, OAuthProvider
+from api.models import IdentityStatus, OAuthIdentity, OAuthProvider, User
 from api.users.repository import users_repository
 from tests.auth.helpers import (
     FRONTEND_URL,
@@ -433,3 +433,53 @@ async def test_racing_first_sign_ins_end_in_a_retryable_error_not_a_500(
     error = sign_in_error(await sign_in(browser))
     assert error["error"] == "sign_in_conflict"
     assert await count_users_and_identities(session) == before
+
+
+# --- the browser's playback token ---------------------------------------------------------------
+
+
+async def test_playback_token_is_the_users_own_valid_token(
+    browser: httpx.AsyncClient,
+    fake_spotify: FakeSpotify,
+    session: AsyncSession,
+    app_settings: Settings,
+) -> None:
+    identity = await linked_user(session, browser, fake_spotify, "spotify-player")
+    user = await session.get(User, identity.user_id)
+    assert user is not None
+    headers = auth_headers(app_settings, user)
+    identity.token_expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    await session.flush()
+
+    response = await browser.get("/auth/spotify/token", headers=headers)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["access_token"] in fake_spotify.access_tokens
+    assert fake_spotify.token_calls("refresh_token") == 1
+    assert "streaming" in body["scopes"]
+    assert datetime.fromisoformat(body["expires_at"]) > datetime.now(UTC) + timedelta(minutes=55)
+
+
+async def test_playback_token_refusals(
+    browser: httpx.AsyncClient,
+    fake_spotify: FakeSpotify,
+    session: AsyncSession,
+    app_settings: Settings,
+) -> None:
+    assert (await browser.get("/auth/spotify/token")).status_code == 401
+    loner = await create_user(session, display_name="no spotify")
+    missing = await browser.get("/auth/spotify/token", headers=auth_headers(app_settings, loner))
+    assert missing.status_code == 404
+    assert "link" in missing.json()["detail"]
+
+    identity = await linked_user(session, browser, fake_spotify, "spotify-down")
+    user = await session.get(User, identity.user_id)
+    assert user is not None
+    identity.token_expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    await session.flush()
+    fake_spotify.fail("/api/token", 503)
+    down = await browser.get("/auth/spotify/token", headers=auth_headers(app_settings, user))
+    assert down.status_code == 502
+    assert "Spotify" in down.json()["detail"]

@@ -144,6 +144,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/spotify/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spotify Playback Token
+         * @description The caller's own Spotify access token, valid now (refreshed when needed), for the
+         *     browser's Web Playback SDK. 404 when no usable Spotify link: never linked, or revoked.
+         */
+        get: operations["auth-spotify_playback_token"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/spotify/callback": {
         parameters: {
             query?: never;
@@ -1217,6 +1238,18 @@ export interface components {
             /** Width */
             width?: number | null;
         };
+        /**
+         * SpotifyPlaybackTokenResponse
+         * @description The signed-in user's own Spotify access token, for the Web Playback SDK in their browser.
+         */
+        SpotifyPlaybackTokenResponse: {
+            /** Access Token */
+            access_token: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Scopes */
+            scopes: string[];
+        };
         /** SpotifyTrack */
         SpotifyTrack: {
             /**
@@ -1730,6 +1763,80 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "auth-spotify_playback_token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpotifyPlaybackTokenResponse"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An outside provider failed or did not answer. */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
