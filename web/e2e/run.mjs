@@ -169,7 +169,8 @@ try {
   await step("bob finds the room and a wrong password shows an error", async () => {
     await bob.goto(`${BASE}/`);
     await bob.getByLabel("Search rooms").fill(roomName);
-    await bob.getByRole("link", { name: roomName }).click();
+    // The room list, not "Rooms for you", which may recommend the same room.
+    await bob.getByRole("region", { name: "Live rooms" }).getByRole("link", { name: roomName }).click();
     await bob.getByLabel("Room password").fill("not-the-password");
     await bob.getByRole("button", { name: "Join" }).click();
     const alert = bob.getByRole("alert").filter({ hasText: "Wrong password." });
@@ -250,7 +251,7 @@ try {
     for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
       await bob.setViewportSize(viewport);
       await bob.goto(`${BASE}/`);
-      await bob.getByRole("link", { name: roomName }).waitFor();
+      await bob.getByRole("region", { name: "Live rooms" }).getByRole("link", { name: roomName }).waitFor();
       await shot(bob, `discover-${label}`);
       await bob.goto(roomUrl);
       await seesMessage(bob, "still here?");
