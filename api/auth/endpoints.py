@@ -15,6 +15,7 @@ from api.auth.schemas import (
     AuthConfigResponse,
     AuthorizeUrlResponse,
     DevLoginRequest,
+    LinkedProvider,
     ProviderConfig,
     SpotifyPlaybackTokenResponse,
     TokenResponse,
@@ -216,6 +217,16 @@ async def spotify_link(
     # started for someone else's account.
     _set_binding_cookie(response, settings, "spotify", _SPOTIFY_COOKIE, login.browser_binding)
     return AuthorizeUrlResponse(authorize_url=login.url)
+
+
+@router.get("/links", responses=error_responses(Unauthorized))
+async def linked_providers(user: CurrentUser, session: SessionDep) -> list[LinkedProvider]:
+    """The sign-in providers linked to the caller's account, and whether each still works."""
+    identities = await identities_repository.list_for_user(session, user.id)
+    return [
+        LinkedProvider(provider=i.provider, status=i.status, linked_at=i.created_at)
+        for i in identities
+    ]
 
 
 @router.get(

@@ -38,6 +38,15 @@ class IdentitiesRepository:
         result = await session.scalars(query)
         return result.one_or_none()
 
+    async def list_for_user(self, session: AsyncSession, user_id: uuid.UUID) -> list[OAuthIdentity]:
+        return list(
+            await session.scalars(
+                select(OAuthIdentity)
+                .where(OAuthIdentity.user_id == user_id)
+                .order_by(OAuthIdentity.provider)
+            )
+        )
+
     async def add(self, session: AsyncSession, identity: OAuthIdentity) -> OAuthIdentity:
         session.add(identity)
         await session.flush()

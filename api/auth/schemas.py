@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.models import IdentityStatus, OAuthProvider
+
 
 class ProviderConfig(BaseModel):
     enabled: bool
@@ -43,3 +45,12 @@ class SpotifyPlaybackTokenResponse(BaseModel):
     access_token: str
     expires_at: datetime | None
     scopes: list[str]
+
+
+class LinkedProvider(BaseModel):
+    """A sign-in provider linked to the caller's account (no tokens, no provider ids)."""
+
+    provider: OAuthProvider
+    # "revoked": the provider refused our tokens; link again to use it.
+    status: IdentityStatus
+    linked_at: datetime

@@ -144,6 +144,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Linked Providers
+         * @description The sign-in providers linked to the caller's account, and whether each still works.
+         */
+        get: operations["auth-linked_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/spotify/token": {
         parameters: {
             query?: never;
@@ -825,10 +845,28 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * IdentityStatus
+         * @enum {string}
+         */
+        IdentityStatus: "active" | "revoked";
         /** JoinRoomRequest */
         JoinRoomRequest: {
             /** Password */
             password?: string | null;
+        };
+        /**
+         * LinkedProvider
+         * @description A sign-in provider linked to the caller's account (no tokens, no provider ids).
+         */
+        LinkedProvider: {
+            provider: components["schemas"]["OAuthProvider"];
+            status: components["schemas"]["IdentityStatus"];
+            /**
+             * Linked At
+             * Format: date-time
+             */
+            linked_at: string;
         };
         /**
          * ListeningSource
@@ -894,6 +932,11 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * OAuthProvider
+         * @enum {string}
+         */
+        OAuthProvider: "google" | "spotify";
         /** PersonRecommendation */
         PersonRecommendation: {
             user: components["schemas"]["RecommendedPerson"];
@@ -1754,6 +1797,53 @@ export interface operations {
             };
             /** @description Not found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "auth-linked_providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkedProvider"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -51,7 +51,14 @@ export function ProfileForm({ me }: { me: User }) {
 export function LinkedProviders() {
   const { t } = useI18n();
   const config = useQuery({ queryKey: ["auth-config"], queryFn: () => unwrap(api.GET("/auth/config")) });
+  const links = useQuery({ queryKey: ["auth-links"], queryFn: () => unwrap(api.GET("/auth/links")) });
   const [error, setError] = useState<string | null>(null);
+  const state = (provider: "google" | "spotify", enabled: boolean | undefined) => {
+    const found = links.data?.find((item) => item.provider === provider);
+    if (found) return found.status === "active" ? t("profile.linked") : t("profile.revoked");
+    return enabled ? t("profile.notLinked") : t("profile.providerOff");
+  };
+  const spotifyLinked = links.data?.some((item) => item.provider === "spotify" && item.status === "active");
   const link = async () => {
     try {
       const answer = await unwrap(api.POST("/auth/spotify/link"));
@@ -64,10 +71,10 @@ export function LinkedProviders() {
     <Card label={t("profile.providers")} className="space-y-2">
       <h2 className="text-lg font-semibold">{t("profile.providers")}</h2>
       <ul className="space-y-1 text-sm">
-        <li>Google: {config.data?.google.enabled ? t("profile.providerOn") : t("profile.providerOff")}</li>
+        <li>Google: {state("google", config.data?.google.enabled)}</li>
         <li className="flex items-center gap-2">
-          Spotify: {config.data?.spotify.enabled ? t("profile.providerOn") : t("profile.providerOff")}
-          {config.data?.spotify.enabled ? (
+          Spotify: {state("spotify", config.data?.spotify.enabled)}
+          {config.data?.spotify.enabled && !spotifyLinked ? (
             <Button tone="secondary" className="px-2 py-1" onClick={() => void link()}>
               {t("profile.linkSpotify")}
             </Button>

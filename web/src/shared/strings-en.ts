@@ -125,7 +125,9 @@ export const en = {
   "profile.noHistory": "Tracks you hear in rooms will appear here.",
   "profile.more": "Show older",
   "profile.providers": "Linked accounts",
-  "profile.providerOn": "available",
   "profile.providerOff": "not configured",
+  "profile.linked": "linked",
+  "profile.revoked": "link lost: link it again",
+  "profile.notLinked": "not linked",
   "profile.linkSpotify": "Link Spotify",
 };

@@ -127,7 +127,9 @@ export const ru: Partial<Record<keyof typeof en, string>> = {
   "profile.noHistory": "Здесь появятся треки, которые вы слушали в комнатах.",
   "profile.more": "Показать раньше",
   "profile.providers": "Связанные аккаунты",
-  "profile.providerOn": "доступен",
   "profile.providerOff": "не настроен",
+  "profile.linked": "связан",
+  "profile.revoked": "связь потеряна: свяжите заново",
+  "profile.notLinked": "не связан",
   "profile.linkSpotify": "Связать Spotify",
 };
