@@ -47,6 +47,9 @@ ENTRY_TTL_S = 60
 GENERATION_TTL_S = 24 * 3600
 MAX_FIELDS = 2_000
 LOCAL_TTL_S = 2.0
+# While one request refreshes an expired near-cache entry, the others keep reading the old
+# copy (for at most this long) instead of all asking Redis at once.
+LOCAL_REFRESH_GRACE_S = 0.5
 LOCAL_MAX_ENTRIES = 10_000
 
 
@@ -93,7 +96,8 @@ class NearCache:
     """This process's short-lived copies of read-cache answers."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, dict[str, tuple[str, float]]] = {}
+        # scope -> field -> (value, expires_at, refresh started at or 0.0)
+        self._entries: dict[str, dict[str, tuple[str, float, float]]] = {}
         self._size = 0
         # Bumped by every invalidation heard: an answer fetched before one is not kept.
         self.epoch = 0
@@ -103,13 +107,18 @@ class NearCache:
     def get(self, scope: str, field: str) -> str | None:
         if not self.listening:
             return None
-        found = self._entries.get(scope, {}).get(field)
-        if found is None:
+        fields = self._entries.get(scope)
+        found = fields.get(field) if fields else None
+        if fields is None or found is None:
             return None
-        value, expires_at = found
-        if expires_at < time.monotonic():
-            return None
-        return value
+        value, expires_at, refreshing_since = found
+        now = time.monotonic()
+        if now < expires_at:
+            return value
+        if refreshing_since and now - refreshing_since < LOCAL_REFRESH_GRACE_S:
+            return value  # another request is fetching the current answer right now
+        fields[field] = (value, expires_at, now)  # this caller refreshes it
+        return None
 
     def put(self, scope: str, field: str, value: str, epoch: int) -> None:
         if not self.listening or epoch != self.epoch:
@@ -119,7 +128,7 @@ class NearCache:
             self._size = 0
         fields = self._entries.setdefault(scope, {})
         self._size += field not in fields
-        fields[field] = (value, time.monotonic() + LOCAL_TTL_S)
+        fields[field] = (value, time.monotonic() + LOCAL_TTL_S, 0.0)
 
     def drop(self, scopes: Iterable[str]) -> None:
         self.epoch += 1

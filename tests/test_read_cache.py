@@ -252,7 +252,15 @@ async def test_the_near_cache_keeps_nothing_fetched_before_an_invalidation(
     assert await read_cache.get("room:race", "view") == '"old"'
     assert near_cache.get("room:race", "view") == '"old"'
     await asyncio.sleep(0.1)
+    # Expired: the first reader refreshes it, the others meanwhile keep the old copy ...
     assert near_cache.get("room:race", "view") is None
+    assert near_cache.get("room:race", "view") == '"old"'
+    # ... for a moment only, should that refresh never come back.
+    monkeypatch.setattr(cache, "LOCAL_REFRESH_GRACE_S", 0.05)
+    await asyncio.sleep(0.1)
+    assert near_cache.get("room:race", "view") is None
+    near_cache.put("room:race", "view", '"new"', near_cache.epoch)
+    assert near_cache.get("room:race", "view") == '"new"'
 
 
 async def test_without_the_subscription_the_near_cache_is_off() -> None:
