@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,55 +12,19 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from api.config import PROJECT_ROOT
-from tests.support.processes import tunewave_env, wait_for
+from tests.support.workers import celery_worker
 from workers.heartbeat import HEARTBEAT_KEY, HEARTBEAT_TTL_S, heartbeat
 
 
 @pytest.fixture
 def worker(redis: Redis, tmp_path: Path) -> Iterator[str]:
-    """A worker subprocess (solo pool) consuming the test broker; yields its name."""
-    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.celery_app",
-                "worker",
-                "--pool=solo",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel=INFO",
-                "-n",
-                name,
-            ],
-            env=tunewave_env(),
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        # Send only to a consuming worker: a task queued earlier would sit in Redis for the
-        # whole boot, where anything else flushing the test database could drop it.
-        def ready() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"the worker exited:\n{log_path.read_text()}")
-            return f"{name} ready." in log_path.read_text()
+    """A worker subprocess (solo pool) consuming the test broker; yields its name.
 
-        wait_for(ready, 60, "the worker to log that it is ready")
-        yield name
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise AssertionError(f"worker ignored SIGTERM:\n{log_path.read_text()}") from None
+    Tasks are sent only once it consumes: a task queued earlier would sit in Redis for the
+    whole boot, where anything else flushing the test database could drop it.
+    """
+    with celery_worker(tmp_path) as running:
+        yield running.name
 
 
 async def test_a_worker_runs_the_heartbeat_and_records_it(redis: Redis, worker: str) -> None:
