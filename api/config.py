@@ -6,6 +6,10 @@ which keep the names Heroku and most hosts give them.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +38,51 @@ def normalize_database_url(url: str) -> str:
 # Dev-only defaults. A prod start refuses to run on them (see ``Settings.refuse_dev_secrets``).
 _DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 _DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktdG9rZW4ta2V5LWNoYW5nZS1tZS0wMTI="
+
+
+# Secrets must carry at least this much entropy in prod (32 bytes, as HS256 and Fernet use).
+MIN_SECRET_ENTROPY_BITS = 256
+
+
+def secret_entropy_bits(secret: str) -> float:
+    """A conservative estimate of a secret's entropy, in bits.
+
+    Counted as the length times the bits of the smallest alphabet its characters come from
+    (hex, base64, ...), the way a random string of that alphabet would carry them, but never
+    more than its Shannon entropy allows twice over: repeated or patterned text
+    (``xxxx...``, ``abab...``) counts for what it is.
+    """
+    if not secret:
+        return 0.0
+    alphabet = 0
+    if re.fullmatch(r"[0-9a-f]+|[0-9A-F]+", secret):
+        alphabet = 16
+    else:
+        if re.search(r"[a-z]", secret):
+            alphabet += 26
+        if re.search(r"[A-Z]", secret):
+            alphabet += 26
+        if re.search(r"[0-9]", secret):
+            alphabet += 10
+        if re.search(r"[^a-zA-Z0-9]", secret):
+            alphabet += 33
+    by_alphabet = len(secret) * math.log2(alphabet)
+    counts = {char: secret.count(char) for char in set(secret)}
+    shannon = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    return min(by_alphabet, 2 * shannon * len(secret))
+
+
+def fernet_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a usable Fernet key, or None when it is one."""
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return "it is not urlsafe base64"
+    if len(raw) != 32:
+        return f"it decodes to {len(raw)} bytes, not 32"
+    if len(set(raw)) < 16:
+        return "its 32 bytes are not random (too few distinct values)"
+    return None
 
 
 class Settings(BaseSettings):
@@ -114,6 +163,19 @@ class Settings(BaseSettings):
     # Who may play, pause, seek and skip: "managers" (owner and DJs) or "members".
     playback_control: str = Field(default="managers", pattern="^(managers|members)$")
 
+    # Caps per user (docs/auth.md): rooms one may own, live sockets one may hold at once
+    # (across rooms and API processes), catalog tracks one may add per hour.
+    max_rooms_per_user: int = Field(default=20, ge=1)
+    ws_max_sockets_per_user: int = Field(default=8, ge=1)
+    user_tracks_per_hour: int = Field(default=30, ge=1)
+    # A socket's slot in the per-user count expires unless refreshed (a killed process).
+    ws_socket_slot_ttl_s: float = Field(default=60.0, ge=1)
+    # Tokens may be renewed (POST /auth/refresh) until this long after the sign-in.
+    jwt_session_max_s: int = Field(default=30 * 24 * 60 * 60, ge=60)
+
+    # GET /metrics: when set, only with `Authorization: Bearer <this>` (docs/deployment.md).
+    metrics_token: SecretStr | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -141,10 +203,28 @@ class Settings(BaseSettings):
         """
         if self.env is not Environment.prod:
             return
-        if self.jwt_secret.get_secret_value() == _DEV_JWT_SECRET:
+        jwt_secret = self.jwt_secret.get_secret_value()
+        if jwt_secret == _DEV_JWT_SECRET:
             raise RuntimeError("TUNEWAVE_JWT_SECRET must be set in prod")
-        if self.token_encryption_key.get_secret_value() == _DEV_ENCRYPTION_KEY:
+        if secret_entropy_bits(jwt_secret) < MIN_SECRET_ENTROPY_BITS:
+            raise RuntimeError(
+                "TUNEWAVE_JWT_SECRET is too weak for prod: it needs at least 32 random bytes "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        encryption_key = self.token_encryption_key.get_secret_value()
+        if encryption_key == _DEV_ENCRYPTION_KEY:
             raise RuntimeError("TUNEWAVE_TOKEN_ENCRYPTION_KEY must be set in prod")
+        problem = fernet_key_problem(encryption_key)
+        if problem is not None:
+            raise RuntimeError(
+                f"TUNEWAVE_TOKEN_ENCRYPTION_KEY is not a valid Fernet key ({problem}); make one "
+                "with python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            )
+        if self.metrics_token is not None and (
+            secret_entropy_bits(self.metrics_token.get_secret_value()) < MIN_SECRET_ENTROPY_BITS
+        ):
+            raise RuntimeError("TUNEWAVE_METRICS_TOKEN is too weak for prod: use 32 random bytes")
 
     @property
     def google_enabled(self) -> bool:

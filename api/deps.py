@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from api.auth.tokens import decode_access_token
+from api.auth.tokens import AccessClaims, decode_access_claims, decode_access_token
 from api.config import Settings
 from api.db import session_scope
 from api.exceptions import Unauthorized
@@ -90,3 +90,16 @@ async def get_optional_user(
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+async def get_access_claims(
+    user: CurrentUser,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AccessClaims:
+    """The caller's token claims (expiry, sign-in time), for ticket and renewal endpoints."""
+    assert credentials is not None  # CurrentUser refused a missing header already
+    return decode_access_claims(settings, credentials.credentials)
+
+
+AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]

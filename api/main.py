@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError
+from starlette.types import ASGIApp
 
 from api.cache import listen_for_invalidations
 from api.cached_reads import ReadCacheMiddleware
@@ -26,6 +27,7 @@ from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
 from api.realtime.hub import stop_hub
 from api.redis import close_redis, get_redis
+from api.security_headers import SecurityHeadersMiddleware
 from api.spa import mount_spa
 
 logger = logging.getLogger(__name__)
@@ -49,10 +51,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await dispose_engine()
 
 
+class TuneWaveApp(FastAPI):
+    """FastAPI with the security headers outside everything, Starlette's 500 page included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack(), self.state.settings)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    app = FastAPI(
+    app = TuneWaveApp(
         title="TuneWave API",
         version="0.1.0",
         summary="Listen together: rooms, live chat, synchronized playback, recommendations.",

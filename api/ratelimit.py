@@ -35,3 +35,39 @@ async def blocked_for(redis: Redis, key: str, *, limit: int) -> int:
     if count is not None and int(count) >= limit:
         return max(int(ttl), 1)
     return 0
+
+
+# KEYS: counters. ARGV: window_s, then one limit per key. Counts the attempt on every key and
+# answers the longest wait among the keys now over their limit (0: go ahead), in one step,
+# so concurrent attempts never all see the counter before any of them counted.
+_RESERVE = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, ARGV[1]) end
+  if count > tonumber(ARGV[i + 1]) then
+    local ttl = redis.call('TTL', key)
+    if ttl < 1 then ttl = 1 end
+    if ttl > wait then wait = ttl end
+  end
+end
+return wait
+"""
+
+
+async def reserve(redis: Redis, limits: dict[str, int], *, window_s: int) -> int:
+    """Count one attempt against every key of ``limits`` ({key: limit}) at once, before the
+    attempt is made; the seconds to wait when any key is over its limit (0 when none is)."""
+    keys = list(limits)
+    wait = await redis.eval(  # type: ignore[misc]
+        _RESERVE, len(keys), *keys, window_s, *(limits[key] for key in keys)
+    )
+    return int(wait)
+
+
+async def refund(redis: Redis, keys: list[str]) -> None:
+    """Give back an attempt counted by ``reserve`` (one that turned out to be legitimate)."""
+    async with redis.pipeline(transaction=True) as pipe:
+        for key in keys:
+            pipe.decr(key)
+        await pipe.execute()

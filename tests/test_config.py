@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import secrets
+
 import pytest
+from cryptography.fernet import Fernet
 
 from api.config import Environment, Settings, normalize_database_url
 
@@ -45,7 +48,7 @@ def test_prod_refuses_the_dev_secrets_without_echoing_settings(
     with pytest.raises(RuntimeError, match="TUNEWAVE_JWT_SECRET") as raised:
         settings.refuse_dev_secrets()
     assert "very-secret-pw" not in str(raised.value)
-    settings = Settings(env=Environment.prod, jwt_secret="a-real-secret-of-enough-length")
+    settings = Settings(env=Environment.prod, jwt_secret=secrets.token_urlsafe(32))
     with pytest.raises(RuntimeError, match="TUNEWAVE_TOKEN_ENCRYPTION_KEY"):
         settings.refuse_dev_secrets()
 
@@ -56,3 +59,48 @@ def test_secrets_never_appear_in_the_settings_repr(monkeypatch: pytest.MonkeyPat
     text = repr(Settings())
     assert "jwt-secret-value" not in text
     assert "google-secret-value" not in text
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "x",
+        "a-real-secret-of-enough-length",
+        "x" * 64,
+        "ab" * 40,
+        "hunter22hunter22hunter22hunter22",
+    ],
+)
+def test_prod_refuses_weak_jwt_secrets_naming_the_variable(weak: str) -> None:
+    settings = Settings(
+        env=Environment.prod, jwt_secret=weak, token_encryption_key=Fernet.generate_key().decode()
+    )
+    with pytest.raises(RuntimeError, match="TUNEWAVE_JWT_SECRET is too weak") as raised:
+        settings.refuse_dev_secrets()
+    assert weak not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("not a key", "not urlsafe base64"),
+        ("c2hvcnQ=", "decodes to 5 bytes"),
+        ("A" * 43 + "=", "not random"),
+    ],
+)
+def test_prod_refuses_invalid_fernet_keys_naming_the_variable(key: str, why: str) -> None:
+    settings = Settings(
+        env=Environment.prod, jwt_secret=secrets.token_urlsafe(32), token_encryption_key=key
+    )
+    with pytest.raises(RuntimeError, match="TUNEWAVE_TOKEN_ENCRYPTION_KEY") as raised:
+        settings.refuse_dev_secrets()
+    assert why in str(raised.value)
+
+
+def test_prod_starts_on_strong_secrets() -> None:
+    for secret in (secrets.token_urlsafe(32), secrets.token_hex(32), secrets.token_urlsafe(48)):
+        Settings(
+            env=Environment.prod,
+            jwt_secret=secret,
+            token_encryption_key=Fernet.generate_key().decode(),
+        ).refuse_dev_secrets()

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
 
 from api.config import get_settings
 from api.redis import close_redis, get_redis
+from tests.conftest import asgi_client
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -98,3 +101,18 @@ async def test_bad_content_length_is_400(client: httpx.AsyncClient) -> None:
         "/rooms/", content=b"{}", headers={"content-length": "not-a-number"}
     )
     assert response.status_code == 400
+
+
+async def test_metrics_can_require_a_bearer_token(make_app: Callable[..., FastAPI]) -> None:
+    token = "metrics-" + "k" * 8 + "Zq81LmV0cGFzc3dvcmQtZm9yLXNjcmFwZXJz"
+    async with asgi_client(make_app(metrics_token=SecretStr(token))) as client:
+        assert (await client.get("/metrics")).status_code == 401
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        assert "TUNEWAVE_METRICS_TOKEN" in wrong.json()["detail"]
+        right = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert right.status_code == 200
+        assert "tunewave_http_requests_total" in right.text
+    # Unset (the default): open, as Prometheus inside a private network expects.
+    async with asgi_client(make_app()) as client:
+        assert (await client.get("/metrics")).status_code == 200

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
@@ -19,6 +20,7 @@ from api.auth.schemas import (
     ProviderConfig,
     SpotifyPlaybackTokenResponse,
     TokenResponse,
+    WsTicketResponse,
 )
 from api.auth.service import (
     CallbackParams,
@@ -27,8 +29,10 @@ from api.auth.service import (
     auth_service,
     spotify_redirect_uri,
 )
+from api.auth.tokens import issue_access_token
+from api.auth.ws_tickets import TICKET_TTL_S, issue_ticket
 from api.config import Settings
-from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
+from api.deps import AccessClaimsDep, CurrentUser, RedisDep, SessionDep, SettingsDep
 from api.exceptions import (
     BadRequest,
     NotFound,
@@ -275,6 +279,28 @@ async def spotify_callback(
         await _discard(session)
         return _error_redirect(settings, error)
     return _success_redirect(settings, "spotify", _SPOTIFY_COOKIE, signed_in)
+
+
+@router.post("/ws-ticket", responses=error_responses(Unauthorized))
+async def ws_ticket(
+    claims: AccessClaimsDep, redis: RedisDep, response: Response
+) -> WsTicketResponse:
+    """A single-use ticket (valid 30 s) for opening the live channel: `?ticket=`."""
+    ticket = await issue_ticket(redis, claims.user_id, claims.expires_at_s)
+    response.headers["Cache-Control"] = "no-store"
+    return WsTicketResponse(ticket=ticket, expires_in=TICKET_TTL_S)
+
+
+@router.post("/refresh", responses=error_responses(Unauthorized))
+async def refresh_token(
+    claims: AccessClaimsDep, settings: SettingsDep, response: Response
+) -> TokenResponse:
+    """A fresh token for a valid, unexpired one (up to TUNEWAVE_JWT_SESSION_MAX_S after sign-in)."""
+    if claims.expires_at_s <= int(time.time()):
+        raise Unauthorized("token expired")
+    token, expires_in = issue_access_token(settings, claims.user_id, auth_time_s=claims.auth_time_s)
+    response.headers["Cache-Control"] = "no-store"
+    return TokenResponse(access_token=token, expires_in=expires_in)
 
 
 async def _require_dev_mode(settings: SettingsDep) -> None:

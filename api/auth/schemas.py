@@ -35,6 +35,13 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
+class WsTicketResponse(BaseModel):
+    """A single-use ticket for `WS /ws/chat/{room_id}?ticket=...`, valid `expires_in` seconds."""
+
+    ticket: str
+    expires_in: int
+
+
 class AuthorizeUrlResponse(BaseModel):
     authorize_url: str
 

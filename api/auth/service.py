@@ -37,6 +37,7 @@ from api.integrations.spotify import (
     SpotifyUnavailable,
 )
 from api.models import IdentityStatus, OAuthIdentity, OAuthProvider, User
+from api.names import clean_name
 from api.users.repository import users_repository
 
 DISPLAY_NAME_MAX = 64
@@ -90,9 +91,11 @@ def spotify_redirect_uri(settings: Settings) -> str:
 
 
 def _display_name(*candidates: str | None) -> str:
+    # Providers' names are cleaned, never refused (api/names.py).
     for candidate in candidates:
-        if candidate and candidate.strip():
-            return candidate.strip()[:DISPLAY_NAME_MAX]
+        name = clean_name(candidate, "", DISPLAY_NAME_MAX)
+        if name:
+            return name
     return "Listener"
 
 
@@ -505,7 +508,7 @@ class AuthService:
         return await users_repository.add(
             session,
             User(
-                display_name=account.display_name,
+                display_name=_display_name(account.display_name),
                 email=email,
                 email_verified=bool(email) and account.email_verified,
                 avatar_url=account.avatar_url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -25,10 +26,30 @@ def _algorithm(settings: Settings) -> str:
     return settings.jwt_algorithm
 
 
-def issue_access_token(settings: Settings, user_id: uuid.UUID) -> tuple[str, int]:
-    """A signed access token for ``user_id`` and its lifetime in seconds."""
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    # Epoch seconds: when the token stops being accepted, and when its user signed in
+    # (renewed tokens keep the sign-in's time, so renewals cannot go on forever).
+    expires_at_s: int
+    auth_time_s: int
+
+
+def issue_access_token(
+    settings: Settings, user_id: uuid.UUID, *, auth_time_s: int | None = None
+) -> tuple[str, int]:
+    """A signed access token for ``user_id`` and its lifetime in seconds.
+
+    ``auth_time_s`` is the sign-in's time when renewing a token (POST /auth/refresh); a
+    renewal never outlives ``jwt_session_max_s`` after the sign-in.
+    """
     now = datetime.now(UTC)
     expires_in = settings.jwt_access_ttl_s
+    auth_time = int(now.timestamp()) if auth_time_s is None else auth_time_s
+    session_left_s = auth_time + settings.jwt_session_max_s - int(now.timestamp())
+    if session_left_s <= 0:
+        raise Unauthorized("session too old: sign in again")
+    expires_in = min(expires_in, session_left_s)
     claims = {
         "sub": str(user_id),
         "iss": settings.jwt_issuer,
@@ -37,6 +58,7 @@ def issue_access_token(settings: Settings, user_id: uuid.UUID) -> tuple[str, int
         "exp": now + timedelta(seconds=expires_in),
         "jti": uuid.uuid4().hex,
         "typ": TOKEN_TYPE,
+        "auth_time": auth_time,
     }
     token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), _algorithm(settings))
     return token, expires_in
@@ -44,6 +66,11 @@ def issue_access_token(settings: Settings, user_id: uuid.UUID) -> tuple[str, int
 
 def decode_access_token(settings: Settings, token: str) -> uuid.UUID:
     """The user id of a valid access token; ``Unauthorized`` for anything else."""
+    return decode_access_claims(settings, token).user_id
+
+
+def decode_access_claims(settings: Settings, token: str) -> AccessClaims:
+    """The claims of a valid access token; ``Unauthorized`` for anything else."""
     try:
         claims = jwt.decode(
             token,
@@ -61,6 +88,10 @@ def decode_access_token(settings: Settings, token: str) -> uuid.UUID:
     if claims.get("typ") != TOKEN_TYPE:
         raise Unauthorized("invalid token")
     try:
-        return uuid.UUID(str(claims["sub"]))
-    except ValueError as exc:
+        user_id = uuid.UUID(str(claims["sub"]))
+        expires_at_s = int(claims["exp"])
+        # Tokens issued before auth_time existed count from their own issue time.
+        auth_time_s = int(claims.get("auth_time", claims["iat"]))
+    except (ValueError, TypeError, OverflowError) as exc:
         raise Unauthorized("invalid token") from exc
+    return AccessClaims(user_id, expires_at_s, auth_time_s)

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     Computed,
     DateTime,
     ForeignKey,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,6 +72,10 @@ class Track(TimestampMixin, Base):
     release_date: Mapped[str | None] = mapped_column(String(10))
     # When genre enrichment last filled this track's genres (None: never).
     genres_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Metadata a listener posted (POST /track/) that Spotify did not vouch for.
+    user_submitted: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=sa_false()
+    )
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed(TRACK_SEARCH_VECTOR, persisted=True), deferred=True
     )

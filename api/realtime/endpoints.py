@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -16,7 +15,8 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from api.auth.tokens import decode_access_token
+from api.auth.tokens import decode_access_claims
+from api.auth.ws_tickets import redeem_ticket
 from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
 from api.chat.repository import chat_repository
 from api.chat.schemas import MessageCreate
@@ -27,7 +27,9 @@ from api.exceptions import TooManyRequests, TuneWaveError, Unauthorized
 from api.models import RoomRole
 from api.playback.service import StaleVersion, playback_service
 from api.realtime.events import encode, message_frame, now_ms, publish_after_commit, user_brief
+from api.realtime.frames import FrameError, PingFrame, frame_dict, parse_frame
 from api.realtime.hub import Connection, Hub, Pong, get_hub
+from api.realtime.sockets import claim_slot
 from api.redis import get_redis
 from api.rooms.repository import rooms_repository
 from api.users.repository import users_repository
@@ -41,6 +43,7 @@ CLOSE_TOKEN_EXPIRED = 4402
 CLOSE_MEMBERS_ONLY = 4403
 CLOSE_ROOM_NOT_FOUND = 4404
 CLOSE_ORIGIN_NOT_ALLOWED = 4405
+CLOSE_TOO_MANY_SOCKETS = 4409
 CLOSE_FRAME_TOO_LARGE = 4413
 CLOSE_FLOODING = 4429
 
@@ -96,20 +99,35 @@ def error_frame(code: str, detail: Any, **extra: Any) -> str:
     return encode({"type": "error", "code": code, "detail": detail, **extra})
 
 
-async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tuple[Any, Any]:
-    """Check origin, token, room and access; join a public room. Raises Refusal."""
-    origin = websocket.headers.get("origin")
-    if origin is not None and origin.rstrip("/") not in settings.ws_origins:
-        raise Refusal(CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
+async def _authenticate(websocket: WebSocket, settings: Settings) -> tuple[uuid.UUID, int]:
+    """The user of a ``ticket`` (browsers) or ``token`` (API clients), and when the token
+    behind it expires (epoch seconds). Raises Refusal."""
+    ticket = websocket.query_params.get("ticket")
+    if ticket is not None:
+        redeemed = await redeem_ticket(get_redis(), ticket)
+        if redeemed is None:
+            raise Refusal(CLOSE_INVALID_TOKEN, "invalid or used ticket")
+        if redeemed.token_expires_at_s <= time.time():
+            raise Refusal(CLOSE_TOKEN_EXPIRED, "token expired")
+        return redeemed.user_id, redeemed.token_expires_at_s
     token = websocket.query_params.get("token")
     if not token:
         raise Refusal(CLOSE_INVALID_TOKEN, "missing token")
     try:
-        user_id = decode_access_token(settings, token)
+        claims = decode_access_claims(settings, token)
     except Unauthorized as exc:
         if exc.detail == "token expired":
             raise Refusal(CLOSE_TOKEN_EXPIRED, "token expired") from exc
         raise Refusal(CLOSE_INVALID_TOKEN, "invalid token") from exc
+    return claims.user_id, claims.expires_at_s
+
+
+async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tuple[Any, Any, int]:
+    """Check origin, token, room and access; join a public room. Raises Refusal."""
+    origin = websocket.headers.get("origin")
+    if origin is not None and origin.rstrip("/") not in settings.ws_origins:
+        raise Refusal(CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
+    user_id, expires_at_s = await _authenticate(websocket, settings)
     try:
         room_uuid = uuid.UUID(room_id)
     except ValueError as exc:
@@ -131,7 +149,7 @@ async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tupl
             publish_after_commit(
                 session, room.id, {"type": "member_joined", "user_id": str(user.id)}
             )
-    return user, room
+    return user, room, expires_at_s
 
 
 @router.websocket("/ws/chat/{room_id}")
@@ -139,7 +157,19 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
     """The room's live channel: chat, presence, playback and queue events."""
     settings: Settings = websocket.app.state.settings
     try:
-        user, room = await _admit(websocket, room_id, settings)
+        user, room, expires_at_s = await _admit(websocket, room_id, settings)
+        slot = await claim_slot(
+            get_redis(),
+            user.id,
+            uuid.uuid4().hex,
+            cap=settings.ws_max_sockets_per_user,
+            ttl_s=settings.ws_socket_slot_ttl_s,
+        )
+        if slot is None:
+            raise Refusal(
+                CLOSE_TOO_MANY_SOCKETS,
+                f"too many connections (limit {settings.ws_max_sockets_per_user} per user)",
+            )
     except Refusal as refusal:
         # Browsers see nothing of a refused handshake, so accept only to say why, then close.
         await websocket.accept()
@@ -162,6 +192,14 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         queue_frames=settings.ws_send_queue_frames,
     )
     connection.writer = asyncio.create_task(connection.write_loop())
+    slot.keep_alive()
+    # The socket lives no longer than the token it was opened with (docs/realtime.md).
+    expiry = asyncio.get_running_loop().call_later(
+        max(0.0, expires_at_s - time.time()),
+        connection.drop,
+        CLOSE_TOKEN_EXPIRED,
+        "token expired",
+    )
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(INBOX_FRAMES)
     worker: asyncio.Task[None] | None = None
 
@@ -199,6 +237,8 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         logger.exception("live channel failed", extra={"room_id": str(room.id)})
         connection.drop(1011, "internal error")
     finally:
+        expiry.cancel()
+        await slot.release()
         if reading is not None and not reading.done():
             reading.cancel()
         if worker is not None:
@@ -277,25 +317,15 @@ async def _read(
             connection.offer(error_frame("bad_frame", "send JSON text frames"))
             continue
         try:
-            frame = json.loads(raw)
-        except ValueError:
-            connection.offer(error_frame("bad_frame", "not JSON"))
+            parsed = parse_frame(raw)
+        except FrameError as exc:
+            extra = {"client_id": exc.client_id} if exc.client_id is not None else {}
+            connection.offer(error_frame("bad_frame", exc.detail, **extra))
             continue
-        if not isinstance(frame, dict):
-            connection.offer(error_frame("bad_frame", "a frame is a JSON object"))
+        if isinstance(parsed, PingFrame):
+            connection.offer(Pong(parsed.t0, received_ms))
             continue
-        kind = frame.get("type", "chat" if "text" in frame else None)
-        if kind == "ping":
-            t0 = frame.get("t0")
-            if isinstance(t0, bool) or not isinstance(t0, int | float):
-                connection.offer(error_frame("bad_frame", "ping needs a numeric t0"))
-                continue
-            connection.offer(Pong(t0, received_ms))
-            continue
-        if kind not in ("chat", "resume", *PLAYBACK_ACTIONS):
-            connection.offer(error_frame("bad_frame", f"unknown frame type {kind!r}"))
-            continue
-        frame["type"] = kind
+        frame = frame_dict(parsed)
         if not dispatch(frame):
             connection.offer(
                 error_frame("rate_limited", "too many frames waiting", retry_after_s=1)

@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
 from api.cache import ReadCache
 from api.cached_reads import room_list_key, room_view_key
-from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep
+from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
 from api.exceptions import (
     Conflict,
     Forbidden,
@@ -64,9 +64,11 @@ def member_response(member: User, viewer: User | None) -> UserResponse:
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(Unauthorized, Conflict, Unprocessable),
 )
-async def create_room(data: RoomCreate, user: CurrentUser, session: SessionDep) -> RoomResponse:
+async def create_room(
+    data: RoomCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> RoomResponse:
     """Create a room; the creator becomes its owner and first member."""
-    room = await rooms_service.create(session, user, data)
+    room = await rooms_service.create(session, user, data, max_owned=settings.max_rooms_per_user)
     return room_response(RoomView(room, 1))
 
 
@@ -149,11 +151,15 @@ async def join_room(
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,
+    request: Request,
     data: JoinRoomRequest | None = None,
 ) -> RoomResponse:
     """Join a room; private rooms need their password."""
     password = data.password if data else None
-    room = await rooms_service.join(session, redis, user, room_id, password)
+    # The peer as uvicorn reports it: behind a proxy, run uvicorn with --proxy-headers and
+    # --forwarded-allow-ips so this is the client, not the proxy (docs/deployment.md).
+    address = request.client.host if request.client else None
+    room = await rooms_service.join(session, redis, user, room_id, password, address)
     return room_response(await rooms_service.view(session, room))
 
 

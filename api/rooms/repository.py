@@ -35,6 +35,10 @@ class RoomsRepository:
             .options(selectinload(Room.genres))
         )
 
+    async def count_owned(self, session: AsyncSession, user_id: uuid.UUID) -> int:
+        query = select(func.count()).select_from(Room).where(Room.owner_id == user_id)
+        return await session.scalar(query) or 0
+
     async def name_taken(
         self, session: AsyncSession, name: str, *, except_room_id: uuid.UUID | None = None
     ) -> bool:

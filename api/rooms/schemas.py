@@ -4,11 +4,25 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from api.chat.schemas import storable_text
 from api.models import QueuePolicy
+from api.names import room_name
 
-RoomName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+RoomName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    AfterValidator(storable_text),
+    AfterValidator(room_name),
+]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Password = Annotated[str, StringConstraints(min_length=4, max_length=128)]
 GenreName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

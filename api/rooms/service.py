@@ -17,8 +17,12 @@ from api.realtime.events import publish_after_commit
 from api.rooms.repository import rooms_repository
 from api.rooms.schemas import RoomCreate, RoomUpdate
 
-# Wrong private-room passwords allowed per user and room before joins are refused for a while.
+# Password attempts on a private room allowed within the window, counted before the password
+# is checked (docs/auth.md): per user, per client address, and per room across all accounts
+# (so fresh accounts get no fresh tries). A right password gives its attempt back.
 JOIN_FAILURES_ALLOWED = 5
+JOIN_FAILURES_PER_ADDRESS = 10
+JOIN_FAILURES_PER_ROOM = 20
 JOIN_FAILURE_WINDOW_S = 300
 
 
@@ -66,7 +70,16 @@ class RoomsService:
     async def my_rooms(self, session: AsyncSession, user: User) -> list[RoomView]:
         return await self.views(session, await rooms_repository.list_for_member(session, user.id))
 
-    async def create(self, session: AsyncSession, user: User, data: RoomCreate) -> Room:
+    async def create(
+        self, session: AsyncSession, user: User, data: RoomCreate, *, max_owned: int | None = None
+    ) -> Room:
+        if (
+            max_owned is not None
+            and await rooms_repository.count_owned(session, user.id) >= max_owned
+        ):
+            raise Conflict(
+                f"you own {max_owned} rooms, the most allowed: delete or leave one first"
+            )
         if await rooms_repository.name_taken(session, data.name):
             raise Conflict("a room with this name exists")
         genres = await genres_service.resolve(session, data.genres)
@@ -132,24 +145,28 @@ class RoomsService:
         user: User,
         room_id: uuid.UUID,
         password: str | None,
+        client_address: str | None = None,
     ) -> Room:
         room = await self.get(session, room_id)
         if await rooms_repository.get_membership(session, room.id, user.id) is not None:
             return room
         if room.is_private:
-            failures_key = f"tunewave:join-failures:{room.id}:{user.id}"
-            retry_after_s = await ratelimit.blocked_for(
-                redis, failures_key, limit=JOIN_FAILURES_ALLOWED
-            )
+            prefix = f"tunewave:join-attempts:{room.id}"
+            limits = {
+                f"{prefix}:user:{user.id}": JOIN_FAILURES_ALLOWED,
+                f"{prefix}:room": JOIN_FAILURES_PER_ROOM,
+            }
+            if client_address:
+                limits[f"{prefix}:addr:{client_address[:64]}"] = JOIN_FAILURES_PER_ADDRESS
+            retry_after_s = await ratelimit.reserve(redis, limits, window_s=JOIN_FAILURE_WINDOW_S)
             if retry_after_s:
                 raise TooManyRequests(
-                    f"too many wrong passwords; try again in {retry_after_s} s",
+                    f"too many password attempts on this room; try again in {retry_after_s} s",
                     retry_after_s=retry_after_s,
                 )
             if not password or not await verify_password(room.password_hash or "", password):
-                await ratelimit.hit(redis, failures_key, window_s=JOIN_FAILURE_WINDOW_S)
                 raise Forbidden("wrong password")
-            await redis.delete(failures_key)
+            await ratelimit.refund(redis, list(limits))
         await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
         publish_after_commit(session, room.id, {"type": "member_joined", "user_id": str(user.id)})

@@ -4,8 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from api.deps import CurrentUser, SessionDep
-from api.exceptions import NotFound, Unauthorized, Unprocessable, error_responses
+from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
+from api.exceptions import (
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+    UpstreamError,
+    error_responses,
+)
 from api.models import Track
 from api.tracks.schemas import SPOTIFY_ID_PATTERN, TrackBase, TrackCreate
 from api.tracks.service import tracks_service
@@ -41,14 +48,19 @@ async def get_track(spotify_id: SpotifyIdPath, session: SessionDep) -> TrackBase
     status_code=status.HTTP_201_CREATED,
     responses={
         status.HTTP_200_OK: {"model": TrackBase, "description": "The track already existed."},
-        **error_responses(Unauthorized, Unprocessable),
+        **error_responses(Unauthorized, Unprocessable, TooManyRequests, UpstreamError),
     },
 )
 async def create_track(
-    data: TrackCreate, user: CurrentUser, session: SessionDep, response: Response
+    data: TrackCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> TrackBase:
     """Add a track to the catalog; posting a known spotify_id returns the stored track."""
-    track, created = await tracks_service.create(session, data)
+    track, created = await tracks_service.create(session, redis, settings, user.id, data)
     if not created:
         response.status_code = status.HTTP_200_OK
     return track_response(track)

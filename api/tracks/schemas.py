@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from api.security_headers import SPOTIFY_IMAGE_HOSTS
 
 # Spotify ids are base62, always 22 characters.
 SPOTIFY_ID_PATTERN = r"^[0-9A-Za-z]{22}$"
@@ -33,7 +36,40 @@ ArtistName = Annotated[
 Album = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=512), AfterValidator(_no_nul)
 ]
-ImageUrl = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://[^\s\x00]+$")]
+
+
+def is_spotify_image_url(url: str) -> bool:
+    """An https URL on one of Spotify's image hosts (the only images shown to others)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and parts.hostname in SPOTIFY_IMAGE_HOSTS
+        and parts.port is None
+        and not parts.username
+        and not parts.password
+    )
+
+
+def _spotify_image(url: str) -> str:
+    # Every listener's browser loads a track's image: a URL of anyone's choosing would tell
+    # its owner who listens, from where and when.
+    if not is_spotify_image_url(url):
+        raise ValueError(
+            "image_url must be an https URL on Spotify's image hosts ("
+            + ", ".join(SPOTIFY_IMAGE_HOSTS)
+            + ")"
+        )
+    return url
+
+
+ImageUrl = Annotated[
+    str,
+    StringConstraints(max_length=2048, pattern=r"^[^\s\x00]+$"),
+    AfterValidator(_spotify_image),
+]
 GenreName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),

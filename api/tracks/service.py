@@ -10,9 +10,10 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import ratelimit
 from api.cache import CATALOG, invalidate_after_commit
 from api.config import Settings
-from api.exceptions import NotFound
+from api.exceptions import NotFound, Unprocessable
 from api.genres.repository import genres_repository
 from api.genres.service import genres_service
 from api.integrations.spotify import (
@@ -26,7 +27,12 @@ from api.integrations.spotify.app_token import app_access_token, forget_app_toke
 from api.models import Track
 from api.tracks.catalog import SPOTIFY_SONGS_PATH, CatalogTrack, read_spotify_songs
 from api.tracks.repository import tracks_repository
-from api.tracks.schemas import MAX_ARTISTS, MAX_DURATION_MS, TrackCreate
+from api.tracks.schemas import (
+    MAX_ARTISTS,
+    MAX_DURATION_MS,
+    TrackCreate,
+    is_spotify_image_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -115,16 +121,39 @@ class TracksService:
             raise NotFound("track not found")
         return track
 
-    async def create(self, session: AsyncSession, data: TrackCreate) -> tuple[Track, bool]:
+    async def create(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        settings: Settings,
+        user_id: uuid.UUID,
+        data: TrackCreate,
+    ) -> tuple[Track, bool]:
         """Store a track unless its ``spotify_id`` is known; (track, True when created).
 
         A repost returns the stored track unchanged: any signed-in user may post, so a post
-        never rewrites what others already see. Genres come from the vocabulary only.
+        never rewrites what others already see. Genres come from the vocabulary only. With
+        Spotify configured, the stored metadata is Spotify's (the post only names the id);
+        without it, the post's own metadata is stored, marked ``user_submitted``. New tracks
+        count against ``TUNEWAVE_USER_TRACKS_PER_HOUR`` per user.
         """
         existing = await tracks_repository.get_by_spotify_id(session, data.spotify_id)
         if existing is not None:
             return existing, False
+        await ratelimit.enforce(
+            redis,
+            f"tunewave:user-tracks:{user_id}",
+            limit=settings.user_tracks_per_hour,
+            window_s=3600,
+            what="new catalog tracks",
+        )
         genres = await genres_service.resolve(session, data.genres)
+        genre_ids = [genre.id for genre in genres]
+        fetched = await self._fetch_from_spotify(redis, settings, data.spotify_id)
+        if fetched is not None:
+            return await self.store(session, **{**fetched, "genre_ids": genre_ids})
+        if settings.spotify_enabled and settings.spotify_client_secret is not None:
+            raise Unprocessable("Spotify has no track with this spotify_id")
         return await self.store(
             session,
             spotify_id=data.spotify_id,
@@ -133,7 +162,8 @@ class TracksService:
             album=data.album or None,
             duration_ms=data.duration_ms,
             image_url=data.image_url,
-            genre_ids=[genre.id for genre in genres],
+            genre_ids=genre_ids,
+            user_submitted=True,
         )
 
     async def store(
@@ -148,6 +178,7 @@ class TracksService:
         image_url: str | None,
         genre_ids: list[int],
         popularity: int | None = None,
+        user_submitted: bool = False,
     ) -> tuple[Track, bool]:
         """Insert a track with its artists and genres; a concurrent insert of the same
         ``spotify_id`` wins quietly and its row is returned (created=False)."""
@@ -165,6 +196,7 @@ class TracksService:
                 "duration_ms": duration_ms,
                 "image_url": image_url,
                 "popularity": popularity,
+                "user_submitted": user_submitted,
             },
         )
         if track_id is not None:
@@ -249,7 +281,7 @@ def _spotify_track_fields(spotify_id: str, body: dict[str, Any]) -> dict[str, An
         "album": _text(album.get("name"), 512),
         "duration_ms": duration_ms,
         "image_url": image_url
-        if isinstance(image_url, str) and image_url.startswith("http")
+        if isinstance(image_url, str) and is_spotify_image_url(image_url)
         else None,
         # Spotify's tracks carry no genres (its artists do); the recommender fills them in.
         "genre_ids": [],

@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, SessionDep
-from api.exceptions import NotFound, Unauthorized, Unprocessable, error_responses
+from api.exceptions import Conflict, NotFound, Unauthorized, Unprocessable, error_responses
 from api.models import User
 from api.rooms.schemas import StatusResponse
 from api.users.schemas import PublicUserResponse, UserResponse, UserUpdate
@@ -44,7 +44,7 @@ async def get_me(user: CurrentUser, session: SessionDep) -> UserResponse:
     return user_response(await users_service.get_profile(session, user.id))
 
 
-@router.patch("/me", responses=error_responses(Unauthorized, Unprocessable))
+@router.patch("/me", responses=error_responses(Unauthorized, Conflict, Unprocessable))
 async def update_me(data: UserUpdate, user: CurrentUser, session: SessionDep) -> UserResponse:
     """Change the signed-in user's display name or favourite genres."""
     return user_response(await users_service.update_profile(session, user.id, data))

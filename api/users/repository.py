@@ -25,6 +25,15 @@ class UsersRepository:
         )
         return result.one_or_none()
 
+    async def display_name_taken(
+        self, session: AsyncSession, name: str, *, except_user_id: uuid.UUID
+    ) -> bool:
+        """Whether another user shows this name (case-insensitively; names are stored NFKC)."""
+        query = select(User.id).where(
+            func.lower(User.display_name) == name.lower(), User.id != except_user_id
+        )
+        return (await session.scalar(query.limit(1))) is not None
+
     async def add(self, session: AsyncSession, user: User) -> User:
         session.add(user)
         await session.flush()

@@ -16,6 +16,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from api.chat.schemas import storable_text
 from api.genres.service import MAX_GENRES_PER_OWNER
+from api.names import display_name
 
 
 class UserResponse(BaseModel):
@@ -31,6 +32,7 @@ DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S"),
     AfterValidator(storable_text),
+    AfterValidator(display_name),
 ]
 GenreName = Annotated[
     str,

@@ -5,9 +5,10 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
-from api.exceptions import NotFound
+from api.exceptions import Conflict, NotFound
 from api.genres.service import genres_service
 from api.models import User
+from api.realtime.events import publish_after_commit
 from api.rooms.service import rooms_service
 from api.users.repository import users_repository
 from api.users.schemas import UserUpdate
@@ -27,6 +28,11 @@ class UsersService:
         """Change the fields sent; genres come from the vocabulary only (unknown: 422)."""
         user = await self.get_profile(session, user_id)
         if data.display_name is not None and data.display_name != user.display_name:
+            # A name someone else shows would let one pass for them in chat and member lists.
+            if await users_repository.display_name_taken(
+                session, data.display_name, except_user_id=user.id
+            ):
+                raise Conflict("another listener already uses this display name")
             user.display_name = data.display_name
             await self._invalidate_rooms_showing(session, user.id)
         if data.favorite_genres is not None:
@@ -47,6 +53,12 @@ class UsersService:
         for view in await rooms_service.my_rooms(session, user):
             if view.room.owner_id == user.id:
                 await rooms_service.leave(session, user, view.room.id)
+            else:
+                # The membership goes by cascade; the event is what closes the account's
+                # sockets in that room, on every API process (as leaving over REST does).
+                publish_after_commit(
+                    session, view.room.id, {"type": "member_left", "user_id": str(user.id)}
+                )
         await users_repository.delete(session, user)
 
     async def _invalidate_rooms_showing(self, session: AsyncSession, user_id: uuid.UUID) -> None:
