@@ -83,7 +83,7 @@ def start_api(env: Mapping[str, str], log_path: Path) -> ApiProcess:
     return api
 
 
-def spawn_api(env: Mapping[str, str], log_path: Path) -> ApiProcess:
+def spawn_api(env: Mapping[str, str], log_path: Path, log_level: str = "warning") -> ApiProcess:
     """Start an API process without waiting for it (start several, then wait for each)."""
     port = free_tcp_port()
     with log_path.open("wb") as log:
@@ -98,7 +98,7 @@ def spawn_api(env: Mapping[str, str], log_path: Path) -> ApiProcess:
                 "--port",
                 str(port),
                 "--log-level",
-                "warning",
+                log_level,
             ],
             env=dict(env),
             cwd=PROJECT_ROOT,
