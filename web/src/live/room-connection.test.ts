@@ -53,19 +53,43 @@ function message(seq: number): Message {
   };
 }
 
-function setup(lastSeq = 0) {
+/** Let the connection's awaits (ticket, renewal) settle. */
+async function settle() {
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+async function setup(lastSeq = 0, renew: () => Promise<boolean> = async () => true) {
   const actions: RoomAction[] = [];
   const refused: number[] = [];
+  const tickets: string[] = [];
+  const renewals: number[] = [];
   const connection = new RoomConnection({
     roomId: ROOM,
     dispatch: (action) => actions.push(action),
     clock: createClockEstimator(new ClockSync({ now: () => 1_000 })),
     onRefused: (code) => refused.push(code),
     webSocket: (url) => new ScriptedSocket(url) as unknown as WebSocket,
+    ticket: async () => {
+      const ticket = `ticket-${tickets.length + 1}`;
+      tickets.push(ticket);
+      return ticket;
+    },
+    renew: async () => {
+      renewals.push(Date.now());
+      return renew();
+    },
   });
   connection.setLastSeq(lastSeq);
   connection.start();
-  return { connection, actions, refused, socket: () => ScriptedSocket.instances.at(-1)! };
+  await settle();
+  return {
+    connection,
+    actions,
+    refused,
+    tickets,
+    renewals,
+    socket: () => ScriptedSocket.instances.at(-1)!,
+  };
 }
 
 beforeEach(() => {
@@ -80,16 +104,18 @@ afterEach(() => {
 });
 
 describe("RoomConnection", () => {
-  it("connects with the token and says when it is live", () => {
-    const { actions, socket } = setup();
-    expect(socket().url).toBe(`ws://localhost:3000/ws/chat/${ROOM}?token=tok`);
+  it("connects with a single-use ticket, never the token, and says when it is live", async () => {
+    const { actions, socket } = await setup();
+    expect(socket().url).toBe(`ws://localhost:3000/ws/chat/${ROOM}?ticket=ticket-1`);
+    expect(socket().url).not.toContain("tok&");
+    expect(socket().url).not.toContain("token=");
     expect(actions).toContainEqual({ type: "connection", connection: "connecting" });
     socket().open();
     expect(actions.at(-1)).toEqual({ type: "connection", connection: "live" });
   });
 
-  it("asks to resume when a message skips ahead of the last seq", () => {
-    const { socket, actions } = setup(5);
+  it("asks to resume when a message skips ahead of the last seq", async () => {
+    const { socket, actions } = await setup(5);
     socket().open();
     socket().sent.length = 0;
     socket().receive({ type: "message", ...message(6) });
@@ -100,23 +126,25 @@ describe("RoomConnection", () => {
     expect(seqs).toEqual([6, 9]);
   });
 
-  it("reconnects by itself after a drop and resumes after the newest seq it has", () => {
-    const { socket, actions } = setup(3);
+  it("reconnects by itself after a drop with a fresh ticket and resumes after the newest seq", async () => {
+    const { socket, actions, tickets } = await setup(3);
     const first = socket();
     first.open();
     first.receive({ type: "message", ...message(4) });
     first.drop();
     expect(actions.at(-1)).not.toEqual({ type: "connection", connection: "live" });
-    vi.advanceTimersByTime(1_300);
+    await vi.advanceTimersByTimeAsync(1_300);
     const second = socket();
     expect(second).not.toBe(first);
+    expect(tickets).toEqual(["ticket-1", "ticket-2"]);
+    expect(second.url).toContain("ticket=ticket-2");
     expect(actions).toContainEqual({ type: "connection", connection: "reconnecting" });
     second.open();
     expect(second.sent[0]).toEqual({ type: "resume", after_seq: 4 });
   });
 
-  it("feeds pongs to the clock and playback to the store", () => {
-    const { connection, socket, actions } = setup();
+  it("feeds pongs to the clock and playback to the store", async () => {
+    const { connection, socket, actions } = await setup();
     socket().open();
     vi.advanceTimersByTime(0);
     expect(socket().sent[0]).toEqual({ type: "ping", t0: 1_000 });
@@ -131,14 +159,71 @@ describe("RoomConnection", () => {
     expect(actions).toContainEqual(expect.objectContaining({ type: "playback" }));
   });
 
-  it("stops for good when the room refuses or is deleted", () => {
-    const { socket, refused, actions } = setup();
+  it("stops for good when the room refuses or is deleted", async () => {
+    const { socket, refused, actions } = await setup();
     socket().open();
     socket().drop(4403);
-    vi.advanceTimersByTime(30_000);
+    await vi.advanceTimersByTimeAsync(30_000);
     expect(ScriptedSocket.instances).toHaveLength(1);
     expect(refused).toEqual([4403]);
     expect(actions.at(-1)).toEqual({ type: "connection", connection: "offline" });
+  });
+});
+
+describe("RoomConnection and the token's expiry", () => {
+  it("renews the token when the server closes with 4402, then reconnects at once and resumes", async () => {
+    const { socket, renewals, tickets } = await setup(7);
+    const first = socket();
+    first.open();
+    first.receive({ type: "message", ...message(8) });
+    first.drop(4402);
+    await settle();
+    expect(renewals).toHaveLength(1);
+    const second = socket();
+    expect(second).not.toBe(first);
+    expect(tickets).toEqual(["ticket-1", "ticket-2"]);
+    second.open();
+    expect(second.sent[0]).toEqual({ type: "resume", after_seq: 8 });
+  });
+
+  it("renews before connecting when the session is about to end", async () => {
+    signIn("tok", 60);
+    const { renewals, socket } = await setup();
+    expect(renewals).toHaveLength(1);
+    expect(socket().url).toContain("ticket=ticket-1");
+  });
+
+  it("backs off instead of looping when the renewal is refused", async () => {
+    const { socket, renewals } = await setup(0, async () => false);
+    socket().drop(4402);
+    await settle();
+    expect(renewals).toHaveLength(1);
+    expect(ScriptedSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_300);
+    expect(ScriptedSocket.instances).toHaveLength(2);
+  });
+
+  it("retries later when no ticket can be had", async () => {
+    const actions: RoomAction[] = [];
+    let calls = 0;
+    const connection = new RoomConnection({
+      roomId: ROOM,
+      dispatch: (action) => actions.push(action),
+      clock: createClockEstimator(new ClockSync({ now: () => 1_000 })),
+      webSocket: (url) => new ScriptedSocket(url) as unknown as WebSocket,
+      ticket: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error("offline");
+        return "ticket-ok";
+      },
+      renew: async () => true,
+    });
+    connection.start();
+    await settle();
+    expect(ScriptedSocket.instances).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1_300);
+    expect(ScriptedSocket.instances.at(-1)?.url).toContain("ticket=ticket-ok");
+    connection.stop();
   });
 });
 
@@ -164,9 +249,9 @@ describe("messagesAfter", () => {
     expect(asked).toEqual(["?limit=50", "?limit=50&before_seq=81"]);
   });
 
-  it("builds a wss URL on https pages", () => {
+  it("builds a wss URL on https pages, with the ticket", () => {
     expect(webSocketUrl(ROOM, "t k", "https://tunewave.example")).toBe(
-      `wss://tunewave.example/ws/chat/${ROOM}?token=t+k`,
+      `wss://tunewave.example/ws/chat/${ROOM}?ticket=t+k`,
     );
   });
 });

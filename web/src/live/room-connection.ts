@@ -3,11 +3,16 @@
  * (docs/realtime.md), reconnecting by itself with back-off and resuming chat from the last
  * seq it has, so nothing is missed or shown twice. Where the live channel cannot be reached
  * at all, it polls the REST endpoints instead and says so.
+ *
+ * Each connection opens with a fresh single-use ticket, never the token itself; when the
+ * server closes a socket because its token expired (4402), the session is renewed and the
+ * connection comes straight back, resuming after the last seq (live-auth.ts).
  */
 import { api, ApiError, type Message, unwrap } from "../api/client.ts";
 import { isRecord } from "../shared/fetchJson.ts";
 import { getToken } from "../shared/session.ts";
 import type { ClockEstimator } from "../player/clock.ts";
+import { ensureFreshSession, fetchTicket, renewSession } from "./live-auth.ts";
 import { parsePlayback } from "./playback.ts";
 import type { RoomAction } from "./room-state.ts";
 
@@ -29,6 +34,10 @@ export interface RoomConnectionOptions {
   /** Called with the close code when the server refuses the room (4403/4404/4410). */
   onRefused?: (code: number, reason: string) => void;
   webSocket?: (url: string) => WebSocket;
+  /** A single-use ticket for the next connection (tests inject their own). */
+  ticket?: () => Promise<string>;
+  /** Renew the session's token; true when a fresh one is stored. */
+  renew?: () => Promise<boolean>;
 }
 
 /** Every message newer than `afterSeq`, oldest first, paging back from the newest. */
@@ -55,10 +64,11 @@ export async function messagesAfter(roomId: string, afterSeq: number): Promise<M
   return collected.sort((a, b) => a.seq - b.seq);
 }
 
-export function webSocketUrl(roomId: string, token: string, origin = window.location.origin) {
+/** The live channel's URL with a single-use ticket (POST /auth/ws-ticket), never a token. */
+export function webSocketUrl(roomId: string, ticket: string, origin = window.location.origin) {
   const url = new URL(`/ws/chat/${encodeURIComponent(roomId)}`, origin);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  url.searchParams.set("token", token);
+  url.searchParams.set("ticket", ticket);
   return url.toString();
 }
 
@@ -107,13 +117,27 @@ export class RoomConnection {
   }
 
   private connect() {
-    const token = getToken();
-    if (this.stopped || !token) return;
+    void this.open();
+  }
+
+  private async open() {
+    if (this.stopped || !getToken()) return;
     // While polling keeps the room current, say so rather than "connecting" on every retry.
     if (!this.pollTimer) {
       this.dispatch({ type: "connection", connection: this.everOpened ? "reconnecting" : "connecting" });
     }
-    const url = webSocketUrl(this.options.roomId, token);
+    let url: string;
+    try {
+      const renew = this.options.renew ?? renewSession;
+      if (!(await ensureFreshSession(Date.now(), undefined, renew))) return;
+      const ticket = await (this.options.ticket ?? fetchTicket)();
+      url = webSocketUrl(this.options.roomId, ticket);
+    } catch {
+      // No ticket (network down, API restarting): try again like after a dropped socket.
+      this.retryLater();
+      return;
+    }
+    if (this.stopped || this.socket) return;
     const socket = this.options.webSocket ? this.options.webSocket(url) : new WebSocket(url);
     this.socket = socket;
     socket.onopen = () => {
@@ -153,17 +177,30 @@ export class RoomConnection {
         this.options.onRefused?.(event.code, event.reason);
         return;
       }
-      if (event.code === 4401 || event.code === 4402) {
-        // The token is bad or expired: the API client's 401 handling ends the session.
+      if (event.code === 4402) {
+        // The token the socket was opened with expired: renew it and come straight back.
+        void (this.options.renew ?? renewSession)().then((renewed) => {
+          if (renewed) this.connect();
+          else this.retryLater();
+        });
+        return;
+      }
+      if (event.code === 4401) {
+        // The token is bad: the API client's 401 handling ends the session.
         void api.GET("/users/me").catch(() => undefined);
       }
-      this.attempts += 1;
-      // Never reached the channel: keep the room usable over REST meanwhile.
-      if (!this.everOpened || this.attempts > 2) this.startPolling();
-      const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.attempts, 5));
-      const jitter = Math.random() * 250;
-      this.timers.push(setTimeout(() => this.connect(), delay + jitter));
+      this.retryLater();
     };
+  }
+
+  private retryLater() {
+    if (this.stopped) return;
+    this.attempts += 1;
+    // Never reached the channel: keep the room usable over REST meanwhile.
+    if (!this.everOpened || this.attempts > 2) this.startPolling();
+    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.attempts, 5));
+    const jitter = Math.random() * 250;
+    this.timers.push(setTimeout(() => this.connect(), delay + jitter));
   }
 
   private ping() {
