@@ -20,6 +20,14 @@ const results = [];
 const screenshots = [];
 
 const pages = [];
+// The API serves the app under a strict Content-Security-Policy: anything it blocks is a bug.
+const cspViolations = [];
+
+function watchCsp(page) {
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+}
 
 async function step(name, body) {
   const started = Date.now();
@@ -50,6 +58,7 @@ async function shot(page, name) {
 async function signIn(context, name) {
   const page = await context.newPage();
   pages.push(page);
+  watchCsp(page);
   page.setDefaultTimeout(TIMEOUT_MS);
   await page.goto(`${BASE}/`);
   await page.waitForURL(/\/signin/);
@@ -278,6 +287,10 @@ try {
     await bob.getByRole("button", { name: "Enter" }).click();
     await bob.waitForURL(roomUrl);
     await bob.getByRole("heading", { name: roomName }).waitFor();
+  });
+
+  await step("nothing was blocked by the Content-Security-Policy", async () => {
+    check(cspViolations.length === 0, `CSP violations:\n${cspViolations.join("\n")}`);
   });
 } catch {
   failed = true;
