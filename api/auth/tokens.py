@@ -55,12 +55,12 @@ def decode_access_token(settings: Settings, token: str) -> uuid.UUID:
             options={"require": _REQUIRED_CLAIMS, "verify_signature": True},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("token expired") from exc
+        raise Unauthorized("token expired", code="token_expired") from exc
     except jwt.InvalidTokenError as exc:
-        raise Unauthorized("invalid token") from exc
+        raise Unauthorized("invalid token", code="invalid_token") from exc
     if claims.get("typ") != TOKEN_TYPE:
-        raise Unauthorized("invalid token")
+        raise Unauthorized("invalid token", code="invalid_token")
     try:
         return uuid.UUID(str(claims["sub"]))
     except ValueError as exc:
-        raise Unauthorized("invalid token") from exc
+        raise Unauthorized("invalid token", code="invalid_token") from exc

@@ -112,7 +112,7 @@ class TracksService:
     async def get(self, session: AsyncSession, spotify_id: str) -> Track:
         track = await tracks_repository.get_by_spotify_id(session, spotify_id)
         if track is None:
-            raise NotFound("track not found")
+            raise NotFound("track not found", code="track_not_found")
         return track
 
     async def create(self, session: AsyncSession, data: TrackCreate) -> tuple[Track, bool]:
@@ -182,7 +182,7 @@ class TracksService:
             return track
         fetched = await self._fetch_from_spotify(redis, settings, spotify_id)
         if fetched is None:
-            raise NotFound("track not found")
+            raise NotFound("track not found", code="track_not_found")
         track, _ = await self.store(session, **fetched)
         return track
 
