@@ -125,6 +125,7 @@ def api_server(e2e_database: str, built_web: None) -> Iterator[str]:
         assert "Traceback" not in stderr, stderr
 
 
+@pytest.mark.timeout(600)
 def test_two_listeners_in_a_private_room(api_server: str) -> None:
     chromium = ensure_chromium()
     # Only this run's screenshots (a failure leaves failure-*.png of the pages it had).
@@ -141,10 +142,18 @@ def test_two_listeners_in_a_private_room(api_server: str) -> None:
         },
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=480,
     )
     print(run.stdout)
     assert run.returncode == 0, run.stdout + run.stderr
     for page in ("discover", "room", "profile"):
         for width in ("desktop", "phone"):
             assert (ARTIFACTS / f"{page}-{width}.png").stat().st_size > 10_000
+    # Every screen in both themes and both languages (axe-core ran on each theme).
+    for page in ("signin", "discover", "room", "profile"):
+        for width in ("desktop", "phone"):
+            for theme in ("light", "dark"):
+                for language in ("en", "ru"):
+                    shot = ARTIFACTS / f"{page}-{width}-{theme}-{language}.png"
+                    assert shot.stat().st_size > 10_000, shot
+    assert "accessibility (axe-core" in run.stdout

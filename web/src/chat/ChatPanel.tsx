@@ -164,7 +164,7 @@ export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoa
                 >
                   <p className="min-w-0 break-words text-xs font-semibold [overflow-wrap:anywhere]">
                     {author}
-                    {sample ? <span className="ml-1 font-normal italic">({t("members.demo")})</span> : null}
+                    {sample ? <span className="ml-1 font-normal italic">· {t("members.demo")}</span> : null}
                     {row.kind === "message" ? (
                       <time className="ml-2 font-normal" dateTime={row.message.created_at}>
                         {time(row.message.created_at)}

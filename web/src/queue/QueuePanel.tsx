@@ -7,7 +7,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { type FormEvent, useDeferredValue, useRef, useState } from "react";
 
 import type { QueueEntry } from "../api/client.ts";
-import { addedByUser } from "../shared/contract.ts";
+import { addedByLine } from "./added-by.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { formatDuration } from "../shared/format.ts";
 import { Button, ErrorNotice, TextInput } from "../shared/ui.tsx";
@@ -133,8 +133,7 @@ export function QueuePanel({ roomId, queue, myUserId, canAdd, canManage, onChang
             const entry = upcoming[row.index];
             if (!entry) return null;
             const mine = entry.added_by === myUserId;
-            const adder = addedByUser(entry);
-            const addedBy = mine ? t("queue.addedByYou") : adder ? t("queue.addedBy", { name: adder.displayName }) : null;
+            const addedBy = addedByLine(entry, myUserId, t);
             const details = `${entry.track.artists.join(", ")} · ${formatDuration(entry.track.duration_ms)}`;
             return (
               <li
@@ -153,7 +152,6 @@ export function QueuePanel({ roomId, queue, myUserId, canAdd, canManage, onChang
                   {addedBy ? (
                     <p className="truncate text-xs text-zinc-600 dark:text-zinc-400" title={addedBy} data-testid="queue-added-by">
                       {addedBy}
-                      {adder?.isDemo ? ` (${t("profile.sample")})` : ""}
                     </p>
                   ) : null}
                 </div>

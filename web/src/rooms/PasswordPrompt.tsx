@@ -52,7 +52,13 @@ export function PasswordPrompt({
             required
           />
         </Field>
-        <Button type="submit" disabled={busy || !password || lockedFor > 0} className="w-full" data-testid="join-button">
+        <Button
+          type="submit"
+          disabled={busy || !password || lockedFor > 0}
+          aria-busy={busy || undefined}
+          className="w-full"
+          data-testid="join-button"
+        >
           {t("room.enter")}
           {lockedFor > 0 ? <span className="tabular-nums" aria-hidden="true">({clock(lockedFor)})</span> : null}
         </Button>

@@ -5,12 +5,17 @@ export function useCountdown(untilMs: number | null): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!untilMs) return;
-    const timer = setInterval(() => {
+    const tick = () => {
       const at = Date.now();
       setNow(at);
       if (at >= untilMs) clearInterval(timer);
-    }, 250);
-    return () => clearInterval(timer);
+    };
+    const first = setTimeout(tick, 0);
+    const timer = setInterval(tick, 250);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
   }, [untilMs]);
   return untilMs ? Math.max(0, Math.ceil((untilMs - now) / 1000)) : 0;
 }

@@ -54,8 +54,10 @@ describe("strings", () => {
   });
 
   it("no Russian string is left in English", () => {
+    // Brand names and strings made only of placeholders are the same in both.
+    const words = (text: string) => text.replace(/\{\w+\}/g, "").replace(/Spotify|Premium|Google|TuneWave/g, "");
     const same = Object.keys(ru).filter(
-      (key) => ru[key] === (en as Record<string, string>)[key] && !/^[\s\p{P}{}\w]*Spotify[\s\w]*$/u.test(ru[key] ?? ""),
+      (key) => ru[key] === (en as Record<string, string>)[key] && /\p{L}/u.test(words(ru[key] ?? "")),
     );
     expect(same).toEqual([]);
   });
