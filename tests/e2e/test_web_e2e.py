@@ -99,7 +99,8 @@ def api_server(e2e_database: str, built_web: None) -> Iterator[str]:
             return False
 
     try:
-        wait_for(answers, 30, "the API under the browser tests to answer")
+        # Generous: a loaded shared machine takes a while to import the app.
+        wait_for(answers, 90, "the API under the browser tests to answer")
         token = httpx.post(f"{base_url}/auth/dev-login", json={"name": "catalog"}).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         for spotify_id, title, artists, duration_ms in TRACKS:
