@@ -66,7 +66,10 @@ export function SignInPage({ next, expired }: { next: string; expired: boolean }
           <p className="text-sm text-zinc-600 dark:text-zinc-300">{t("signin.none")}</p>
         ) : null}
         {config.data?.dev_login_enabled ? (
-          <form onSubmit={devLogin} className="space-y-3 border-t border-zinc-200 pt-4 dark:border-zinc-800">
+          <form
+            onSubmit={devLogin}
+            className={`space-y-3 ${config.data.google.enabled || config.data.spotify.enabled ? "border-t border-zinc-200 pt-4 dark:border-zinc-800" : ""}`}
+          >
             <Field label={t("signin.devName")} hint={t("signin.devHint")}>
               <TextInput
                 name="name"
