@@ -9,6 +9,7 @@ import { type FormEvent, useEffect, useLayoutEffect, useRef, useState } from "re
 import type { Message } from "../api/client.ts";
 import { isDemo } from "../shared/contract.ts";
 import { useI18n } from "../shared/i18n.ts";
+import { Icon } from "../shared/icons.tsx";
 import { Button, ErrorNotice, TextInput } from "../shared/ui.tsx";
 
 export interface PendingChat {
@@ -120,7 +121,7 @@ export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoa
         ) : null}
         {rows.length === 0 ? (
           <div className="flex h-full flex-col items-center justify-center gap-2 p-4 text-center" data-testid="chat-empty">
-            <span aria-hidden="true" className="text-3xl">💬</span>
+            <Icon name="chat" className="size-8 text-violet-600 dark:text-violet-300" />
             <p className="text-sm text-zinc-700 dark:text-zinc-300">{t("chat.empty")}</p>
             <button
               type="button"

@@ -30,14 +30,14 @@ function NowPlayingLine({ roomId }: { roomId: string }) {
 
 /** "2 here now · 14 members": presence and membership, never one passed off as the other. */
 export function RoomCounts({ room }: { room: Room }) {
-  const { plural } = useI18n();
+  const { t, plural } = useI18n();
   const online = onlineCount(room);
   return (
     <span className="mr-2 text-xs text-zinc-600 dark:text-zinc-400" data-testid="room-counts">
       {online !== null ? (
         <>
           <span className={online > 0 ? "font-medium text-emerald-700 dark:text-emerald-400" : ""}>
-            {plural("room.hereNow", online)}
+            {online > 0 ? plural("room.hereNow", online) : t("room.nobodyHere")}
           </span>
           {" · "}
         </>

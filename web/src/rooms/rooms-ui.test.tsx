@@ -69,7 +69,7 @@ describe("the room list", () => {
     const link = await screen.findByRole("link", { name: long });
     expect(link.className).toContain("break-words");
     expect(screen.getByText("demo")).toBeTruthy();
-    expect(screen.getByTestId("room-counts").textContent).toBe("0 here now · 14 members");
+    expect(screen.getByTestId("room-counts").textContent).toBe("nobody here now · 14 members");
   });
 
   it("says a failed load in the user's language, not the server's text", async () => {

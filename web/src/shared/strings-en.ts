@@ -72,6 +72,7 @@ export const en = {
   "room.nothingPlaying": "Nothing is playing",
   "room.hereNow.one": "{count} here now",
   "room.hereNow.other": "{count} here now",
+  "room.nobodyHere": "nobody here now",
   "room.memberCount.one": "{count} member",
   "room.memberCount.other": "{count} members",
   "room.demo": "demo",

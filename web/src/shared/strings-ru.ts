@@ -77,6 +77,7 @@ export const ru: Record<string, string> = {
   "room.hereNow.few": "{count} человека сейчас здесь",
   "room.hereNow.many": "{count} человек сейчас здесь",
   "room.hereNow.other": "{count} человека сейчас здесь",
+  "room.nobodyHere": "сейчас никого нет",
   "room.memberCount.one": "{count} участник",
   "room.memberCount.few": "{count} участника",
   "room.memberCount.many": "{count} участников",
