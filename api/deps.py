@@ -63,7 +63,7 @@ async def _user_from_credentials(
     user_id = decode_access_token(settings, credentials.credentials)
     user = await users_repository.get(session, user_id)
     if user is None:
-        raise Unauthorized("unknown user")
+        raise Unauthorized("unknown user", code="invalid_token")
     return user
 
 

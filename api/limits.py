@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.exceptions import status_code_name
+
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
 
@@ -61,7 +63,7 @@ class BodySizeLimitMiddleware:
 
     @staticmethod
     async def _reject(send: Send, status: int, detail: str) -> None:
-        body = json.dumps({"detail": detail}).encode()
+        body = json.dumps({"detail": detail, "code": status_code_name(status)}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -20,7 +20,7 @@ from api.cache import listen_for_invalidations
 from api.cached_reads import ReadCacheMiddleware
 from api.config import Settings, get_settings
 from api.db import dispose_engine
-from api.exceptions import ErrorBody, TuneWaveError
+from api.exceptions import ErrorBody, TuneWaveError, validation_field
 from api.limits import BodySizeLimitMiddleware
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(TuneWaveError)
     async def tunewave_error_handler(request: Request, exc: TuneWaveError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+        return JSONResponse(exc.body(), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(DataError)
     async def data_error_handler(request: Request, exc: DataError) -> JSONResponse:
@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.info("request data refused by the database", extra={"error": str(exc.orig)})
         # Shaped like FastAPI's own 422s, which is what every operation documents.
         detail = [{"type": "value_error", "loc": ["request"], "msg": message}]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return JSONResponse({"detail": detail, "code": "invalid_input"}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error_handler(
@@ -101,7 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {key: value for key, value in error.items() if key in ("type", "loc", "msg")}
             for error in exc.errors()
         ]
-        return JSONResponse({"detail": errors}, status_code=422)
+        # `field` names the first field at fault (the SPA says which one, in its language).
+        body: dict[str, object] = {"detail": errors, "code": "invalid_input"}
+        field = validation_field(errors[0].get("loc")) if errors else None
+        if field is not None:
+            body["field"] = field
+        return JSONResponse(body, status_code=422)
 
     # Innermost of ours: hot anonymous reads answered from Redis, still with CORS headers,
     # request ids, metrics and the body limit around them.

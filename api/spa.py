@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.config import PROJECT_ROOT
+from api.exceptions import status_code_name
 
 WEB_DIST = PROJECT_ROOT / "web" / "dist"
 
@@ -36,7 +37,9 @@ def mount_spa(app: FastAPI, dist: Path = WEB_DIST) -> None:
             if index is not None and "text/html" in request.headers.get("accept", ""):
                 return FileResponse(index, headers={"Cache-Control": "no-cache"})
         return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            {"detail": exc.detail, "code": status_code_name(exc.status_code)},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.get("/", include_in_schema=False)
@@ -44,6 +47,9 @@ def mount_spa(app: FastAPI, dist: Path = WEB_DIST) -> None:
         if index is not None:
             return FileResponse(index, headers={"Cache-Control": "no-cache"})
         return JSONResponse(
-            {"detail": "The web app is not built; run `make run` or `npm run build` in web/."},
+            {
+                "detail": "The web app is not built; run `make run` or `npm run build` in web/.",
+                "code": "not_found",
+            },
             status_code=404,
         )

@@ -42,7 +42,7 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
 async def test_unknown_path_is_json_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/no-such-thing")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not Found"}
+    assert response.json() == {"detail": "Not Found", "code": "not_found"}
 
 
 async def test_readyz_names_the_failing_dependency(

@@ -44,7 +44,7 @@ async def test_api_routes_win_and_unknown_api_calls_stay_json(
     assert (await spa_client.get("/rooms/", headers=HTML)).json() == []
     missing = await spa_client.get("/room/123", headers={"accept": "application/json"})
     assert missing.status_code == 404
-    assert missing.json() == {"detail": "Not Found"}
+    assert missing.json() == {"detail": "Not Found", "code": "not_found"}
 
 
 async def test_build_files_are_served_whatever_the_request_accepts(

@@ -245,9 +245,14 @@ async def spotify_playback_token(
     try:
         token = await auth_service.spotify_access_token(session, settings, user.id)
     except SpotifyError as exc:  # a 429 from Spotify passes through with its Retry-After
-        raise UpstreamError("Spotify is not answering; try again shortly") from exc
+        raise UpstreamError(
+            "Spotify is not answering; try again shortly", code="spotify_unavailable"
+        ) from exc
     if token is None:
-        raise NotFound("no Spotify account is linked (or the link was revoked): link it again")
+        raise NotFound(
+            "no Spotify account is linked (or the link was revoked): link it again",
+            code="spotify_not_linked",
+        )
     identity = await identities_repository.get_for_user(session, user.id, OAuthProvider.spotify)
     response.headers["Cache-Control"] = "no-store"
     return SpotifyPlaybackTokenResponse(

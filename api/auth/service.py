@@ -108,7 +108,7 @@ class AuthService:
 
     async def start_google_login(self, redis: Redis, settings: Settings) -> LoginRedirect:
         if not settings.google_enabled:
-            raise NotFound("Google sign-in is not configured")
+            raise NotFound("Google sign-in is not configured", code="provider_not_configured")
         metadata = await google.load_metadata(settings)
         state, nonce, verifier, binding = (
             new_secret(),
@@ -135,7 +135,7 @@ class AuthService:
         self, redis: Redis, settings: Settings, *, link_user_id: uuid.UUID | None = None
     ) -> LoginRedirect:
         if not settings.spotify_enabled:
-            raise NotFound("Spotify sign-in is not configured")
+            raise NotFound("Spotify sign-in is not configured", code="provider_not_configured")
         state, verifier, binding = new_secret(), new_code_verifier(), new_secret()
         await login_state_store.save(
             redis,
@@ -209,7 +209,7 @@ class AuthService:
         browser_binding: str | None,
     ) -> SignedIn:
         if not settings.google_enabled:
-            raise NotFound("Google sign-in is not configured")
+            raise NotFound("Google sign-in is not configured", code="provider_not_configured")
         login, code = await self._check_provider_answer(
             redis, OAuthProvider.google, params, browser_binding
         )
@@ -244,7 +244,7 @@ class AuthService:
         browser_binding: str | None,
     ) -> SignedIn:
         if not settings.spotify_enabled:
-            raise NotFound("Spotify sign-in is not configured")
+            raise NotFound("Spotify sign-in is not configured", code="provider_not_configured")
         login, code = await self._check_provider_answer(
             redis, OAuthProvider.spotify, params, browser_binding
         )

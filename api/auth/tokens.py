@@ -82,16 +82,16 @@ def decode_access_claims(settings: Settings, token: str) -> AccessClaims:
             options={"require": _REQUIRED_CLAIMS, "verify_signature": True},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("token expired") from exc
+        raise Unauthorized("token expired", code="token_expired") from exc
     except jwt.InvalidTokenError as exc:
-        raise Unauthorized("invalid token") from exc
+        raise Unauthorized("invalid token", code="invalid_token") from exc
     if claims.get("typ") != TOKEN_TYPE:
-        raise Unauthorized("invalid token")
+        raise Unauthorized("invalid token", code="invalid_token")
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         expires_at_s = int(claims["exp"])
         # Tokens issued before auth_time existed count from their own issue time.
         auth_time_s = int(claims.get("auth_time", claims["iat"]))
     except (ValueError, TypeError, OverflowError) as exc:
-        raise Unauthorized("invalid token") from exc
+        raise Unauthorized("invalid token", code="invalid_token") from exc
     return AccessClaims(user_id, expires_at_s, auth_time_s)

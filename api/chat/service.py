@@ -137,7 +137,7 @@ class ChatService:
                 session, room.id, user.id, data.client_id
             )
             if stored is None:
-                raise NotFound("message not found")
+                raise NotFound("message not found", code="message_not_found")
             return PostedMessage(MessageView.of(stored, user), created=False)
         # The room's latest page and its place in the activity-ordered list change.
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
@@ -173,7 +173,7 @@ class ChatService:
     ) -> Message | None:
         seq = await chat_repository.next_seq(session, room_id)
         if seq is None:
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         return await chat_repository.insert(
             session,
             room_id=room_id,
@@ -190,7 +190,7 @@ class ChatService:
             session, room_id, member_id=user.id if user is not None else None
         )
         if found is None:
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         return found
 
 

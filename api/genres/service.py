@@ -25,17 +25,23 @@ class GenresService:
         for name in names:
             slug = genre_slug(name)
             if slug is None:
-                raise Unprocessable(f"{name!r} is not a genre name")
+                raise Unprocessable(f"{name!r} is not a genre name", field="genres")
             if slug not in slugs:
                 slugs.append(slug)
         if len(slugs) > MAX_GENRES_PER_OWNER:
-            raise Unprocessable(f"at most {MAX_GENRES_PER_OWNER} genres")
+            raise Unprocessable(
+                f"at most {MAX_GENRES_PER_OWNER} genres", code="too_many_genres", field="genres"
+            )
         found = {
             genre.slug: genre for genre in await genres_repository.get_by_slugs(session, slugs)
         }
         unknown = [slug for slug in slugs if slug not in found]
         if unknown:
-            raise Unprocessable(f"unknown genres: {', '.join(unknown)} (see GET /genres)")
+            raise Unprocessable(
+                f"unknown genres: {', '.join(unknown)} (see GET /genres)",
+                code="unknown_genre",
+                field="genres",
+            )
         return [found[slug] for slug in slugs]
 
 

@@ -117,7 +117,9 @@ def decode_history_cursor(raw: str) -> tuple[datetime, int]:
         moment = datetime.fromtimestamp(int(epoch_us) / 1_000_000, tz=UTC)
         return moment, int(event_id)
     except (ValueError, OverflowError, OSError) as exc:
-        raise Unprocessable("before: not a cursor from a previous page (next_before)") from exc
+        raise Unprocessable(
+            "before: not a cursor from a previous page (next_before)", field="before"
+        ) from exc
 
 
 class HistoryService:

@@ -46,6 +46,8 @@ CONTROLLERS = (RoomRole.owner, RoomRole.dj)
 class StaleVersion(Conflict):
     """The playback changed since the version the command was meant for."""
 
+    code = "stale_version"
+
 
 @dataclass(frozen=True, slots=True)
 class PlaybackState:
@@ -180,7 +182,7 @@ class PlaybackService:
         membership = await rooms_repository.get_membership(session, room.id, user.id)
         role = rooms_service.check_member(membership)
         if settings.playback_control != "members" and role not in CONTROLLERS:
-            raise Forbidden("only the room's owner or a DJ controls playback")
+            raise Forbidden("only the room's owner or a DJ controls playback", code="owner_only")
         state = await self.current(session, redis, room.id)
         if expected_version is not None and state.version != expected_version:
             raise StaleVersion(f"playback is at version {state.version}")
@@ -191,7 +193,7 @@ class PlaybackService:
             if state.status == "idle":
                 started = await self._start_first(session, redis, state, at, reason="play")
                 if started is None:
-                    raise NotFound("the queue is empty")
+                    raise NotFound("the queue is empty", code="queue_empty")
                 return started
             paused = state.paused_position_ms or 0
             return await self._set(
@@ -204,7 +206,7 @@ class PlaybackService:
         if action == "pause":
             if state.status != "playing":
                 if state.status == "idle":
-                    raise NotFound("nothing is playing")
+                    raise NotFound("nothing is playing", code="nothing_playing")
                 return state
             return await self._set(
                 session,
@@ -215,9 +217,11 @@ class PlaybackService:
             )
         if action == "seek":
             if state.entry_id is None:
-                raise NotFound("nothing is playing")
+                raise NotFound("nothing is playing", code="nothing_playing")
             if position_ms is None or not 0 <= position_ms < state.duration_ms:
-                raise Unprocessable(f"position_ms must be from 0 to {state.duration_ms - 1}")
+                raise Unprocessable(
+                    f"position_ms must be from 0 to {state.duration_ms - 1}", field="position_ms"
+                )
             if state.status == "playing":
                 values: dict[str, Any] = {"started_at_ms": at - position_ms}
             else:
@@ -232,7 +236,7 @@ class PlaybackService:
             return await self._set(session, redis, state, values, "seek")
         if action == "skip":
             if state.entry_id is None:
-                raise NotFound("nothing is playing")
+                raise NotFound("nothing is playing", code="nothing_playing")
             skipped = await self._transition(
                 session,
                 redis,
@@ -272,7 +276,7 @@ class PlaybackService:
     async def _load(self, session: AsyncSession, room_id: uuid.UUID) -> PlaybackState:
         row = await playback_repository.load(session, room_id)
         if row is None:
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         return PlaybackState.of(row)
 
     async def _set(

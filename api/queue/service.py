@@ -61,7 +61,7 @@ class QueueService:
         await rooms_service.ensure_can_see_inside(session, room, user)
         entry = await queue_repository.get_entry(session, room.id, entry_id)
         if entry is None:
-            raise NotFound("queue entry not found in this room")
+            raise NotFound("queue entry not found in this room", code="queue_entry_not_found")
         return entry
 
     async def add(
@@ -77,7 +77,7 @@ class QueueService:
         role = await rooms_service.ensure_member(session, room, user)
         manager = role in QUEUE_MANAGERS
         if not manager and room.queue_policy != QueuePolicy.members:
-            raise Forbidden("only the room's owner adds tracks to this queue")
+            raise Forbidden("only the room's owner adds tracks to this queue", code="owner_only")
         # Before the lock: a provider lookup may take a while and must not hold the room.
         track = await tracks_service.find_or_fetch(session, redis, settings, spotify_id)
         await self._lock(session, room.id)
@@ -85,13 +85,14 @@ class QueueService:
             session, room.id, user_id=user.id, track_id=track.id
         )
         if stats.has_track:
-            raise Conflict("this track is already in the queue")
+            raise Conflict("this track is already in the queue", code="track_already_queued")
         if stats.entries >= MAX_UPCOMING_ENTRIES:
-            raise Conflict(f"the queue is full ({MAX_UPCOMING_ENTRIES} tracks)")
+            raise Conflict(f"the queue is full ({MAX_UPCOMING_ENTRIES} tracks)", code="queue_full")
         if not manager and stats.added_by_user + 1 > member_share_limit(stats.entries + 1):
             raise Conflict(
                 f"you have {stats.added_by_user} tracks in the queue already; members may have "
-                f"{MEMBER_SHARE_MIN_ENTRIES} or {MEMBER_SHARE_PERCENT}% of it"
+                f"{MEMBER_SHARE_MIN_ENTRIES} or {MEMBER_SHARE_PERCENT}% of it",
+                code="queue_share_used",
             )
         last = stats.last_position
         entry = QueueEntry(
@@ -114,11 +115,16 @@ class QueueService:
         await self._lock(session, room.id)
         entry = await queue_repository.get_entry_plain(session, room.id, entry_id)
         if entry is None:
-            raise NotFound("queue entry not found in this room")
+            raise NotFound("queue entry not found in this room", code="queue_entry_not_found")
         if role not in QUEUE_MANAGERS and entry.added_by != user.id:
-            raise Forbidden("only the room's owner or who added the track can remove it")
+            raise Forbidden(
+                "only the room's owner or who added the track can remove it", code="not_allowed"
+            )
         if entry.status != QueueEntryStatus.queued:
-            raise Conflict(f"only queued tracks can be removed (this one is {entry.status})")
+            raise Conflict(
+                f"only queued tracks can be removed (this one is {entry.status})",
+                code="entry_not_queued",
+            )
         await queue_repository.delete(session, entry)
         _queue_event(session, room.id, "removed", entry_id, user.id)
 
@@ -132,14 +138,14 @@ class QueueService:
     ) -> list[QueueEntry]:
         room = await self._room(session, room_id)
         if await rooms_service.ensure_member(session, room, user) not in QUEUE_MANAGERS:
-            raise Forbidden("only the room's owner reorders the queue")
+            raise Forbidden("only the room's owner reorders the queue", code="owner_only")
         await self._lock(session, room.id)
         order = await queue_repository.queued_order(session, room.id)
         others = [(other_id, position) for other_id, position in order if other_id != entry_id]
         if len(others) == len(order):
             if await queue_repository.get_entry_plain(session, room.id, entry_id) is None:
-                raise NotFound("queue entry not found in this room")
-            raise Conflict("only queued tracks can be moved")
+                raise NotFound("queue entry not found in this room", code="queue_entry_not_found")
+            raise Conflict("only queued tracks can be moved", code="entry_not_queued")
         _queue_event(session, room.id, "moved", entry_id, user.id)
         if not others:
             return await queue_repository.list_upcoming(session, room.id)
@@ -161,12 +167,12 @@ class QueueService:
     async def _room(self, session: AsyncSession, room_id: uuid.UUID) -> Room:
         room = await queue_repository.get_room(session, room_id)
         if room is None:
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         return room
 
     async def _lock(self, session: AsyncSession, room_id: uuid.UUID) -> None:
         if not await queue_repository.lock_room_touching_activity(session, room_id):
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         # The change moves the room's activity time, which the room and the list show.
         invalidate_after_commit(session, ROOM_LIST, room_scope(room_id))
 

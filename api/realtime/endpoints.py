@@ -447,11 +447,18 @@ async def _command(
 
 
 def _code(exc: TuneWaveError) -> str:
-    return {
-        401: "unauthorized",
-        403: "forbidden",
-        404: "not_found",
-        409: "conflict",
-        422: "bad_frame",
-        429: "rate_limited",
-    }.get(exc.status_code, "error")
+    """The frame's code: the specific one the raise site gave (``owner_only``,
+    ``queue_empty``, ``not_a_member``...), else the documented generic one for its status."""
+    if exc.code != type(exc).code or exc.status_code not in _GENERIC_CODES:
+        return exc.code
+    return _GENERIC_CODES[exc.status_code]
+
+
+_GENERIC_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "bad_frame",
+    429: "rate_limited",
+}

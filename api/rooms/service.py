@@ -36,7 +36,7 @@ class RoomsService:
     async def get(self, session: AsyncSession, room_id: uuid.UUID) -> Room:
         room = await rooms_repository.get(session, room_id)
         if room is None:
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         return room
 
     async def view(self, session: AsyncSession, room: Room) -> RoomView:
@@ -50,7 +50,7 @@ class RoomsService:
     async def get_by_name(self, session: AsyncSession, name: str) -> Room:
         room = await rooms_repository.get_by_name(session, name)
         if room is None:
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         return room
 
     async def list_rooms(
@@ -78,10 +78,11 @@ class RoomsService:
             and await rooms_repository.count_owned(session, user.id) >= max_owned
         ):
             raise Conflict(
-                f"you own {max_owned} rooms, the most allowed: delete or leave one first"
+                f"you own {max_owned} rooms, the most allowed: delete or leave one first",
+                code="too_many_rooms",
             )
         if await rooms_repository.name_taken(session, data.name):
-            raise Conflict("a room with this name exists")
+            raise Conflict("a room with this name exists", code="room_name_taken")
         genres = await genres_service.resolve(session, data.genres)
         room = Room(
             name=data.name,
@@ -104,7 +105,7 @@ class RoomsService:
         changes = data.model_dump(exclude_unset=True)
         if changes.get("name") is not None and changes["name"] != room.name:
             if await rooms_repository.name_taken(session, data.name or "", except_room_id=room.id):
-                raise Conflict("a room with this name exists")
+                raise Conflict("a room with this name exists", code="room_name_taken")
             room.name = changes["name"]
         if changes.get("description") is not None:
             room.description = changes["description"]
@@ -125,10 +126,10 @@ class RoomsService:
             if data.password:
                 room.password_hash = await hash_password(data.password)
             elif room.password_hash is None:
-                raise Conflict("a private room needs a password")
+                raise Conflict("a private room needs a password", code="password_required")
         else:
             if data.password:
-                raise Conflict("only private rooms take a password")
+                raise Conflict("only private rooms take a password", code="password_not_allowed")
             room.password_hash = None
         room.is_private = is_private
 
@@ -163,9 +164,10 @@ class RoomsService:
                 raise TooManyRequests(
                     f"too many password attempts on this room; try again in {retry_after_s} s",
                     retry_after_s=retry_after_s,
+                    code="password_locked",
                 )
             if not password or not await verify_password(room.password_hash or "", password):
-                raise Forbidden("wrong password")
+                raise Forbidden("wrong password", code="wrong_password")
             await ratelimit.refund(redis, list(limits))
         await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
@@ -177,10 +179,10 @@ class RoomsService:
         leaving a room nobody else is in closes (deletes) it."""
         room = await rooms_repository.get_for_update(session, room_id)
         if room is None:
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         membership = await rooms_repository.get_membership(session, room.id, user.id)
         if membership is None:
-            raise Conflict("not a member of this room")
+            raise Conflict("not a member of this room", code="not_a_member")
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
         if room.owner_id == user.id:
             successor = await rooms_repository.longest_standing_member(
@@ -223,22 +225,22 @@ class RoomsService:
         if not room.is_private:
             return
         if user is None:
-            raise Unauthorized("sign in to see inside a private room")
+            raise Unauthorized("sign in to see inside a private room", code="not_authenticated")
         if membership is None:
-            raise Forbidden("members only")
+            raise Forbidden("members only", code="not_a_member")
 
     @staticmethod
     def check_member(membership: RoomMember | None) -> RoomRole:
         if membership is None:
-            raise Forbidden("members only: join the room first")
+            raise Forbidden("members only: join the room first", code="not_a_member")
         return membership.role
 
     async def _owned_room(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> Room:
         room = await rooms_repository.get_for_update(session, room_id)
         if room is None:
-            raise NotFound("room not found")
+            raise NotFound("room not found", code="room_not_found")
         if room.owner_id != user.id:
-            raise Forbidden("only the room's owner can do this")
+            raise Forbidden("only the room's owner can do this", code="owner_only")
         return room
 
     async def _save_unique(self, session: AsyncSession, room: Room) -> None:
@@ -248,7 +250,7 @@ class RoomsService:
                 session.add(room)
                 await session.flush()
         except IntegrityError as exc:
-            raise Conflict("a room with this name exists") from exc
+            raise Conflict("a room with this name exists", code="room_name_taken") from exc
 
 
 def _room_deleted(session: AsyncSession, room_id: uuid.UUID) -> None:

@@ -118,7 +118,7 @@ class TracksService:
     async def get(self, session: AsyncSession, spotify_id: str) -> Track:
         track = await tracks_repository.get_by_spotify_id(session, spotify_id)
         if track is None:
-            raise NotFound("track not found")
+            raise NotFound("track not found", code="track_not_found")
         return track
 
     async def create(
@@ -214,7 +214,7 @@ class TracksService:
             return track
         fetched = await self._fetch_from_spotify(redis, settings, spotify_id)
         if fetched is None:
-            raise NotFound("track not found")
+            raise NotFound("track not found", code="track_not_found")
         track, _ = await self.store(session, **fetched)
         return track
 

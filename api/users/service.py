@@ -19,7 +19,7 @@ class UsersService:
         """The user with favourite genres loaded."""
         user = await users_repository.get_with_genres(session, user_id)
         if user is None:
-            raise NotFound("user not found")
+            raise NotFound("user not found", code="user_not_found")
         return user
 
     async def update_profile(

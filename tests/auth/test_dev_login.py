@@ -47,4 +47,4 @@ async def test_dev_login_does_not_exist_outside_dev(
 ) -> None:
     response = await client.post("/auth/dev-login", json=body)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not Found"}
+    assert response.json() == {"detail": "Not Found", "code": "not_found"}

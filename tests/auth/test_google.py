@@ -193,7 +193,7 @@ async def test_callback_without_state_is_400(
     before = await count_users_and_identities(session)
     response = await browser.get("/auth/google/callback", params={"code": "abc"})
     assert response.status_code == 400
-    assert response.json() == {"detail": "missing state"}
+    assert response.json() == {"detail": "missing state", "code": "bad_request"}
     assert await count_users_and_identities(session) == before
 
 
@@ -223,7 +223,10 @@ async def test_reused_code_and_state_are_400(
     replay = await browser.get(callback_path(back))
 
     assert replay.status_code == 400
-    assert replay.json() == {"detail": "unknown, expired or already used sign-in state"}
+    assert replay.json() == {
+        "detail": "unknown, expired or already used sign-in state",
+        "code": "bad_request",
+    }
     assert await count_users_and_identities(session) == before
 
 
@@ -239,7 +242,10 @@ async def test_callback_in_another_browser_is_400(
         response = await victim.get(callback_path(back))
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "this sign-in was started in another browser"}
+    assert response.json() == {
+        "detail": "this sign-in was started in another browser",
+        "code": "bad_request",
+    }
 
 
 async def test_wrong_nonce_is_rejected(
@@ -381,6 +387,9 @@ async def test_discovery_failure_at_login_is_error_redirect(
 async def test_google_not_configured_is_404(client: httpx.AsyncClient) -> None:
     login = await client.get("/auth/google/login")
     assert login.status_code == 404
-    assert login.json() == {"detail": "Google sign-in is not configured"}
+    assert login.json() == {
+        "detail": "Google sign-in is not configured",
+        "code": "provider_not_configured",
+    }
     callback = await client.get("/auth/google/callback", params={"state": "x" * 43, "code": "c"})
     assert callback.status_code == 404

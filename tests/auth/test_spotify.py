@@ -186,7 +186,10 @@ async def test_reused_state_is_400(browser: httpx.AsyncClient, fake_spotify: Fak
     replay = await browser.get(callback_path(back))
 
     assert replay.status_code == 400
-    assert replay.json() == {"detail": "unknown, expired or already used sign-in state"}
+    assert replay.json() == {
+        "detail": "unknown, expired or already used sign-in state",
+        "code": "bad_request",
+    }
 
 
 async def test_google_state_is_not_accepted_by_spotify_callback(
@@ -301,7 +304,10 @@ async def test_link_requires_a_token(browser: httpx.AsyncClient) -> None:
 async def test_spotify_not_configured_is_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/auth/spotify/login")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Spotify sign-in is not configured"}
+    assert response.json() == {
+        "detail": "Spotify sign-in is not configured",
+        "code": "provider_not_configured",
+    }
 
 
 # --- a valid access token for a user ----------------------------------------------------------

@@ -159,7 +159,7 @@ async def test_who_may_read(
     assert bad_token.status_code == 401
     unknown = await client.get(f"/chat/{uuid.uuid4()}", params={"limit": 5})
     assert unknown.status_code == 404
-    assert unknown.json() == {"detail": "room not found"}
+    assert unknown.json() == {"detail": "room not found", "code": "room_not_found"}
 
 
 @pytest.mark.parametrize(

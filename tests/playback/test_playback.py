@@ -119,7 +119,10 @@ async def test_only_the_owner_and_djs_control_playback(
     await join(member, room)
     refused = await control(client, room, member, action="play")
     assert refused.status_code == 403
-    assert refused.json() == {"detail": "only the room's owner or a DJ controls playback"}
+    assert refused.json() == {
+        "detail": "only the room's owner or a DJ controls playback",
+        "code": "owner_only",
+    }
     assert (await control(client, room, outsider, action="play")).status_code == 403
     anonymous = await client.post(f"/rooms/{room['id']}/playback", json={"action": "play"})
     assert anonymous.status_code == 401
@@ -149,12 +152,19 @@ async def test_bad_commands_are_refused_with_a_reason(
     state = (await control(client, room, owner, action="play")).json()
     beyond = await control(client, room, owner, action="seek", position_ms=200_000)
     assert beyond.status_code == 422
-    assert beyond.json() == {"detail": "position_ms must be from 0 to 199999"}
+    assert beyond.json() == {
+        "detail": "position_ms must be from 0 to 199999",
+        "code": "invalid_input",
+        "field": "position_ms",
+    }
     missing = await control(client, room, owner, action="seek")
     assert missing.status_code == 422
     stale = await control(client, room, owner, action="pause", version=state["version"] - 1)
     assert stale.status_code == 409
-    assert stale.json() == {"detail": f"playback is at version {state['version']}"}
+    assert stale.json() == {
+        "detail": f"playback is at version {state['version']}",
+        "code": "stale_version",
+    }
     fresh = await control(client, room, owner, action="pause", version=state["version"])
     assert fresh.status_code == 200
     assert fresh.json()["version"] == state["version"] + 1

@@ -144,7 +144,10 @@ async def test_who_may_add_under_the_owner_policy(
     assert (await add(client, room, stranger, track.spotify_id)).status_code == 403
     refused = await add(client, room, member, track.spotify_id)
     assert refused.status_code == 403
-    assert refused.json() == {"detail": "only the room's owner adds tracks to this queue"}
+    assert refused.json() == {
+        "detail": "only the room's owner adds tracks to this queue",
+        "code": "owner_only",
+    }
     assert (await add(client, room, owner, track.spotify_id)).status_code == 201
 
 
@@ -243,7 +246,7 @@ async def test_an_unknown_track_is_404_without_spotify(
     room = await create_room(owner, "Unknown Track")
     response = await add(client, room, owner, new_spotify_id())
     assert response.status_code == 404
-    assert response.json() == {"detail": "track not found"}
+    assert response.json() == {"detail": "track not found", "code": "track_not_found"}
 
 
 async def test_the_same_track_twice_in_the_upcoming_queue_is_409(
@@ -259,7 +262,10 @@ async def test_the_same_track_twice_in_the_upcoming_queue_is_409(
 
     again = await add(client, room, owner, track.spotify_id)
     assert again.status_code == 409
-    assert again.json() == {"detail": "this track is already in the queue"}
+    assert again.json() == {
+        "detail": "this track is already in the queue",
+        "code": "track_already_queued",
+    }
 
     # Playing still counts as upcoming; once played, the track may be queued again.
     for status, expected in [(QueueEntryStatus.playing, 409), (QueueEntryStatus.played, 201)]:
@@ -295,7 +301,10 @@ async def test_a_full_queue_refuses_more(
     response = await add(client, room, owner, catalog[-1].spotify_id)
 
     assert response.status_code == 409
-    assert response.json() == {"detail": f"the queue is full ({MAX_UPCOMING_ENTRIES} tracks)"}
+    assert response.json() == {
+        "detail": f"the queue is full ({MAX_UPCOMING_ENTRIES} tracks)",
+        "code": "queue_full",
+    }
 
 
 def test_member_share_limit() -> None:

@@ -191,4 +191,4 @@ async def test_signed_in_without_spotify_configured_uses_the_catalog(
 async def test_signed_in_search_needs_a_token(client: httpx.AsyncClient) -> None:
     response = await client.get(SIGNED_IN, params={"query": "yellow"})
     assert response.status_code == 401
-    assert response.json() == {"detail": "not authenticated"}
+    assert response.json() == {"detail": "not authenticated", "code": "not_authenticated"}

@@ -65,7 +65,7 @@ async def test_get_returns_the_track_with_artists_in_credit_order_and_genre_slug
 async def test_get_unknown_track_is_404(client: httpx.AsyncClient) -> None:
     response = await client.get(f"/track/{new_spotify_id()}")
     assert response.status_code == 404
-    assert response.json() == {"detail": "track not found"}
+    assert response.json() == {"detail": "track not found", "code": "track_not_found"}
 
 
 @pytest.mark.parametrize("bad_id", ["short", "a" * 23, "abcdefghijk-mnopqrstuv", "%00" * 22])

@@ -76,7 +76,7 @@ async def test_expired_token_is_401(client: httpx.AsyncClient, session: AsyncSes
     )
     response = await client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
     assert_401(response)
-    assert response.json() == {"detail": "token expired"}
+    assert response.json() == {"detail": "token expired", "code": "token_expired"}
 
 
 async def test_tampered_and_unsigned_tokens_are_401(
@@ -106,7 +106,7 @@ async def test_deleted_user_is_401(client: httpx.AsyncClient, session: AsyncSess
     response = await client.get("/users/me", headers=headers)
 
     assert_401(response)
-    assert response.json() == {"detail": "unknown user"}
+    assert response.json() == {"detail": "unknown user", "code": "invalid_token"}
 
 
 async def test_unknown_user_id_is_401(client: httpx.AsyncClient) -> None:

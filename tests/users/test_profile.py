@@ -146,7 +146,7 @@ async def test_public_profile_has_no_email(
 async def test_public_profile_of_unknown_or_malformed_ids(client: httpx.AsyncClient) -> None:
     unknown = await client.get(f"/users/{uuid.uuid4()}")
     assert unknown.status_code == 404
-    assert unknown.json() == {"detail": "user not found"}
+    assert unknown.json() == {"detail": "user not found", "code": "user_not_found"}
     for bad in ("not-a-uuid", "123", "me2"):
         assert (await client.get(f"/users/{bad}")).status_code == 422
 

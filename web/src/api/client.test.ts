@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { getToken, resetSessionCache, signIn } from "../shared/session.ts";
-import { ApiError, createApiClient, detailText, errorMessage, requestOptional, unwrap } from "./client.ts";
+import { makeI18n } from "../shared/i18n.ts";
+import { ApiError, createApiClient, detailText, errorText, requestOptional, unwrap } from "./client.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
@@ -40,8 +41,8 @@ describe("the typed client", () => {
     expect(url.searchParams.get("limit")).toBe("5");
   });
 
-  it("turns an error answer into an ApiError with the API's reason", async () => {
-    const { client } = clientWith(() => json(403, { detail: "wrong password" }));
+  it("turns an error answer into an ApiError with the API's code, said in the user's language", async () => {
+    const { client } = clientWith(() => json(403, { detail: "wrong password", code: "wrong_password" }));
     const error = await unwrap(
       client.POST("/rooms/{room_id}/join", {
         params: { path: { room_id: "3f1c5b0e-1b2c-4d5e-8f90-123456789abc" } },
@@ -49,8 +50,8 @@ describe("the typed client", () => {
       }),
     ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 403, detail: "wrong password" });
-    expect(errorMessage(error)).toBe("wrong password");
+    expect(error).toMatchObject({ status: 403, detail: "wrong password", code: "wrong_password" });
+    expect(errorText(error, makeI18n("ru").t)).toBe("Неверный пароль.");
   });
 
   it("ends the session on a 401 to an authenticated call", async () => {

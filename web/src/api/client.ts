@@ -89,7 +89,7 @@ export async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
         : undefined;
     const reason = detailText(detail) ?? (response.statusText || "request failed");
     const path = new URL(response.url || "/", baseUrl()).pathname;
-    throw new ApiError(response.status, detail, `${path}: ${response.status} ${reason}`);
+    throw new ApiError(response.status, detail, `${path}: ${response.status} ${reason}`, error, response.headers);
   }
   return data as T;
 }
@@ -129,6 +129,8 @@ export async function requestOptional(
       response.status,
       detail,
       `${path}: ${response.status} ${detailText(detail) ?? response.statusText}`,
+      body,
+      response.headers,
     );
     if (isMissingRoute(error)) return null;
     throw error;
@@ -136,10 +138,4 @@ export async function requestOptional(
   return body;
 }
 
-/** The message to show for a failed call. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) {
-    return detailText(error.detail) ?? error.message;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
+export { errorText } from "../shared/errors.ts";

@@ -818,6 +818,12 @@ export interface components {
         ErrorBody: {
             /** Detail */
             detail: unknown;
+            /** Code */
+            code: string;
+            /** Retry After S */
+            retry_after_s?: number | null;
+            /** Field */
+            field?: string | null;
         };
         /**
          * FallbackReason

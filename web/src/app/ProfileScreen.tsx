@@ -1,18 +1,18 @@
 import { useQuery } from "@tanstack/react-query";
 
-import { api, errorMessage, unwrap } from "../api/client.ts";
+import { api, unwrap } from "../api/client.ts";
 import { HistoryList, LinkedProviders, ProfileForm, TopLists } from "../profile/ProfilePanels.tsx";
 import { useI18n } from "../shared/i18n.ts";
-import { ErrorText, Spinner } from "../shared/ui.tsx";
+import { ErrorNotice, Spinner } from "../shared/ui.tsx";
 
 export default function ProfileScreen() {
   const { t } = useI18n();
   const me = useQuery({ queryKey: ["me"], queryFn: () => unwrap(api.GET("/users/me")) });
   if (me.isPending) return <Spinner label={t("common.loading")} />;
-  if (me.isError) return <ErrorText>{errorMessage(me.error)}</ErrorText>;
+  if (me.isError) return <ErrorNotice error={me.error} />;
   return (
     <div className="space-y-4">
-      <h1 className="text-2xl font-bold tracking-tight">{me.data.display_name}</h1>
+      <h1 className="break-words text-2xl font-bold tracking-tight">{me.data.display_name}</h1>
       <div className="grid gap-4 lg:grid-cols-2">
         <ProfileForm me={me.data} />
         <div className="space-y-4">

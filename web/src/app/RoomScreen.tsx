@@ -2,18 +2,22 @@
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 
-import { api, requestOptional, unwrap } from "../api/client.ts";
+import { api, ApiError, requestOptional, unwrap } from "../api/client.ts";
 import { ChatPanel } from "../chat/ChatPanel.tsx";
 import { isRecord } from "../shared/fetchJson.ts";
-import { useRoom } from "../live/use-room.ts";
+import { type GoneReason, useRoom } from "../live/use-room.ts";
 import { ListenPanel } from "../player/ListenPanel.tsx";
 import { QueuePanel } from "../queue/QueuePanel.tsx";
 import { EditRoomForm } from "../rooms/EditRoomForm.tsx";
 import { Members } from "../rooms/Members.tsx";
+import { DemoBadge } from "../rooms/RoomList.tsx";
+import { isDemo } from "../shared/contract.ts";
+import { errorText } from "../shared/errors.ts";
+import { navigate } from "../shared/router.ts";
 import { PasswordPrompt } from "../rooms/PasswordPrompt.tsx";
-import { useI18n } from "../shared/i18n.ts";
+import { type Translate, useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
-import { Button, Card, ErrorText, GenreChip, Spinner } from "../shared/ui.tsx";
+import { Button, Card, ErrorNotice, ErrorText, GenreChip, Spinner } from "../shared/ui.tsx";
 import { Icon } from "../shared/icons.tsx";
 
 const CONNECTION_TONE = {
@@ -28,26 +32,39 @@ const CONNECTION_TONE = {
 async function spotifyPlaybackToken(): Promise<string> {
   const body = await requestOptional("/auth/spotify/token");
   if (isRecord(body) && typeof body.access_token === "string") return body.access_token;
-  throw new Error("Spotify playback is not available on this server yet");
+  throw new ApiError(404, null, "no Spotify playback token", { code: "spotify_not_linked" });
+}
+
+function goneText(reason: GoneReason, t: Translate): string {
+  if (reason === "room-deleted") return t("room.deleted");
+  if (reason === "room-not-found") return t("error.room_not_found");
+  if (reason === "refused") return t("room.refused");
+  return errorText(reason.error, t);
 }
 
 export default function RoomScreen({ roomId }: { roomId: string }) {
-  const { t } = useI18n();
+  const { t, plural } = useI18n();
   const me = useQuery({ queryKey: ["me"], queryFn: () => unwrap(api.GET("/users/me")) });
   const config = useQuery({ queryKey: ["auth-config"], queryFn: () => unwrap(api.GET("/auth/config")) });
   const room = useRoom(roomId, me.data);
   const [editing, setEditing] = useState(false);
   const [controlError, setControlError] = useState<string | null>(null);
+  const [leaving, setLeaving] = useState(false);
+  const [leaveError, setLeaveError] = useState<unknown>(null);
   const { state, access } = room;
 
   const myId = me.data?.id ?? null;
   const isOwner = Boolean(state.room && myId && state.room.owner_id === myId);
   const canAdd = isOwner || state.room?.queue_policy === "members";
   const playback = state.playback;
+  const queued = state.queue.some((entry) => entry.status === "queued");
+  // Play in an idle room starts the first queued track: with none, say why instead.
+  const nothingToPlay = !playback?.track && !queued;
 
   const command = useCallback(
     (frame: Record<string, unknown>) => {
       setControlError(null);
+      room.clearCommandError();
       const sent = room.command({ ...frame, ...(playback ? { version: playback.version } : {}) });
       if (!sent) setControlError(t("room.controlsOffline"));
     },
@@ -58,9 +75,9 @@ export default function RoomScreen({ roomId }: { roomId: string }) {
   if (access.state === "gone") {
     return (
       <Card className="mx-auto mt-8 max-w-md space-y-3">
-        <ErrorText>{access.reason === "room-deleted" ? t("room.deleted") : access.reason}</ErrorText>
-        <Link to="/" className="text-violet-700 underline dark:text-violet-400">
-          {t("nav.discover")}
+        <ErrorText>{goneText(access.reason, t)}</ErrorText>
+        <Link to="/" className="text-violet-700 underline dark:text-violet-300">
+          {t("room.backToDiscover")}
         </Link>
       </Card>
     );
@@ -71,17 +88,32 @@ export default function RoomScreen({ roomId }: { roomId: string }) {
         roomName={state.room?.name ?? ""}
         error={access.error}
         busy={access.busy}
+        lockedUntilMs={access.lockedUntilMs}
         onSubmit={(password) => void room.joinWithPassword(password)}
       />
     );
   }
 
   const track = playback?.track ?? null;
+  const here = Object.keys(state.online).length;
+  const leave = async () => {
+    if (isOwner && !window.confirm(t("room.leaveOwner"))) return;
+    setLeaving(true);
+    setLeaveError(null);
+    try {
+      await room.leave();
+      navigate("/");
+    } catch (error) {
+      setLeaveError(error);
+      setLeaving(false);
+    }
+  };
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-center gap-2">
-        <h1 className="text-2xl font-bold tracking-tight">{state.room?.name}</h1>
-        {state.room?.is_private ? <Icon name="lock" className="size-5 text-zinc-500" label={t("room.private")} /> : null}
+        <h1 className="min-w-0 break-words text-2xl font-bold tracking-tight [overflow-wrap:anywhere]">{state.room?.name}</h1>
+        {state.room && isDemo(state.room) ? <DemoBadge /> : null}
+        {state.room?.is_private ? <Icon name="lock" className="size-5 text-zinc-600 dark:text-zinc-400" label={t("room.private")} /> : null}
         <div className="flex flex-wrap gap-1">
           {state.room?.genres.map((genre) => (
             <GenreChip key={genre}>{genre}</GenreChip>
@@ -91,8 +123,18 @@ export default function RoomScreen({ roomId }: { roomId: string }) {
           <span aria-hidden="true" className={`size-2 rounded-full ${CONNECTION_TONE[state.connection]}`} />
           {t(`connection.${state.connection}`)}
         </span>
+        <Button tone="secondary" className="px-2 py-1" onClick={() => void leave()} disabled={leaving} data-testid="leave-room">
+          {t("room.leave")}
+        </Button>
       </div>
-      {state.room?.description ? <p className="text-sm text-zinc-600 dark:text-zinc-300">{state.room.description}</p> : null}
+      <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="room-presence">
+        {t("members.online", {
+          here: plural("room.hereNow", here),
+          members: plural("room.memberCount", state.members.length || state.room?.member_count || 0),
+        })}
+      </p>
+      <ErrorNotice error={leaveError} />
+      {state.room?.description ? <p className="break-words text-sm text-zinc-600 [overflow-wrap:anywhere] dark:text-zinc-300">{state.room.description}</p> : null}
 
       <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_22rem]">
         <div className="min-w-0 space-y-4">
@@ -113,7 +155,12 @@ export default function RoomScreen({ roomId }: { roomId: string }) {
                     <Icon name="pause" /> {t("room.pause")}
                   </Button>
                 ) : (
-                  <Button tone="secondary" onClick={() => command({ type: "play" })}>
+                  <Button
+                    tone="secondary"
+                    onClick={() => command({ type: "play" })}
+                    disabled={nothingToPlay}
+                    aria-describedby={nothingToPlay ? "play-empty-hint" : undefined}
+                  >
                     <Icon name="play" /> {t("room.play")}
                   </Button>
                 )}
@@ -125,7 +172,13 @@ export default function RoomScreen({ roomId }: { roomId: string }) {
                 </Button>
               </div>
             ) : null}
+            {isOwner && nothingToPlay ? (
+              <p id="play-empty-hint" className="mt-2 text-sm text-zinc-600 dark:text-zinc-400" data-testid="play-empty-hint">
+                {t("room.playEmpty")}
+              </p>
+            ) : null}
             <ErrorText>{controlError}</ErrorText>
+            <ErrorNotice error={room.commandError} />
             {editing && state.room ? (
               <div className="mt-3 border-t border-zinc-200 pt-3 dark:border-zinc-800">
                 <EditRoomForm room={state.room} onSaved={() => void room.refreshRoom()} onClose={() => setEditing(false)} />

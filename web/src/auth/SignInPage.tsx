@@ -1,11 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 
-import { api, errorMessage, unwrap } from "../api/client.ts";
+import { api, unwrap } from "../api/client.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { navigate } from "../shared/router.ts";
 import { signIn } from "../shared/session.ts";
-import { Button, Card, ErrorText, Field, Spinner, TextInput } from "../shared/ui.tsx";
+import { Button, Card, ErrorNotice, Field, Spinner, TextInput } from "../shared/ui.tsx";
 import { rememberNext } from "./callback.ts";
 
 export function SignInPage({ next, expired }: { next: string; expired: boolean }) {
@@ -15,7 +15,7 @@ export function SignInPage({ next, expired }: { next: string; expired: boolean }
     queryFn: () => unwrap(api.GET("/auth/config")),
   });
   const [name, setName] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
   const devLogin = async (event: FormEvent) => {
@@ -27,7 +27,7 @@ export function SignInPage({ next, expired }: { next: string; expired: boolean }
       signIn(token.access_token, token.expires_in);
       navigate(next, { replace: true });
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     } finally {
       setBusy(false);
     }
@@ -51,7 +51,7 @@ export function SignInPage({ next, expired }: { next: string; expired: boolean }
       ) : null}
       <Card className="space-y-4">
         {config.isPending ? <Spinner label={t("common.loading")} /> : null}
-        {config.isError ? <ErrorText>{errorMessage(config.error)}</ErrorText> : null}
+        {config.isError ? <ErrorNotice error={config.error} /> : null}
         {config.data?.google.enabled ? (
           <Button tone="secondary" className="w-full" onClick={() => provider(config.data.google.login_url)}>
             {t("signin.google")}
@@ -66,7 +66,10 @@ export function SignInPage({ next, expired }: { next: string; expired: boolean }
           <p className="text-sm text-zinc-600 dark:text-zinc-300">{t("signin.none")}</p>
         ) : null}
         {config.data?.dev_login_enabled ? (
-          <form onSubmit={devLogin} className="space-y-3 border-t border-zinc-200 pt-4 dark:border-zinc-800">
+          <form
+            onSubmit={devLogin}
+            className={`space-y-3 ${config.data.google.enabled || config.data.spotify.enabled ? "border-t border-zinc-200 pt-4 dark:border-zinc-800" : ""}`}
+          >
             <Field label={t("signin.devName")} hint={t("signin.devHint")}>
               <TextInput
                 name="name"
@@ -80,7 +83,7 @@ export function SignInPage({ next, expired }: { next: string; expired: boolean }
             <Button type="submit" className="w-full" disabled={busy || !name.trim()}>
               {t("signin.devSubmit")}
             </Button>
-            <ErrorText>{error}</ErrorText>
+            <ErrorNotice error={error} />
           </form>
         ) : null}
       </Card>

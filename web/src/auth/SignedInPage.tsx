@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 
-import { useI18n } from "../shared/i18n.ts";
+import { hasKey, useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
 import { navigate } from "../shared/router.ts";
 import { signIn } from "../shared/session.ts";
@@ -22,11 +22,16 @@ export function SignedInPage() {
     }
   }, [result]);
 
+  // The API's sign-in codes (docs/auth.md), said in the user's language; never its English text.
+  const signInErrorText = (code: string) => {
+    const key = `signin.error.${code}`;
+    return hasKey(key) ? t(key) : t("error.unknown");
+  };
   if (result.kind === "error") {
     return (
       <Card className="mx-auto mt-10 max-w-md space-y-3">
         <h1 className="text-xl font-semibold">{t("signin.failed")}</h1>
-        <ErrorText>{result.description ?? result.code}</ErrorText>
+        <ErrorText>{signInErrorText(result.code)}</ErrorText>
         <Link to="/signin" className="text-violet-700 underline dark:text-violet-400">
           {t("signin.tryAgain")}
         </Link>

@@ -7,8 +7,10 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { type FormEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import type { Message } from "../api/client.ts";
+import { isDemo } from "../shared/contract.ts";
 import { useI18n } from "../shared/i18n.ts";
-import { Button, TextInput } from "../shared/ui.tsx";
+import { Icon } from "../shared/icons.tsx";
+import { Button, ErrorNotice, TextInput } from "../shared/ui.tsx";
 
 export interface PendingChat {
   clientId: string;
@@ -30,18 +32,12 @@ type Row =
   | { kind: "message"; key: string; message: Message }
   | { kind: "pending"; key: string; pending: PendingChat };
 
-function time(iso: string) {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime())
-    ? ""
-    : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
 export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoadOlder, onSend }: ChatPanelProps) {
-  const { t } = useI18n();
+  const { t, time } = useI18n();
   const scroller = useRef<HTMLDivElement>(null);
+  const input = useRef<HTMLInputElement>(null);
   const [text, setText] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const atBottom = useRef(true);
   const loadingOlder = useRef(false);
   const anchorKey = useRef<string | null>(null);
@@ -103,21 +99,38 @@ export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoa
     try {
       await onSend(body);
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
+      setError(caught);
     }
   };
 
   return (
     <section aria-label={t("chat.title")} className="flex min-h-0 flex-1 flex-col gap-2">
       <h2 className="text-lg font-semibold">{t("chat.title")}</h2>
+      {/* Focusable (and named), so the history can be scrolled with the keyboard. */}
       <div
         ref={scroller}
         onScroll={onScroll}
-        className="h-80 overflow-y-auto rounded-lg bg-zinc-50 p-2 lg:h-[28rem] dark:bg-zinc-950/50"
+        tabIndex={0}
+        role="region"
+        aria-label={t("chat.history")}
+        className="h-80 overflow-y-auto rounded-lg bg-zinc-100 p-2 focus-visible:outline-2 focus-visible:outline-violet-500 lg:h-[28rem] dark:bg-zinc-950"
         data-testid="chat-scroller"
       >
         {!hasOlder && rows.length > 0 ? (
-          <p className="pb-2 text-center text-xs text-zinc-400">{t("chat.start")}</p>
+          <p className="pb-2 text-center text-xs text-zinc-600 dark:text-zinc-400">{t("chat.start")}</p>
+        ) : null}
+        {rows.length === 0 ? (
+          <div className="flex h-full flex-col items-center justify-center gap-2 p-4 text-center" data-testid="chat-empty">
+            <Icon name="chat" className="size-8 text-violet-600 dark:text-violet-300" />
+            <p className="text-sm text-zinc-700 dark:text-zinc-300">{t("chat.empty")}</p>
+            <button
+              type="button"
+              className="text-sm font-medium text-violet-700 underline dark:text-violet-300"
+              onClick={() => input.current?.focus()}
+            >
+              {t("chat.placeholder")}
+            </button>
+          </div>
         ) : null}
         <ol
           aria-label={t("chat.messages")}
@@ -130,6 +143,7 @@ export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoa
             if (!row) return null;
             const mine = row.kind === "pending" || row.message.user?.id === myUserId;
             const author = row.kind === "pending" ? myName : (row.message.user?.display_name ?? t("chat.deleted"));
+            const sample = row.kind === "message" && isDemo(row.message.user);
             const body = row.kind === "pending" ? row.pending.text : row.message.text;
             return (
               <li
@@ -142,16 +156,23 @@ export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoa
               >
                 <div
                   className={`inline-block max-w-[85%] rounded-2xl px-3 py-1.5 text-left text-sm ${
-                    mine
-                      ? "bg-violet-600 text-white"
-                      : "bg-white text-zinc-900 shadow-sm dark:bg-zinc-800 dark:text-zinc-100"
-                  } ${row.kind === "pending" ? "opacity-60" : ""}`}
+                    row.kind === "pending"
+                      ? "border border-dashed border-violet-400 bg-violet-50 text-violet-950 dark:bg-violet-950 dark:text-violet-50"
+                      : mine
+                        ? "bg-violet-700 text-white dark:bg-violet-800"
+                        : "bg-white text-zinc-900 shadow-sm dark:bg-zinc-800 dark:text-zinc-100"
+                  }`}
                 >
-                  <p className="text-xs font-semibold opacity-80">
+                  <p className="min-w-0 break-words text-xs font-semibold [overflow-wrap:anywhere]">
                     {author}
-                    {row.kind === "message" ? <span className="ml-2 font-normal">{time(row.message.created_at)}</span> : null}
+                    {sample ? <span className="ml-1 font-normal italic">· {t("members.demo")}</span> : null}
+                    {row.kind === "message" ? (
+                      <time className="ml-2 font-normal" dateTime={row.message.created_at}>
+                        {time(row.message.created_at)}
+                      </time>
+                    ) : null}
                   </p>
-                  <p className="whitespace-pre-wrap break-words">{body}</p>
+                  <p className="whitespace-pre-wrap break-words [overflow-wrap:anywhere]">{body}</p>
                   {row.kind === "pending" && row.pending.failed ? (
                     <button
                       type="button"
@@ -169,6 +190,7 @@ export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoa
       </div>
       <form onSubmit={submit} className="flex gap-2">
         <TextInput
+          ref={input}
           aria-label={t("chat.input")}
           placeholder={t("chat.placeholder")}
           value={text}
@@ -179,11 +201,7 @@ export function ChatPanel({ messages, pending, hasOlder, myUserId, myName, onLoa
           {t("chat.send")}
         </Button>
       </form>
-      {error ? (
-        <p role="alert" className="text-sm text-rose-600">
-          {error}
-        </p>
-      ) : null}
+      <ErrorNotice error={error} />
     </section>
   );
 }

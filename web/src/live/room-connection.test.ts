@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Message } from "../api/client.ts";
+import { errorText } from "../shared/errors.ts";
+import type { ApiError } from "../shared/fetchJson.ts";
+import { makeI18n } from "../shared/i18n.ts";
 import { createClockEstimator } from "../player/clock.ts";
 import { resetSessionCache, signIn } from "../shared/session.ts";
 import { ClockSync } from "../sync";
@@ -63,11 +66,13 @@ async function setup(lastSeq = 0, renew: () => Promise<boolean> = async () => tr
   const refused: number[] = [];
   const tickets: string[] = [];
   const renewals: number[] = [];
+  const commandErrors: ApiError[] = [];
   const connection = new RoomConnection({
     roomId: ROOM,
     dispatch: (action) => actions.push(action),
     clock: createClockEstimator(new ClockSync({ now: () => 1_000 })),
     onRefused: (code) => refused.push(code),
+    onCommandError: (error) => commandErrors.push(error),
     webSocket: (url) => new ScriptedSocket(url) as unknown as WebSocket,
     ticket: async () => {
       const ticket = `ticket-${tickets.length + 1}`;
@@ -88,6 +93,7 @@ async function setup(lastSeq = 0, renew: () => Promise<boolean> = async () => tr
     refused,
     tickets,
     renewals,
+    commandErrors,
     socket: () => ScriptedSocket.instances.at(-1)!,
   };
 }
@@ -104,6 +110,15 @@ afterEach(() => {
 });
 
 describe("RoomConnection", () => {
+  it("hands refused commands to the room by their code, not chat errors", async () => {
+    const { socket, commandErrors } = await setup();
+    socket().open();
+    socket().receive({ type: "error", code: "queue_empty", detail: "the queue is empty" });
+    socket().receive({ type: "error", code: "rate_limited", detail: "too many", client_id: "c-1", retry_after_s: 3 });
+    expect(commandErrors.map((error) => error.code)).toEqual(["queue_empty"]);
+    expect(errorText(commandErrors[0], makeI18n("ru").t)).toBe("Играть пока нечего: сначала добавьте трек в очередь.");
+  });
+
   it("connects with a single-use ticket, never the token, and says when it is live", async () => {
     const { actions, socket } = await setup();
     expect(socket().url).toBe(`ws://localhost:3000/ws/chat/${ROOM}?ticket=ticket-1`);

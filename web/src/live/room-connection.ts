@@ -33,6 +33,8 @@ export interface RoomConnectionOptions {
   clock: ClockEstimator;
   /** Called with the close code when the server refuses the room (4403/4404/4410). */
   onRefused?: (code: number, reason: string) => void;
+  /** A command frame the server refused (`error` frame: `owner_only`, `queue_empty`...). */
+  onCommandError?: (error: ApiError) => void;
   webSocket?: (url: string) => WebSocket;
   /** A single-use ticket for the next connection (tests inject their own). */
   ticket?: () => Promise<string>;
@@ -267,6 +269,14 @@ export class RoomConnection {
         break;
       case "room_deleted":
         this.options.onRefused?.(4410, "room deleted");
+        break;
+      case "error":
+        // Chat goes over REST, so a frame error without a client_id answers a command.
+        if (typeof frame.code === "string" && frame.client_id === undefined) {
+          this.options.onCommandError?.(
+            new ApiError(0, frame.detail, `live channel: ${frame.code}`, frame),
+          );
+        }
         break;
     }
   }

@@ -4,18 +4,29 @@
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 
-import { api, ApiError, errorMessage, unwrap, type User } from "../api/client.ts";
+import { api, unwrap, type User } from "../api/client.ts";
+import { retryAfterSeconds } from "../shared/errors.ts";
 import { createClockEstimator } from "../player/clock.ts";
 import { messagesAfter, RoomConnection } from "./room-connection.ts";
 import { initialRoomState, lastSeq, roomReducer } from "./room-state.ts";
 
 const FIRST_PAGE = 50;
 
+/** Why the room view ended: the room went away, the server refused us, or a failed call. */
+export type GoneReason = "room-deleted" | "room-not-found" | "refused" | { error: unknown };
+
 export type Access =
   | { state: "checking" }
-  | { state: "password"; error: string | null; busy: boolean }
+  /** `lockedUntilMs`: too many wrong passwords; Join waits until then (Retry-After). */
+  | { state: "password"; error: unknown; busy: boolean; lockedUntilMs: number | null }
   | { state: "in" }
-  | { state: "gone"; reason: string };
+  | { state: "gone"; reason: GoneReason };
+
+function refusalReason(code: number): GoneReason {
+  if (code === 4410) return "room-deleted";
+  if (code === 4404) return "room-not-found";
+  return "refused";
+}
 
 function newClientId(): string {
   const random =
@@ -28,6 +39,7 @@ function newClientId(): string {
 export function useRoom(roomId: string, me: User | undefined) {
   const [state, dispatch] = useReducer(roomReducer, initialRoomState);
   const [access, setAccess] = useState<Access>({ state: "checking" });
+  const [commandError, setCommandError] = useState<unknown>(null);
   const clock = useMemo(() => createClockEstimator(), []);
   const connection = useRef<RoomConnection | null>(null);
   const path = { room_id: roomId };
@@ -48,13 +60,13 @@ export function useRoom(roomId: string, me: User | undefined) {
         const members = await api.GET("/rooms/{room_id}/members", { params: { path } });
         if (cancelled) return;
         if (members.response.status === 403) {
-          setAccess({ state: "password", error: null, busy: false });
+          setAccess({ state: "password", error: null, busy: false, lockedUntilMs: null });
         } else {
           await unwrap(Promise.resolve(members));
           setAccess({ state: "in" });
         }
       } catch (error) {
-        if (!cancelled) setAccess({ state: "gone", reason: errorMessage(error) });
+        if (!cancelled) setAccess({ state: "gone", reason: { error } });
       }
     })();
     return () => {
@@ -65,15 +77,20 @@ export function useRoom(roomId: string, me: User | undefined) {
 
   const joinWithPassword = useCallback(
     async (password: string) => {
-      setAccess({ state: "password", error: null, busy: true });
+      setAccess({ state: "password", error: null, busy: true, lockedUntilMs: null });
       try {
         await unwrap(
           api.POST("/rooms/{room_id}/join", { params: { path: { room_id: roomId } }, body: { password } }),
         );
         setAccess({ state: "in" });
       } catch (error) {
-        const wrong = error instanceof ApiError && error.status === 403;
-        setAccess({ state: "password", error: wrong ? "wrong-password" : errorMessage(error), busy: false });
+        const waitS = retryAfterSeconds(error);
+        setAccess({
+          state: "password",
+          error,
+          busy: false,
+          lockedUntilMs: waitS ? Date.now() + waitS * 1000 : null,
+        });
       }
     },
     [roomId],
@@ -86,8 +103,8 @@ export function useRoom(roomId: string, me: User | undefined) {
       roomId,
       dispatch,
       clock,
-      onRefused: (code, reason) =>
-        setAccess({ state: "gone", reason: code === 4410 ? "room-deleted" : reason }),
+      onRefused: (code) => setAccess({ state: "gone", reason: refusalReason(code) }),
+      onCommandError: setCommandError,
     });
     connection.current = live;
     let cancelled = false;
@@ -159,9 +176,17 @@ export function useRoom(roomId: string, me: User | undefined) {
     dispatch({ type: "messages", messages });
   }, [roomId, state]);
 
+  /** Leave the room (an owner hands it on, or closes it when alone: docs/web.md). */
+  const leave = useCallback(async () => {
+    await unwrap(api.POST("/rooms/{room_id}/leave", { params: { path: { room_id: roomId } } }));
+  }, [roomId]);
+
   return {
     state,
     access,
+    commandError,
+    clearCommandError: () => setCommandError(null),
+    leave,
     me,
     clock,
     joinWithPassword,

@@ -7,7 +7,9 @@ import { useEffect, useMemo, useRef, useState } from "react";
 
 import { useI18n } from "../shared/i18n.ts";
 import { formatDuration } from "../shared/format.ts";
-import { Button } from "../shared/ui.tsx";
+import { errorText } from "../shared/errors.ts";
+import { ApiError } from "../shared/fetchJson.ts";
+import { Button, ErrorText } from "../shared/ui.tsx";
 import { LocalPlayer } from "./local-player.ts";
 import type { PlayableTrack, Player } from "./player.ts";
 import {
@@ -92,7 +94,7 @@ export function ListenPanel({
     listenRef.current = next;
     setListenState(next);
   };
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [positionMs, setPositionMs] = useState(0);
   const [volume, setVolume] = useState(0.8);
   const player = useMemo(() => makePlayer(kind, getSpotifyToken), [kind, getSpotifyToken]);
@@ -118,7 +120,7 @@ export function ListenPanel({
         setListen(result.state);
         setPositionMs(a ? expectedPositionMs(a, clock.serverNowMs()) : 0);
       } catch (caught) {
-        setError(caught instanceof Error ? caught.message : String(caught));
+        setError(caught);
       } finally {
         busy = false;
       }
@@ -150,7 +152,7 @@ export function ListenPanel({
       const result = await controller.unlock(latest.current.anchor, playable(latest.current.track));
       setListen(result.state);
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
+      setError(caught);
     }
   };
 
@@ -169,13 +171,13 @@ export function ListenPanel({
           </div>
         )}
         <div className="min-w-0 flex-1">
-          <p className="text-xs uppercase tracking-wide text-zinc-500 dark:text-zinc-400">
+          <p className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">
             {t("room.nowPlaying")}
           </p>
-          <p className="truncate text-lg font-semibold" data-testid="now-playing-title">
+          <p className="truncate text-lg font-semibold" data-testid="now-playing-title" title={track?.title}>
             {track ? track.title : t("room.nothingPlaying")}
           </p>
-          {track ? <p className="truncate text-sm text-zinc-600 dark:text-zinc-300">{track.artists}</p> : null}
+          {track ? <p className="truncate text-sm text-zinc-600 dark:text-zinc-300" title={track.artists}>{track.artists}</p> : null}
         </div>
       </div>
       {track ? (
@@ -208,7 +210,7 @@ export function ListenPanel({
               />
             </div>
           )}
-          <div className="flex justify-between text-xs tabular-nums text-zinc-500 dark:text-zinc-400">
+          <div className="flex justify-between text-xs tabular-nums text-zinc-600 dark:text-zinc-400">
             <span>{formatDuration(positionMs)}</span>
             <span>{formatDuration(duration)}</span>
           </div>
@@ -254,9 +256,7 @@ export function ListenPanel({
         </label>
       </div>
       {error ? (
-        <p role="alert" className="text-sm text-rose-600 dark:text-rose-400">
-          {error}
-        </p>
+        <ErrorText>{error instanceof ApiError ? errorText(error, t) : t("player.error")}</ErrorText>
       ) : null}
     </section>
   );

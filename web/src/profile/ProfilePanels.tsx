@@ -1,11 +1,11 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 
-import { api, errorMessage, unwrap, type User } from "../api/client.ts";
+import { api, unwrap, type User } from "../api/client.ts";
 import { GenrePicker } from "../shared/GenrePicker.tsx";
 import { useI18n } from "../shared/i18n.ts";
 import { formatDuration } from "../shared/format.ts";
-import { Button, Card, ErrorText, Field, Spinner, TextInput } from "../shared/ui.tsx";
+import { Button, Card, ErrorNotice, Field, Spinner, TextInput } from "../shared/ui.tsx";
 import { loadHistoryPage, loadSummary } from "./history.ts";
 
 export function ProfileForm({ me }: { me: User }) {
@@ -15,7 +15,7 @@ export function ProfileForm({ me }: { me: User }) {
   const [name, setName] = useState(me.display_name);
   const [favourites, setFavourites] = useState<string[]>(me.favorite_genres);
   const [status, setStatus] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const save = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
@@ -27,7 +27,7 @@ export function ProfileForm({ me }: { me: User }) {
       queryClient.setQueryData(["me"], updated);
       setStatus(t("profile.saved"));
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     }
   };
   return (
@@ -42,70 +42,79 @@ export function ProfileForm({ me }: { me: User }) {
           <Button type="submit">{t("profile.save")}</Button>
           {status ? <span role="status" className="text-sm text-emerald-700 dark:text-emerald-400">{status}</span> : null}
         </div>
-        <ErrorText>{error}</ErrorText>
+        <ErrorNotice error={error} />
       </form>
     </Card>
   );
 }
 
+const PROVIDER_NAMES = { google: "Google", spotify: "Spotify" } as const;
+
+/**
+ * The accounts linked to this profile, and "Link Spotify" when this server can link it. What
+ * the server has configured is not the user's business: providers that are neither linked nor
+ * linkable are not listed, and the card hides when there is nothing to show or offer.
+ */
 export function LinkedProviders() {
   const { t } = useI18n();
   const config = useQuery({ queryKey: ["auth-config"], queryFn: () => unwrap(api.GET("/auth/config")) });
   const links = useQuery({ queryKey: ["auth-links"], queryFn: () => unwrap(api.GET("/auth/links")) });
-  const [error, setError] = useState<string | null>(null);
-  const state = (provider: "google" | "spotify", enabled: boolean | undefined) => {
-    const found = links.data?.find((item) => item.provider === provider);
-    if (found) return found.status === "active" ? t("profile.linked") : t("profile.revoked");
-    return enabled ? t("profile.notLinked") : t("profile.providerOff");
-  };
-  const spotifyLinked = links.data?.some((item) => item.provider === "spotify" && item.status === "active");
+  const [error, setError] = useState<unknown>(null);
+  const linked = links.data ?? [];
+  const spotifyLinked = linked.some((item) => item.provider === "spotify" && item.status === "active");
+  const canLinkSpotify = Boolean(config.data?.spotify.enabled) && !spotifyLinked;
   const link = async () => {
     try {
       const answer = await unwrap(api.POST("/auth/spotify/link"));
       window.location.assign(answer.authorize_url);
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     }
   };
+  if (!links.isSuccess || !config.isSuccess) return null;
+  if (linked.length === 0 && !canLinkSpotify) return null;
   return (
     <Card label={t("profile.providers")} className="space-y-2">
       <h2 className="text-lg font-semibold">{t("profile.providers")}</h2>
+      {linked.length === 0 ? <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("profile.noProviders")}</p> : null}
       <ul className="space-y-1 text-sm">
-        <li>Google: {state("google", config.data?.google.enabled)}</li>
-        <li className="flex items-center gap-2">
-          Spotify: {state("spotify", config.data?.spotify.enabled)}
-          {config.data?.spotify.enabled && !spotifyLinked ? (
-            <Button tone="secondary" className="px-2 py-1" onClick={() => void link()}>
-              {t("profile.linkSpotify")}
-            </Button>
-          ) : null}
-        </li>
+        {linked.map((item) => (
+          <li key={item.provider}>
+            {PROVIDER_NAMES[item.provider as keyof typeof PROVIDER_NAMES] ?? item.provider}:{" "}
+            {item.status === "active" ? t("profile.linked") : t("profile.revoked")}
+          </li>
+        ))}
       </ul>
-      <ErrorText>{error}</ErrorText>
+      {canLinkSpotify ? (
+        <Button tone="secondary" className="px-2 py-1" onClick={() => void link()}>
+          {t("profile.linkSpotify")}
+        </Button>
+      ) : null}
+      <ErrorNotice error={error} />
     </Card>
   );
 }
 
 export function TopLists() {
-  const { t } = useI18n();
+  const { t, plural } = useI18n();
   const summary = useQuery({ queryKey: ["summary"], queryFn: loadSummary, retry: false });
   if (summary.isPending) return null;
   if (!summary.data) {
     return (
       <Card label={t("profile.top")}>
         <h2 className="text-lg font-semibold">{t("profile.top")}</h2>
-        <p className="text-sm text-zinc-500">{t("profile.notYet")}</p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("profile.notYet")}</p>
       </Card>
     );
   }
   const list = (title: string, items: { name: string; plays: number }[]) => (
     <div>
       <h3 className="text-sm font-semibold">{title}</h3>
-      {items.length === 0 ? <p className="text-sm text-zinc-500">{t("profile.nothing")}</p> : null}
+      {items.length === 0 ? <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("profile.nothing")}</p> : null}
       <ol className="list-decimal pl-5 text-sm">
         {items.slice(0, 5).map((item) => (
-          <li key={item.name}>
-            {item.name} <span className="text-zinc-500">· {t("profile.plays", { count: item.plays })}</span>
+          <li key={item.name} className="break-words">
+            {item.name} <span className="text-zinc-600 dark:text-zinc-400">· {plural("profile.plays", item.plays)}</span>
           </li>
         ))}
       </ol>
@@ -123,7 +132,7 @@ export function TopLists() {
 }
 
 export function HistoryList() {
-  const { t } = useI18n();
+  const { t, dateTime } = useI18n();
   const history = useInfiniteQuery({
     queryKey: ["history"],
     queryFn: ({ pageParam }) => loadHistoryPage(pageParam),
@@ -138,19 +147,19 @@ export function HistoryList() {
     <Card label={t("profile.history")} className="space-y-3">
       <h2 className="text-lg font-semibold">{t("profile.history")}</h2>
       {history.isPending ? <Spinner label={t("common.loading")} /> : null}
-      {history.isError ? <ErrorText>{errorMessage(history.error)}</ErrorText> : null}
-      {missing ? <p className="text-sm text-zinc-500">{t("profile.notYet")}</p> : null}
+      {history.isError ? <ErrorNotice error={history.error} /> : null}
+      {missing ? <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("profile.notYet")}</p> : null}
       {!missing && history.isSuccess && items.length === 0 ? (
-        <p className="text-sm text-zinc-500">{t("profile.noHistory")}</p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("profile.noHistory")}</p>
       ) : null}
       <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
         {items.map((item) => (
           <li key={item.id} className="flex flex-wrap items-baseline gap-x-3 py-2 text-sm">
-            <span className="font-medium">{item.title}</span>
-            <span className="text-zinc-500">{item.artists.join(", ")}</span>
-            <span className="ml-auto text-xs text-zinc-500">
+            <span className="min-w-0 break-words font-medium">{item.title}</span>
+            <span className="min-w-0 break-words text-zinc-600 dark:text-zinc-400">{item.artists.join(", ")}</span>
+            <span className="ml-auto min-w-0 break-words text-xs text-zinc-600 dark:text-zinc-400">
               {item.roomName ? `${item.roomName} · ` : ""}
-              {formatDuration(item.msPlayed)} · {new Date(item.playedAt).toLocaleString()}
+              {formatDuration(item.msPlayed)} · <time dateTime={item.playedAt}>{dateTime(item.playedAt)}</time>
             </span>
           </li>
         ))}

@@ -6,13 +6,14 @@ import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { type FormEvent, useDeferredValue, useRef, useState } from "react";
 
-import { errorMessage, type QueueEntry } from "../api/client.ts";
+import type { QueueEntry } from "../api/client.ts";
+import { addedByLine } from "./added-by.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { formatDuration } from "../shared/format.ts";
-import { Button, ErrorText, TextInput } from "../shared/ui.tsx";
+import { Button, ErrorNotice, TextInput } from "../shared/ui.tsx";
 import { addToQueue, moveInQueue, removeFromQueue, searchCatalog } from "./queue-api.ts";
 
-const ROW_PX = 56;
+const ROW_PX = 64;
 
 interface QueuePanelProps {
   roomId: string;
@@ -27,7 +28,7 @@ function CatalogSearch({ roomId, onAdded }: { roomId: string; onAdded: () => voi
   const { t } = useI18n();
   const [text, setText] = useState("");
   const query = useDeferredValue(text.trim());
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const results = useQuery({
     queryKey: ["catalog", query],
     queryFn: () => searchCatalog(query),
@@ -41,7 +42,7 @@ function CatalogSearch({ roomId, onAdded }: { roomId: string; onAdded: () => voi
       setText("");
       onAdded();
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     }
   };
   const submit = (event: FormEvent) => {
@@ -58,17 +59,18 @@ function CatalogSearch({ roomId, onAdded }: { roomId: string; onAdded: () => voi
         value={text}
         onChange={(event) => setText(event.target.value)}
       />
-      <ErrorText>{error}</ErrorText>
+      <ErrorNotice error={error} />
+      {results.isError ? <ErrorNotice error={results.error} /> : null}
       {query.length >= 2 && results.data ? (
         <ul aria-label={t("queue.results")} className="max-h-64 space-y-1 overflow-y-auto">
           {results.data.tracks.items.length === 0 ? (
-            <li className="text-sm text-zinc-500">{t("queue.noResults")}</li>
+            <li className="text-sm text-zinc-600 dark:text-zinc-400">{t("queue.noResults")}</li>
           ) : null}
           {results.data.tracks.items.map((track) => (
             <li key={track.id} className="flex items-center gap-2 rounded-lg p-1 hover:bg-zinc-100 dark:hover:bg-zinc-800">
               <div className="min-w-0 flex-1">
-                <p className="truncate text-sm font-medium">{track.name}</p>
-                <p className="truncate text-xs text-zinc-500">
+                <p className="truncate text-sm font-medium" title={track.name}>{track.name}</p>
+                <p className="truncate text-xs text-zinc-600 dark:text-zinc-400">
                   {track.artists.map((artist) => artist.name).join(", ")} · {formatDuration(track.duration_ms)}
                 </p>
               </div>
@@ -91,7 +93,7 @@ function CatalogSearch({ roomId, onAdded }: { roomId: string; onAdded: () => voi
 export function QueuePanel({ roomId, queue, myUserId, canAdd, canManage, onChanged }: QueuePanelProps) {
   const { t } = useI18n();
   const scroller = useRef<HTMLDivElement>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const upcoming = queue.filter((entry) => entry.status === "queued");
   // TanStack Virtual hands out fresh functions each render; this component is not memoised.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -107,17 +109,21 @@ export function QueuePanel({ roomId, queue, myUserId, canAdd, canManage, onChang
       await action();
       onChanged();
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     }
   };
   return (
     <section aria-label={t("queue.title")} className="flex min-h-0 flex-col gap-3">
       <h2 className="text-lg font-semibold">
-        {t("queue.title")} <span className="text-sm font-normal text-zinc-500">({upcoming.length})</span>
+        {t("queue.title")} <span className="text-sm font-normal text-zinc-600 dark:text-zinc-400">({upcoming.length})</span>
       </h2>
-      {canAdd ? <CatalogSearch roomId={roomId} onAdded={onChanged} /> : <p className="text-sm text-zinc-500">{t("queue.ownerOnly")}</p>}
-      <ErrorText>{error}</ErrorText>
-      {upcoming.length === 0 ? <p className="text-sm text-zinc-500">{t("queue.empty")}</p> : null}
+      {canAdd ? <CatalogSearch roomId={roomId} onAdded={onChanged} /> : <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("queue.ownerOnly")}</p>}
+      <ErrorNotice error={error} />
+      {upcoming.length === 0 ? (
+        <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="queue-empty">
+          {canAdd ? t("queue.emptyAdd") : t("queue.empty")}
+        </p>
+      ) : null}
       <div ref={scroller} className="max-h-96 overflow-y-auto" data-testid="queue-scroller">
         <ol
           aria-label={t("queue.list")}
@@ -127,6 +133,8 @@ export function QueuePanel({ roomId, queue, myUserId, canAdd, canManage, onChang
             const entry = upcoming[row.index];
             if (!entry) return null;
             const mine = entry.added_by === myUserId;
+            const addedBy = addedByLine(entry, myUserId, t);
+            const details = `${entry.track.artists.join(", ")} · ${formatDuration(entry.track.duration_ms)}`;
             return (
               <li
                 key={entry.association_id}
@@ -135,12 +143,17 @@ export function QueuePanel({ roomId, queue, myUserId, canAdd, canManage, onChang
                 className="absolute left-0 flex w-full items-center gap-2 border-b border-zinc-100 px-1 dark:border-zinc-800"
                 style={{ top: row.start, height: ROW_PX }}
               >
-                <span className="w-6 text-right text-xs tabular-nums text-zinc-400">{row.index + 1}</span>
+                <span className="w-6 text-right text-xs tabular-nums text-zinc-600 dark:text-zinc-400">{row.index + 1}</span>
                 <div className="min-w-0 flex-1">
-                  <p className="truncate text-sm font-medium">{entry.track.title}</p>
-                  <p className="truncate text-xs text-zinc-500">
-                    {entry.track.artists.join(", ")} · {formatDuration(entry.track.duration_ms)}
+                  <p className="truncate text-sm font-medium" title={entry.track.title}>{entry.track.title}</p>
+                  <p className="truncate text-xs text-zinc-600 dark:text-zinc-400" title={details}>
+                    {details}
                   </p>
+                  {addedBy ? (
+                    <p className="truncate text-xs text-zinc-600 dark:text-zinc-400" title={addedBy} data-testid="queue-added-by">
+                      {addedBy}
+                    </p>
+                  ) : null}
                 </div>
                 {canManage ? (
                   <>

@@ -5,21 +5,28 @@
  * while the endpoints do not exist, so Discover hides those sections.
  */
 import { requestOptional } from "../api/client.ts";
+import { isDemo, onlineCount } from "../shared/contract.ts";
 import { isRecord } from "../shared/fetchJson.ts";
+import { type ReasonPart, readReasonParts } from "./reasons.ts";
 
 export interface RecommendedRoom {
   id: string;
   name: string;
   genres: string[];
   memberCount: number | null;
+  onlineCount: number | null;
+  isDemo: boolean;
   reason: string | null;
+  reasonParts: ReasonPart[];
 }
 
 export interface RecommendedPerson {
   id: string;
   displayName: string;
   genres: string[];
+  isDemo: boolean;
   reason: string | null;
+  reasonParts: ReasonPart[];
 }
 
 function entries(body: unknown, key: string): unknown[] {
@@ -49,7 +56,10 @@ export function readRecommendedRooms(body: unknown): RecommendedRoom[] {
         name: room.name,
         genres: strings(room.genres),
         memberCount: typeof room.member_count === "number" ? room.member_count : null,
+        onlineCount: onlineCount(room),
+        isDemo: isDemo(room),
         reason: typeof entry.reason === "string" ? entry.reason : null,
+        reasonParts: readReasonParts(entry.reason_parts),
       },
     ];
   });
@@ -66,7 +76,9 @@ export function readRecommendedPeople(body: unknown): RecommendedPerson[] {
         id,
         displayName: user.display_name,
         genres: strings(user.favorite_genres ?? user.genres ?? entry.shared_genres),
+        isDemo: isDemo(user),
         reason: typeof entry.reason === "string" ? entry.reason : null,
+        reasonParts: readReasonParts(entry.reason_parts),
       },
     ];
   });

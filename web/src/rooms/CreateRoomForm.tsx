@@ -1,24 +1,24 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 
-import { errorMessage, type QueuePolicy } from "../api/client.ts";
+import type { QueuePolicy } from "../api/client.ts";
 import { GenrePicker } from "../shared/GenrePicker.tsx";
 import { useI18n } from "../shared/i18n.ts";
 import { navigate } from "../shared/router.ts";
-import { Button, Card, ErrorText, Field, TextInput } from "../shared/ui.tsx";
+import { Button, Card, ErrorNotice, Field, TextInput } from "../shared/ui.tsx";
 import { createRoom, listGenres } from "./rooms-api.ts";
 
-export function CreateRoomForm({ onClose }: { onClose: () => void }) {
+export function CreateRoomForm({ onClose, initialName = "" }: { onClose: () => void; initialName?: string }) {
   const { t } = useI18n();
   const queryClient = useQueryClient();
   const genres = useQuery({ queryKey: ["genres"], queryFn: listGenres, staleTime: 300_000 });
-  const [name, setName] = useState("");
+  const [name, setName] = useState(initialName);
   const [description, setDescription] = useState("");
   const [isPrivate, setPrivate] = useState(false);
   const [password, setPassword] = useState("");
   const [chosen, setChosen] = useState<string[]>([]);
   const [policy, setPolicy] = useState<QueuePolicy>("members");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: FormEvent) => {
@@ -37,7 +37,7 @@ export function CreateRoomForm({ onClose }: { onClose: () => void }) {
       await queryClient.invalidateQueries({ queryKey: ["rooms"] });
       navigate(`/room/${room.id}`);
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     } finally {
       setBusy(false);
     }
@@ -48,7 +48,7 @@ export function CreateRoomForm({ onClose }: { onClose: () => void }) {
       <h2 className="text-lg font-semibold">{t("create.title")}</h2>
       <form onSubmit={submit} className="grid gap-4 sm:grid-cols-2">
         <Field label={t("create.name")}>
-          <TextInput name="room-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={80} />
+          <TextInput name="room-name" autoFocus value={name} onChange={(e) => setName(e.target.value)} required maxLength={80} />
         </Field>
         <Field label={t("create.description")}>
           <TextInput value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000} />
@@ -96,7 +96,7 @@ export function CreateRoomForm({ onClose }: { onClose: () => void }) {
           </Button>
         </div>
         <div className="sm:col-span-2">
-          <ErrorText>{error}</ErrorText>
+          <ErrorNotice error={error} />
         </div>
       </form>
     </Card>

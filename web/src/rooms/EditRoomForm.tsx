@@ -1,11 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 
-import { api, errorMessage, type QueuePolicy, type Room, unwrap } from "../api/client.ts";
+import { api, type QueuePolicy, type Room, unwrap } from "../api/client.ts";
 import { GenrePicker } from "../shared/GenrePicker.tsx";
 import { useI18n } from "../shared/i18n.ts";
 import { navigate } from "../shared/router.ts";
-import { Button, ErrorText, Field, TextInput } from "../shared/ui.tsx";
+import { Button, ErrorNotice, Field, TextInput } from "../shared/ui.tsx";
 import { listGenres } from "./rooms-api.ts";
 
 export function EditRoomForm({ room, onSaved, onClose }: { room: Room; onSaved: () => void; onClose: () => void }) {
@@ -17,7 +17,7 @@ export function EditRoomForm({ room, onSaved, onClose }: { room: Room; onSaved: 
   const [password, setPassword] = useState("");
   const [chosen, setChosen] = useState<string[]>(room.genres);
   const [policy, setPolicy] = useState<QueuePolicy>(room.queue_policy);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const path = { room_id: room.id };
 
   const save = async (event: FormEvent) => {
@@ -40,7 +40,7 @@ export function EditRoomForm({ room, onSaved, onClose }: { room: Room; onSaved: 
       onSaved();
       onClose();
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     }
   };
 
@@ -50,7 +50,7 @@ export function EditRoomForm({ room, onSaved, onClose }: { room: Room; onSaved: 
       await unwrap(api.DELETE("/rooms/{room_id}", { params: { path } }));
       navigate("/", { replace: true });
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     }
   };
 
@@ -105,7 +105,7 @@ export function EditRoomForm({ room, onSaved, onClose }: { room: Room; onSaved: 
         </Button>
       </div>
       <div className="sm:col-span-2">
-        <ErrorText>{error}</ErrorText>
+        <ErrorNotice error={error} />
       </div>
     </form>
   );

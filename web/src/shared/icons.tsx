@@ -5,6 +5,7 @@ const PATHS = {
   pause: "M7 5h4v14H7V5Zm6 0h4v14h-4V5Z",
   skip: "M6 5v14l9-7-9-7Zm10 0h2v14h-2V5Z",
   note: "M12 3v10.6A4 4 0 1 0 14 17V7h4V3h-6Z",
+  chat: "M4 4h16a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H9l-5 4v-4a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1Z",
 } as const;
 
 export type IconName = keyof typeof PATHS;

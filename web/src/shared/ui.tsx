@@ -1,15 +1,19 @@
 /** Small building blocks every screen uses, styled once for light and dark. */
-import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode } from "react";
+import type { ButtonHTMLAttributes, ComponentProps, ReactNode } from "react";
+
+import { errorText } from "./errors.ts";
+import { useI18n } from "./i18n.ts";
 
 type Tone = "primary" | "secondary" | "danger" | "ghost";
 
 const TONES: Record<Tone, string> = {
   primary:
-    "bg-violet-600 text-white hover:bg-violet-700 disabled:bg-violet-300 dark:disabled:bg-violet-900",
+    "bg-violet-700 text-white enabled:hover:bg-violet-800 disabled:bg-zinc-200 disabled:text-zinc-500 dark:bg-violet-400 dark:text-zinc-950 dark:enabled:hover:bg-violet-300 dark:disabled:bg-zinc-800 dark:disabled:text-zinc-400",
   secondary:
-    "border border-zinc-300 bg-white text-zinc-900 hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800",
-  danger: "bg-rose-600 text-white hover:bg-rose-700",
-  ghost: "text-zinc-700 hover:bg-zinc-100 dark:text-zinc-200 dark:hover:bg-zinc-800",
+    "border border-zinc-300 bg-white text-zinc-900 enabled:hover:bg-zinc-50 disabled:border-dashed disabled:text-zinc-400 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:enabled:hover:bg-zinc-800 dark:disabled:text-zinc-500",
+  danger: "bg-rose-700 text-white enabled:hover:bg-rose-800 disabled:opacity-50",
+  ghost:
+    "text-zinc-700 enabled:hover:bg-zinc-100 disabled:text-zinc-300 dark:text-zinc-200 dark:enabled:hover:bg-zinc-800 dark:disabled:text-zinc-600",
 };
 
 export function Button({
@@ -27,10 +31,10 @@ export function Button({
   );
 }
 
-export function TextInput({ className = "", ...props }: InputHTMLAttributes<HTMLInputElement>) {
+export function TextInput({ className = "", ...props }: ComponentProps<"input">) {
   return (
     <input
-      className={`w-full rounded-lg border border-zinc-300 bg-white px-3 py-2 text-sm text-zinc-900 placeholder:text-zinc-400 focus:border-violet-500 focus:outline-2 focus:outline-violet-500/40 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 ${className}`}
+      className={`w-full rounded-lg border border-zinc-300 bg-white px-3 py-2 text-sm text-zinc-900 placeholder:text-zinc-500 focus:border-violet-500 focus:outline-2 focus:outline-violet-500/40 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 ${className}`}
       {...props}
     />
   );
@@ -44,7 +48,7 @@ export function Field({ label, children, hint }: { label: string; children: Reac
         <span className="font-medium text-zinc-700 dark:text-zinc-300">{label}</span>
         {children}
       </label>
-      {hint ? <p className="text-xs text-zinc-500 dark:text-zinc-400">{hint}</p> : null}
+      {hint ? <p className="text-xs text-zinc-600 dark:text-zinc-400">{hint}</p> : null}
     </div>
   );
 }
@@ -79,15 +83,27 @@ export function GenreChip({ children }: { children: ReactNode }) {
 export function ErrorText({ children }: { children: ReactNode }) {
   if (!children) return null;
   return (
-    <p role="alert" className="text-sm text-rose-600 dark:text-rose-400">
+    <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
       {children}
     </p>
   );
 }
 
+/** A failed call, said in the user's language (never the server's own text). */
+export function ErrorNotice({ error }: { error: unknown }) {
+  const { t } = useI18n();
+  if (error === null || error === undefined) return null;
+  return <ErrorText>{errorText(error, t)}</ErrorText>;
+}
+
+/** A grey block where content will be, so the page does not jump when it arrives. */
+export function Skeleton({ className = "" }: { className?: string }) {
+  return <div aria-hidden="true" className={`animate-pulse rounded-md bg-zinc-200 dark:bg-zinc-800 ${className}`} />;
+}
+
 export function Spinner({ label }: { label: string }) {
   return (
-    <p role="status" className="flex items-center gap-2 text-sm text-zinc-500 dark:text-zinc-400">
+    <p role="status" className="flex items-center gap-2 text-sm text-zinc-600 dark:text-zinc-400">
       <span
         aria-hidden="true"
         className="inline-block size-4 animate-spin rounded-full border-2 border-violet-500 border-t-transparent"
