@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / ".tunewave"
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # Connections per process for statements that commit on their own (chat posts).
+    db_autocommit_pool_size: int = Field(default=4, ge=1)
     # Every JSON body we accept is small; anything larger is refused before parsing.
     max_body_bytes: int = 256 * 1024
 
