@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     # How long a chat message that arrives ahead of its predecessors waits for them before
     # they are read from PostgreSQL.
     ws_reorder_window_s: float = Field(default=0.2, gt=0)
+    # Per-message deflate on live sockets: off, as compressing each event once per socket
+    # costs more CPU than the rest of the fan-out (docs/realtime.md).
+    ws_compression: bool = False
+    # Sockets admitted at once per process (database and Redis work of connecting); the
+    # others wait their turn instead of exhausting the pools in a reconnect storm.
+    ws_admission_concurrency: int = Field(default=8, ge=1)
     # After SIGTERM: sockets closed with 1001 at once, the process gone within this time.
     shutdown_deadline_s: float = Field(default=8.0, gt=0)
     # A socket's presence lives this long unless its process refreshes it (a killed process's

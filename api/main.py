@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     # Outermost: it records the server's WebSocket connection for the live channel's send
     # budget and closes (api/realtime/socket_control.py), so it must see the server's send.
-    app.add_middleware(SocketProbeMiddleware)
+    app.add_middleware(SocketProbeMiddleware, compression=settings.ws_compression)
 
     app.include_router(ops_router)
     for router in _domain_routers():

@@ -163,21 +163,43 @@ async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tupl
 async def room_channel(websocket: WebSocket, room_id: str) -> None:
     """The room's live channel: chat, presence, playback and queue events."""
     settings: Settings = websocket.app.state.settings
+    hub = await get_hub(settings)
+    # A storm of arrivals takes turns for the database and Redis work of connecting (the
+    # gate is released once the hello is queued) instead of exhausting both pools.
+    gate = hub.admission
+    await gate.acquire()
+    gated = True
+
+    def ungate() -> None:
+        nonlocal gated
+        if gated:
+            gated = False
+            gate.release()
+
     try:
         user, room = await _admit(websocket, room_id, settings)
     except Refusal as refusal:
+        ungate()
         # Browsers see nothing of a refused handshake, so accept only to say why, then close.
         await websocket.accept()
         await websocket.close(refusal.code, refusal.reason)
         return
     except Exception:
+        ungate()
         logger.exception("live channel admission failed")
         await websocket.close(1011)
         return
+    except BaseException:
+        ungate()
+        raise
 
-    hub = await get_hub(settings)
-    await websocket.accept()
+    try:
+        await websocket.accept()
+    except BaseException:
+        ungate()
+        raise
     if hub.closing:
+        ungate()
         await websocket.close(CLOSE_GOING_AWAY, "server shutting down")
         return
     info = user_brief(user.id, user.display_name, user.avatar_url)
@@ -212,6 +234,7 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
     try:
         await hub.attach(connection)
         await _hello(hub, connection)
+        ungate()
         reading = asyncio.create_task(_read(websocket, settings, connection, dispatch))
         # A socket the server drops (a stalled reader) may never send another frame: stop
         # waiting for it once its close frame had a moment to go out.
@@ -231,6 +254,7 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         logger.exception("live channel failed", extra={"room_id": str(room.id)})
         connection.drop(1011, "internal error")
     finally:
+        ungate()
         if reading is not None and not reading.done():
             reading.cancel()
         if worker is not None:
@@ -238,7 +262,9 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
             # Bounded: a worker stuck in a call that ignores cancellation must not keep the
             # handler (and a stopping process) alive.
             await asyncio.wait([worker], timeout=WORKER_STOP_S)
-        await hub.detach(connection)
+        # Leaving takes a turn too: a mass disconnect must not exhaust the Redis pool.
+        async with hub.admission:
+            await hub.detach(connection)
         # Let the writer send what is queued (a close frame with its reason, usually).
         if not connection.closed:
             connection.drop(1000, "")

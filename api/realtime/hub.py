@@ -425,8 +425,11 @@ class Hub:
         *,
         presence_ttl_s: float,
         reorder_window_s: float = 0.2,
+        admission_concurrency: int = 8,
     ) -> None:
         self.redis = redis
+        # Sockets being admitted at once (api/realtime/endpoints.py).
+        self.admission = asyncio.Semaphore(admission_concurrency)
         self.presence = Presence(redis, presence_ttl_s)
         self.presence_ttl_s = presence_ttl_s
         self.process_id = uuid.uuid4().hex[:12]
@@ -715,6 +718,7 @@ async def get_hub(settings: Settings) -> Hub:
                 subscriber,
                 presence_ttl_s=settings.ws_presence_ttl_s,
                 reorder_window_s=settings.ws_reorder_window_s,
+                admission_concurrency=settings.ws_admission_concurrency,
             )
             hub.start()
             _hub = hub

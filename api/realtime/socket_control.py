@@ -32,15 +32,34 @@ SCOPE_KEY = "tunewave.ws_protocol"
 
 
 class SocketProbeMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Records the server's WebSocket connection in the scope and, unless ``compression``,
+    declines per-message deflate: a room event is one text for every socket, and
+    compressing it once per socket costs more CPU than everything else the fan-out does."""
+
+    def __init__(self, app: ASGIApp, *, compression: bool = False) -> None:
         self.app = app
+        self.compression = compression
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             protocol = getattr(send, "__self__", None)
             if _looks_like_uvicorn_sansio(protocol):
                 scope[SCOPE_KEY] = protocol
+                if not self.compression:
+                    _decline_extensions(protocol)
         await self.app(scope, receive, send)
+
+
+def _decline_extensions(protocol: Any) -> None:
+    """Before the handshake answer goes out: no extension is agreed (the client then sends
+    and expects plain frames, as the WebSocket protocol allows)."""
+    if getattr(protocol, "handshake_complete", True):
+        return
+    response = getattr(protocol, "response", None)
+    with contextlib.suppress(Exception):
+        if response is not None and "Sec-WebSocket-Extensions" in response.headers:
+            del response.headers["Sec-WebSocket-Extensions"]
+            protocol.conn.extensions = []
 
 
 def _looks_like_uvicorn_sansio(protocol: Any) -> bool:
