@@ -285,6 +285,18 @@ class Connection:
                 while not items:
                     self._wake.clear()
                     await self._wake.wait()
+                control = self.control
+                if control is not None and not isinstance(items[0], Close) and control.ready():
+                    # Everything queued goes out in one write while the peer keeps up.
+                    batch: list[str] = []
+                    while items and not isinstance(items[0], Close):
+                        queued = items.popleft()
+                        assert not isinstance(queued, Close)
+                        self.queued_bytes -= _size(queued)
+                        batch.append(queued if isinstance(queued, str) else queued.render())
+                    self._roomy.set()
+                    control.write_texts(batch)
+                    continue
                 item = items.popleft()
                 self.queued_bytes -= _size(item)
                 if len(items) <= half:

@@ -95,6 +95,24 @@ class SocketControl:
                 size += int.from_bytes(buffer, "little", signed=True)
         return size
 
+    def ready(self) -> bool:
+        """True when frames may be written now (open, and the server is not holding writes
+        back because the peer is not reading)."""
+        protocol = self._protocol
+        return (
+            protocol.writable.is_set()
+            and not protocol.close_sent
+            and not self._transport.is_closing()
+        )
+
+    def write_texts(self, texts: list[str]) -> None:
+        """Frame ``texts`` and hand them to the transport in one write: the fan-out's hot
+        path, without the per-frame trip through the ASGI send chain."""
+        conn = self._protocol.conn
+        for text in texts:
+            conn.send_text(text.encode())
+        self._transport.write(b"".join(conn.data_to_send()))
+
     @property
     def closing(self) -> bool:
         return bool(self._protocol.close_sent) or self._transport.is_closing()

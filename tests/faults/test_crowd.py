@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -35,8 +34,6 @@ from tests.support.processes import tunewave_env
 
 CROWD_DATABASE_URL = f"{TEST_DATABASE_URL}_crowd"
 
-StartApis = Callable[..., list[ApiProcess]]
-
 
 @pytest.fixture(scope="module")
 async def crowd_database() -> AsyncIterator[AsyncEngine]:
@@ -48,26 +45,21 @@ async def crowd_database() -> AsyncIterator[AsyncEngine]:
     await drop_database(CROWD_DATABASE_URL)
 
 
-@pytest.fixture
-def start_apis(crowd_database: AsyncEngine, tmp_path: Path) -> Iterator[StartApis]:
-    """Start ``count`` API processes on the crowd database (settings as env overrides)."""
-    started: list[ApiProcess] = []
-
-    def factory(count: int = 1, **overrides: str) -> list[ApiProcess]:
-        env = tunewave_env(
-            DATABASE_URL=CROWD_DATABASE_URL,
-            REDIS_URL=TEST_REDIS_URL,
-            TUNEWAVE_ENV="test",
-            **overrides,
-        )
-        apis = [spawn_api(env, tmp_path / f"api-{len(started) + n}.log") for n in range(count)]
-        started.extend(apis)
-        for api in apis:
-            api.wait_ready()
-        return apis
-
-    yield factory
-    for api in started:
+@pytest.fixture(scope="module")
+def api_pair(
+    crowd_database: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[ApiProcess]]:
+    """Two API processes shared by the module's cases (none of them stops one)."""
+    env = tunewave_env(
+        DATABASE_URL=CROWD_DATABASE_URL, REDIS_URL=TEST_REDIS_URL, TUNEWAVE_ENV="test"
+    )
+    folder = tmp_path_factory.mktemp("crowd")
+    apis = [spawn_api(env, folder / f"api-{n}.log") for n in range(2)]
+    for api in apis:
+        # Two processes importing at once on a busy machine: give them time.
+        api.wait_ready(timeout_s=180)
+    yield apis
+    for api in apis:
         api.stop()
 
 
@@ -92,9 +84,9 @@ def urls(apis: list[ApiProcess], room_id: str, people: list[Person]) -> list[str
 
 
 async def test_a_connect_storm_across_two_processes_all_connect_and_presence_is_exact(
-    start_apis: StartApis, live: LiveData
+    api_pair: list[ApiProcess], live: LiveData
 ) -> None:
-    apis = start_apis(2)
+    apis = api_pair
     owner = await live.person("owner")
     room_id = await make_room(apis[0], owner)
     people = await crowd(live, 60, room_id)
@@ -115,9 +107,9 @@ async def test_a_connect_storm_across_two_processes_all_connect_and_presence_is_
 
 
 async def test_one_room_many_senders_across_two_processes_nothing_lost_nobody_dropped(
-    start_apis: StartApis, live: LiveData
+    api_pair: list[ApiProcess], live: LiveData
 ) -> None:
-    apis = start_apis(2)
+    apis = api_pair
     owner = await live.person("owner")
     room_id = await make_room(apis[0], owner)
     people = await crowd(live, 20, room_id)
@@ -148,9 +140,9 @@ async def test_one_room_many_senders_across_two_processes_nothing_lost_nobody_dr
 
 
 async def test_a_resume_far_larger_than_the_send_budget_completes(
-    start_apis: StartApis, live: LiveData
+    api_pair: list[ApiProcess], live: LiveData
 ) -> None:
-    (api,) = start_apis(1, TUNEWAVE_WS_SEND_QUEUE_FRAMES="16")
+    api = api_pair[0]
     owner = await live.person("owner")
     room_id = await make_room(api, owner)
     async with live.session() as session:
@@ -167,6 +159,7 @@ async def test_a_resume_far_larger_than_the_send_budget_completes(
     try:
         assert client.hello is not None
         assert client.hello["last_seq"] == 1500
+        # Six times the default frame budget (256).
         resumed = await client.resume_from(0, timeout_s=120)
         assert resumed == {"type": "resumed", "after_seq": 0, "last_seq": 1500, "count": 1500}
         assert client.seqs == list(range(1, 1501))

@@ -7,16 +7,36 @@ import signal
 import struct
 import time
 import uuid
+from collections.abc import Iterator
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.chat.repository import chat_repository
 from api.chat.service import chat_service
 from api.realtime.events import message_frame, publish
 from api.redis import get_redis
-from tests.realtime.conftest import StartApis
+from tests.realtime.conftest import StartApis, api_env
 from tests.realtime.test_channel import stalled_socket
-from tests.support.live import LiveData, live_client, make_room
+from tests.support.live import ApiProcess, LiveData, live_client, make_room, start_api
+
+# One process for the cases that do not stop it: tight budgets, a generous frame rate.
+TIGHT = {
+    "TUNEWAVE_WS_SEND_QUEUE_FRAMES": "8",
+    "TUNEWAVE_WS_REORDER_WINDOW_S": "0.3",
+    "TUNEWAVE_WS_FRAMES_PER_S": "1000",
+    "TUNEWAVE_WS_FRAME_BURST": "1000",
+}
+
+
+@pytest.fixture(scope="module")
+def tight_api(
+    live_database: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiProcess]:
+    api = start_api(api_env(**TIGHT), tmp_path_factory.mktemp("tight") / "api.log")
+    yield api
+    api.stop()
 
 
 async def store(live: LiveData, room_id: str, user_id: uuid.UUID, count: int) -> None:
@@ -59,8 +79,9 @@ def read_all(raw: object) -> bytes:
 async def test_a_reader_that_never_reads_is_closed_with_4408_and_the_room_carries_on(
     start_live_apis: StartApis, live: LiveData
 ) -> None:
+    # Only the bytes budget is tight: the frames stay well under their 256.
     (api,) = start_live_apis(
-        TUNEWAVE_WS_SEND_BUDGET_BYTES="65536", TUNEWAVE_WS_SLOW_CONSUMER_GRACE_S="1"
+        TUNEWAVE_WS_SEND_BUDGET_BYTES="65536", TUNEWAVE_WS_SLOW_CONSUMER_GRACE_S="1.5"
     )
     owner = await live.person("owner")
     sleeper = await live.person("sleeper")
@@ -71,7 +92,7 @@ async def test_a_reader_that_never_reads_is_closed_with_4408_and_the_room_carrie
             await reader.wait_for(
                 lambda f: f.get("type") == "joined" and f["user"]["id"] == str(sleeper.user.id)
             )
-            # Modest traffic, well under the frame budget: only the bytes pile up.
+            # Modest traffic: only the sleeper's bytes pile up.
             pad = "z" * 4096
             for n in range(200):
                 await publish(get_redis(), room_id, {"type": "note", "n": n, "pad": pad})
@@ -91,9 +112,9 @@ async def test_a_reader_that_never_reads_is_closed_with_4408_and_the_room_carrie
 
 
 async def test_messages_published_out_of_order_reach_sockets_in_order_and_lost_ones_healed(
-    start_live_apis: StartApis, live: LiveData
+    tight_api: ApiProcess, live: LiveData
 ) -> None:
-    (api,) = start_live_apis(TUNEWAVE_WS_REORDER_WINDOW_S="0.3")
+    api = tight_api
     owner = await live.person("owner")
     room_id = await make_room(api, owner)
     async with live_client(api, room_id, owner.token) as client:
@@ -110,9 +131,9 @@ async def test_messages_published_out_of_order_reach_sockets_in_order_and_lost_o
 
 
 async def test_a_resume_of_many_pages_streams_under_the_budget_and_a_failed_one_says_so(
-    start_live_apis: StartApis, live: LiveData
+    tight_api: ApiProcess, live: LiveData
 ) -> None:
-    (api,) = start_live_apis(TUNEWAVE_WS_SEND_QUEUE_FRAMES="8")
+    api = tight_api
     owner = await live.person("owner")
     room_id = await make_room(api, owner)
     await store(live, room_id, owner.user.id, 300)
@@ -143,9 +164,9 @@ async def test_a_resume_of_many_pages_streams_under_the_budget_and_a_failed_one_
 
 
 async def test_a_client_that_sends_faster_than_it_is_served_is_told_when_to_retry(
-    start_live_apis: StartApis, live: LiveData
+    tight_api: ApiProcess, live: LiveData
 ) -> None:
-    (api,) = start_live_apis(TUNEWAVE_WS_FRAMES_PER_S="1000", TUNEWAVE_WS_FRAME_BURST="1000")
+    api = tight_api
     owner = await live.person("owner")
     room_id = await make_room(api, owner)
     async with live_client(api, room_id, owner.token) as client:
