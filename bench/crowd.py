@@ -17,8 +17,9 @@ per message, the same id on a retry after `rate_limited`, `resume` on a gap):
   messages/s for `--duration-s`: sent, stored, acknowledged, lost (stored messages some
   socket never received), reconnects (closed sockets), resumes, deliveries/s, delivery
   latency p50/p99 (the message's created_at to its arrival).
-- burst: `--burst-senders` users each send 10 messages as fast as the chat limit allows
-  (10 per 10 s): stored messages/s in one room.
+- burst: `--burst-senders` users each post 10 messages (the chat limit's burst) over REST,
+  `--concurrency` requests in flight across the processes: stored messages/s in one room,
+  and whether a socket listening to the room heard every one, in order, without resuming.
 - resume: `--resume` messages stored while a client was away, then one `resume`: time to
   `resumed`, and that every message arrived once, in order.
 
@@ -211,42 +212,50 @@ async def chat(
     await asyncio.gather(*(c.close() for c in clients))
 
 
-async def burst(ports: list[int], tokens: list[str], room_id: str) -> None:
-    urls = [
-        f"ws://127.0.0.1:{ports[n % len(ports)]}/ws/chat/{room_id}?token={token}"
-        for n, token in enumerate(tokens)
-    ]
-    result = await connect_storm(urls, timeout_s=120)
-    clients = result.clients
-    before, _ = room_state(room_id)
+async def burst(ports: list[int], tokens: list[str], room_id: str, concurrency: int) -> None:
+    """Every sender posts 10 messages (the chat limit's burst) over REST, ``concurrency``
+    requests in flight across the processes, with one socket listening to check order."""
+    import httpx
+
+    listener = await connect_storm(
+        [f"ws://127.0.0.1:{ports[0]}/ws/chat/{room_id}?token={tokens[0]}"], timeout_s=60
+    )
+    _, before = room_state(room_id)
+    gate = asyncio.Semaphore(concurrency)
+    statuses: dict[int, int] = {}
+    clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) for port in ports]
+
+    async def post(n: int, token: str, number: int) -> None:
+        async with gate:
+            response = await clients[n % len(clients)].post(
+                f"/chat/{room_id}",
+                json={"text": f"burst {number} from {n}", "client_id": f"b-{n}-{number}"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
     started = time.monotonic()
-    # Ten messages per sender, as fast as the chat limit (10 per 10 s) lets them through.
-    outcome = await chat_load(clients, rate_per_user=20.0, duration_s=0.5)
+    await asyncio.gather(
+        *(post(n, token, number) for number in range(10) for n, token in enumerate(tokens))
+    )
     elapsed = time.monotonic() - started
-    after, _ = room_state(room_id)
-    # The stored rate over the time the stores took (first to last created_at).
-    engine = create_engine(database_url())
-    with engine.connect() as connection:
-        span = connection.execute(
-            text(
-                "SELECT extract(epoch FROM max(created_at) - min(created_at)) FROM "
-                "(SELECT created_at FROM messages WHERE room_id = :r "
-                "ORDER BY seq DESC LIMIT :n) recent"
-            ),
-            {"r": room_id, "n": after - before},
-        ).scalar_one()
-    engine.dispose()
+    for client in clients:
+        await client.aclose()
+    _, last = room_state(room_id)
+    await settle(listener.clients, last, timeout_s=60)
+    heard = listener.clients[0].seqs
     report(
         "burst",
-        senders=len(clients),
-        sent=outcome.sent,
-        stored=after - before,
-        stored_per_s=f"{(after - before) / max(float(span or 0), 1e-3):.0f}",
+        senders=len(tokens),
+        requests=sum(statuses.values()),
+        statuses=statuses,
+        stored=last - before,
+        stored_per_s=f"{(last - before) / elapsed:.0f}",
         wall_s=f"{elapsed:.1f}",
-        rate_limited=sum(c.rate_limited for c in clients),
-        closed=sum(1 for c in clients if c.close_code is not None),
+        listener_in_order_complete=heard == list(range(before + 1, last + 1)),
+        listener_resumes=listener.clients[0].resumes,
     )
-    await asyncio.gather(*(c.close() for c in clients))
+    await listener.clients[0].close()
 
 
 async def resume(port: int, token: str, user_id: str, room_id: str, count: int) -> None:
@@ -308,7 +317,7 @@ async def main(args: argparse.Namespace, tokens: list[str], rooms: list[str]) ->
         if "chat" in only:
             await chat(ports, tokens[1 : args.users + 1], rooms[1], args.rate, args.duration_s)
         if "burst" in only:
-            await burst(ports, tokens[1 : args.burst_senders + 1], rooms[2])
+            await burst(ports, tokens[1 : args.burst_senders + 1], rooms[2], args.concurrency)
         if "resume" in only:
             await resume(ports[0], tokens[0], owner_id, rooms[3], args.resume)
     finally:
@@ -340,6 +349,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=1.0)
     parser.add_argument("--duration-s", type=float, default=60.0)
     parser.add_argument("--burst-senders", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--resume", type=int, default=10_000)
     parser.add_argument("--apis", type=int, default=2)
     arguments = parser.parse_args()

@@ -338,10 +338,11 @@ class ChatSequencer:
         self.healed = 0
 
     def note_stored(self, room_id: uuid.UUID, last_seq: int) -> None:
-        """The room's latest stored seq, as read from PostgreSQL (a hello): everything up to
-        it is history, so nothing up to it is waited for."""
+        """The room's latest stored seq, as read from PostgreSQL by a hello: where this
+        process starts counting when it has seen no message of the room yet. (Once it has,
+        it keeps its own count: older sockets may still be owed messages up to it.)"""
         order = self._rooms.setdefault(room_id, _RoomOrder())
-        if order.delivered is None or order.delivered < last_seq:
+        if order.delivered is None:
             order.delivered = last_seq
             self._flush(room_id, order)
 
