@@ -20,6 +20,10 @@ per message, the same id on a retry after `rate_limited`, `resume` on a gap):
 - burst: `--burst-senders` users each post 10 messages (the chat limit's burst) over REST,
   `--concurrency` requests in flight across the processes: stored messages/s in one room,
   and whether a socket listening to the room heard every one, in order, without resuming.
+- store: the store path alone (no HTTP, no sockets): `--concurrency` database sessions
+  storing messages in one room for 10 s, one chat_post_message call each in autocommit,
+  against the previous scheme (seq bumped under the room's row lock, insert, commit, in one
+  transaction) in the same run.
 - resume: `--resume` messages stored while a client was away, then one `resume`: time to
   `resumed`, and that every message arrived once, in order.
 
@@ -209,6 +213,9 @@ async def chat(
         p50=f"{percentile(latencies, 0.5):.0f}ms",
         p99=f"{percentile(latencies, 0.99):.0f}ms",
     )
+    refusals = [frame.get("detail") for c in clients for frame in c.refusals]
+    if refusals:
+        print(f"  refusals seen: {sorted(set(refusals))[:5]}", flush=True)
     await asyncio.gather(*(c.close() for c in clients))
 
 
@@ -226,12 +233,20 @@ async def burst(ports: list[int], tokens: list[str], room_id: str, concurrency: 
     clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) for port in ports]
 
     async def post(n: int, token: str, number: int) -> None:
-        async with gate:
-            response = await clients[n % len(clients)].post(
-                f"/chat/{room_id}",
-                json={"text": f"burst {number} from {n}", "client_id": f"b-{n}-{number}"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
+        # A transport error (a keep-alive connection the server closed) is retried with the
+        # same client_id, as a client does: the post is idempotent.
+        for attempt in range(5):
+            try:
+                async with gate:
+                    response = await clients[n % len(clients)].post(
+                        f"/chat/{room_id}",
+                        json={"text": f"burst {number} from {n}", "client_id": f"b-{n}-{number}"},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                break
+            except httpx.TransportError:
+                if attempt == 4:
+                    raise
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
     started = time.monotonic()
@@ -256,6 +271,61 @@ async def burst(ports: list[int], tokens: list[str], room_id: str, concurrency: 
         listener_resumes=listener.clients[0].resumes,
     )
     await listener.clients[0].close()
+
+
+async def store_rate(room_id: str, user_id: str, connections: int, duration_s: float) -> None:
+    """The store path alone, without HTTP or sockets: ``connections`` database sessions
+    storing messages in one room for ``duration_s``. Today's statement (one call of
+    chat_post_message in autocommit) against, in the same run, the previous scheme (in one
+    transaction: bump the room's seq under its row lock, insert, commit; the lock held across
+    the round trips)."""
+    import psycopg
+
+    dsn = database_url().replace("postgresql+psycopg://", "postgresql://")
+
+    async def run(kind: str) -> int:
+        stored = 0
+        deadline = time.monotonic() + duration_s
+
+        async def worker() -> None:
+            nonlocal stored
+            async with await psycopg.AsyncConnection.connect(
+                dsn, autocommit=kind == "statement"
+            ) as connection:
+                while time.monotonic() < deadline:
+                    if kind == "statement":
+                        await connection.execute(
+                            "SELECT * FROM chat_post_message(%s, %s, %s, %s, NULL)",
+                            (uuid.uuid4(), room_id, user_id, "s"),
+                        )
+                    else:
+                        cursor = await connection.execute(
+                            "UPDATE rooms SET last_message_seq = last_message_seq + 1,"
+                            " last_activity_at = greatest(last_activity_at, clock_timestamp())"
+                            " WHERE id = %s RETURNING last_message_seq",
+                            (room_id,),
+                        )
+                        row = await cursor.fetchone()
+                        assert row is not None
+                        await connection.execute(
+                            "INSERT INTO messages (id, room_id, user_id, seq, text, created_at)"
+                            " VALUES (%s, %s, %s, %s, %s, clock_timestamp())",
+                            (uuid.uuid4(), room_id, user_id, row[0], "t"),
+                        )
+                        await connection.commit()
+                    stored += 1
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        return stored
+
+    for kind in ("transaction (previous)", "statement"):
+        stored = await run(kind.split()[0])
+        report(
+            f"store {kind}",
+            connections=connections,
+            stored=stored,
+            stored_per_s=f"{stored / duration_s:.0f}",
+        )
 
 
 async def resume(port: int, token: str, user_id: str, room_id: str, count: int) -> None:
@@ -318,6 +388,8 @@ async def main(args: argparse.Namespace, tokens: list[str], rooms: list[str]) ->
             await chat(ports, tokens[1 : args.users + 1], rooms[1], args.rate, args.duration_s)
         if "burst" in only:
             await burst(ports, tokens[1 : args.burst_senders + 1], rooms[2], args.concurrency)
+        if "store" in only:
+            await store_rate(rooms[2], owner_id, args.concurrency, 10.0)
         if "resume" in only:
             await resume(ports[0], tokens[0], owner_id, rooms[3], args.resume)
     finally:
@@ -343,7 +415,7 @@ def join_everyone(rooms: list[str]) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="storm,chat,burst,resume")
+    parser.add_argument("--only", default="storm,chat,burst,store,resume")
     parser.add_argument("--storm", type=int, default=500)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--rate", type=float, default=1.0)

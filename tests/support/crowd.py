@@ -42,6 +42,7 @@ class CrowdClient:
     latencies_ms: list[float] = field(default_factory=list)
     resumes: int = 0
     rate_limited: int = 0
+    refusals: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     acked: dict[str, int] = field(default_factory=dict)
     close_code: int | None = None
@@ -99,6 +100,7 @@ class CrowdClient:
         elif kind == "error":
             if frame.get("code") == "rate_limited":
                 self.rate_limited += 1
+                self.refusals.append(frame)
                 client_id = frame.get("client_id")
                 if client_id is not None:
                     self.retry_at[client_id] = time.monotonic() + float(
