@@ -1,4 +1,4 @@
-"""A crowd in one live room, against real API processes: the figures of docs/realtime.md.
+"""A crowd in one live room, against real API processes (the targets of docs/realtime.md).
 
     uv run python bench/crowd.py [--only storm,chat,burst,resume] [--storm 500]
                                  [--users 100] [--rate 1] [--duration-s 60]
