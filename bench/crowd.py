@@ -1,8 +1,9 @@
 """A crowd in one live room, against real API processes (the targets of docs/realtime.md).
 
-    uv run python bench/crowd.py [--only storm,chat,burst,resume] [--storm 500]
+    uv run python bench/crowd.py [--only storm,chat,burst,store,resume] [--storm 500]
                                  [--users 100] [--rate 1] [--duration-s 60]
-                                 [--burst-senders 300] [--resume 10000] [--apis 2]
+                                 [--burst-senders 300] [--concurrency 64]
+                                 [--resume 10000] [--apis 2]
 
 Needs PostgreSQL and Redis on 127.0.0.1 (the test services); builds the scratch database
 `tunewave_bench_live` and uses Redis database 12 (override with TUNEWAVE_LIVE_BENCH_DB /
