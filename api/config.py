@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / ".tunewave"
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # Connections per process for statements that commit on their own (chat posts).
+    db_autocommit_pool_size: int = Field(default=4, ge=1)
     # Every JSON body we accept is small; anything larger is refused before parsing.
     max_body_bytes: int = 256 * 1024
 
@@ -155,8 +157,22 @@ class Settings(BaseSettings):
     # Frames refused for rate within ws_flood_window_s before the connection is closed.
     ws_flood_strikes: int = Field(default=20, ge=1)
     ws_flood_window_s: float = Field(default=5.0, gt=0)
-    # Frames waiting for a slow reader; a full queue drops the connection.
+    # A socket's send budget: frames queued, and bytes queued or still buffered below us.
+    # Over it for ws_slow_consumer_grace_s (or one send blocked that long): closed with 4408.
     ws_send_queue_frames: int = Field(default=256, ge=8)
+    ws_send_budget_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
+    ws_slow_consumer_grace_s: float = Field(default=5.0, gt=0)
+    # How long a chat message that arrives ahead of its predecessors waits for them before
+    # they are read from PostgreSQL.
+    ws_reorder_window_s: float = Field(default=0.2, gt=0)
+    # Per-message deflate on live sockets: off, as compressing each event once per socket
+    # costs more CPU than the rest of the fan-out (docs/realtime.md).
+    ws_compression: bool = False
+    # Sockets admitted at once per process (database and Redis work of connecting); the
+    # others wait their turn instead of exhausting the pools in a reconnect storm.
+    ws_admission_concurrency: int = Field(default=8, ge=1)
+    # After SIGTERM: sockets closed with 1001 at once, the process gone within this time.
+    shutdown_deadline_s: float = Field(default=8.0, gt=0)
     # A socket's presence lives this long unless its process refreshes it (a killed process's
     # sockets expire); refreshed every third of it.
     ws_presence_ttl_s: float = Field(default=15.0, gt=0.3)

@@ -35,6 +35,27 @@ def get_engine() -> AsyncEngine:
     )
 
 
+_autocommit_engines: dict[str, AsyncEngine] = {}
+
+
+def autocommit_engine_for(engine: AsyncEngine) -> AsyncEngine:
+    """A small pool next to ``engine``'s, in autocommit, for statements that are their own
+    transaction (a chat post: docs/realtime.md). Its own pool, so a request holding a session
+    connection never waits for a connection from the pool it holds one of."""
+    url = engine.url.render_as_string(hide_password=False)
+    found = _autocommit_engines.get(url)
+    if found is None:
+        found = create_async_engine(
+            engine.url,
+            pool_size=get_settings().db_autocommit_pool_size,
+            max_overflow=0,
+            pool_pre_ping=True,
+            isolation_level="AUTOCOMMIT",
+        )
+        _autocommit_engines[url] = found
+    return found
+
+
 @lru_cache
 def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
@@ -77,6 +98,10 @@ async def session_scope(
 
 
 async def dispose_engine() -> None:
+    engines = list(_autocommit_engines.values())
+    _autocommit_engines.clear()
+    for engine in engines:
+        await engine.dispose()
     if get_engine.cache_info().currsize:
         await get_engine().dispose()
     get_sessionmaker.cache_clear()

@@ -25,7 +25,9 @@ from api.limits import BodySizeLimitMiddleware
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
-from api.realtime.hub import stop_hub
+from api.realtime.hub import close_live_sockets, stop_hub
+from api.realtime.shutdown import install_sigterm_hook
+from api.realtime.socket_control import SocketProbeMiddleware
 from api.redis import close_redis, get_redis
 from api.security_headers import SecurityHeadersMiddleware
 from api.spa import mount_spa
@@ -42,6 +44,7 @@ def _operation_id(route: APIRoute) -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     invalidations = asyncio.create_task(listen_for_invalidations(get_redis()))
+    install_sigterm_hook(close_live_sockets, app.state.settings.shutdown_deadline_s)
     yield
     invalidations.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -121,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: it records the server's WebSocket connection for the live channel's send
+    # budget and closes (api/realtime/socket_control.py), so it must see the server's send.
+    app.add_middleware(SocketProbeMiddleware, compression=settings.ws_compression)
 
     app.include_router(ops_router)
     for router in _domain_routers():

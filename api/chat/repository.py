@@ -4,13 +4,11 @@ import uuid
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, Boolean, DateTime, Uuid, and_, column, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from api.db import autocommit_engine_for
 from api.models import Message, Room, RoomMember, User
-
-ONE_MICROSECOND = text("interval '1 microsecond'")
 
 
 class HistoryRow(NamedTuple):
@@ -23,6 +21,18 @@ class HistoryRow(NamedTuple):
     author_id: uuid.UUID | None
     author_display_name: str | None
     author_avatar_url: str | None
+
+
+class StoredMessage(NamedTuple):
+    id: uuid.UUID
+    room_id: uuid.UUID
+    user_id: uuid.UUID
+    seq: int
+    text: str
+    client_id: str | None
+    created_at: datetime
+    # False when (room, user, client_id) was already stored: this is that message.
+    created: bool
 
 
 class ChatRepository:
@@ -118,59 +128,55 @@ class ChatRepository:
             )
         )
 
-    async def next_seq(self, session: AsyncSession, room_id: uuid.UUID) -> int | None:
-        """Hand out the room's next chat sequence number and mark the room active.
-
-        The row lock this takes is held until commit, so posts in one room are serialised and
-        seq numbers are gap-free in commit order. None when the room is gone.
-        """
-        return await session.scalar(
-            update(Room)
-            .where(Room.id == room_id)
-            .values(
-                last_message_seq=Room.last_message_seq + 1,
-                last_activity_at=func.greatest(Room.last_activity_at, func.clock_timestamp()),
-            )
-            .returning(Room.last_message_seq),
-            execution_options={"synchronize_session": False},
-        )
-
-    async def insert(
+    async def store(
         self,
         session: AsyncSession,
         *,
         room_id: uuid.UUID,
         user_id: uuid.UUID,
-        seq: int,
         text: str,
         client_id: str | None,
-    ) -> Message | None:
-        """Store a message; None when (room, user, client_id) is already stored.
+    ) -> StoredMessage | None:
+        """Store a message with the room's next seq; None when the room is gone.
 
-        created_at is strictly greater than the room's previous message's: the wall clock,
-        or one microsecond after the latest when the clock has not moved on (or stepped
-        back). This statement runs after next_seq took the room's lock, so under READ
-        COMMITTED its snapshot sees every earlier message, and created_at order is seq order.
+        One call of ``chat_post_message`` (migration 0006) does it all in one statement: it
+        locks the room row, returns the stored message when (room, user, client_id) is
+        already there (``created`` False, no seq consumed), else bumps the room's seq and
+        activity and inserts the message, with created_at strictly after the room's previous
+        message. When the session is bound to an engine, the call runs on its own connection
+        in autocommit, so the room's lock lasts that one statement and the message is
+        committed when this returns (whatever the caller's transaction does next). A session
+        bound to a connection (a caller composing a bigger transaction) runs it inside that
+        transaction instead.
         """
-        latest = (
-            select(func.max(Message.created_at) + ONE_MICROSECOND)
-            .where(Message.room_id == room_id)
-            .scalar_subquery()
-        )
-        statement = (
-            insert(Message)
-            .values(
-                room_id=room_id,
-                user_id=user_id,
-                seq=seq,
-                text=text,
-                client_id=client_id,
-                created_at=func.greatest(func.clock_timestamp(), latest),
+        statement = select(
+            column("id", Uuid),
+            column("seq", BigInteger),
+            column("created_at", DateTime(timezone=True)),
+            column("created", Boolean),
+        ).select_from(
+            func.chat_post_message(uuid.uuid4(), room_id, user_id, text, client_id).table_valued(
+                "id", "seq", "created_at", "created"
             )
-            .on_conflict_do_nothing(constraint="uq_messages_room_id_user_id_client_id")
-            .returning(Message)
         )
-        return await session.scalar(statement)
+        bind = session.bind
+        if isinstance(bind, AsyncEngine):
+            async with autocommit_engine_for(bind).connect() as connection:
+                row = (await connection.execute(statement)).first()
+        else:
+            row = (await session.execute(statement)).first()
+        if row is None:
+            return None
+        return StoredMessage(
+            id=row.id,
+            room_id=room_id,
+            user_id=user_id,
+            seq=row.seq,
+            text=text,
+            client_id=client_id,
+            created_at=row.created_at,
+            created=row.created,
+        )
 
 
 chat_repository = ChatRepository()

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
 from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
-from api.chat.repository import HistoryRow, chat_repository
+from api.chat.repository import HistoryRow, StoredMessage, chat_repository
 from api.chat.schemas import MessageCreate
 from api.exceptions import NotFound
 from api.models import Message, Room, RoomMember, User
@@ -48,6 +48,18 @@ class MessageView:
             text=message.text,
             client_id=message.client_id,
             created_at=message.created_at,
+            author=Author(author.id, author.display_name, author.avatar_url),
+        )
+
+    @classmethod
+    def of_stored(cls, stored: StoredMessage, author: User) -> MessageView:
+        return cls(
+            id=stored.id,
+            room_id=stored.room_id,
+            seq=stored.seq,
+            text=stored.text,
+            client_id=stored.client_id,
+            created_at=stored.created_at,
             author=Author(author.id, author.display_name, author.avatar_url),
         )
 
@@ -116,11 +128,11 @@ class ChatService:
         room, membership = await self._room(session, room_id, user)
         rooms_service.check_member(membership)
         if data.client_id is not None:
-            stored = await chat_repository.get_by_client_id(
+            known = await chat_repository.get_by_client_id(
                 session, room.id, user.id, data.client_id
             )
-            if stored is not None:
-                return PostedMessage(MessageView.of(stored, user), created=False)
+            if known is not None:
+                return PostedMessage(MessageView.of(known, user), created=False)
         # Counted after the resend check: a client retrying after a timeout is not flooding.
         await ratelimit.enforce(
             redis,
@@ -129,20 +141,20 @@ class ChatService:
             window_s=MESSAGE_WINDOW_S,
             what="messages",
         )
-        message = await self._insert(session, user, room.id, data)
-        if message is None:
-            # A concurrent resend with the same client_id committed first.
-            assert data.client_id is not None
-            stored = await chat_repository.get_by_client_id(
-                session, room.id, user.id, data.client_id
-            )
-            if stored is None:
-                raise NotFound("message not found", code="message_not_found")
-            return PostedMessage(MessageView.of(stored, user), created=False)
+        stored = await chat_repository.store(
+            session, room_id=room.id, user_id=user.id, text=data.text, client_id=data.client_id
+        )
+        if stored is None:
+            raise NotFound("room not found", code="room_not_found")
+        view = MessageView.of_stored(stored, user)
+        if not stored.created:
+            # A concurrent resend with the same client_id was stored first.
+            return PostedMessage(view, created=False)
         # The room's latest page and its place in the activity-ordered list change.
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-        view = MessageView.of(message, user)
-        # Only a stored message reaches the room's sockets.
+        # Only a stored message reaches the room's sockets. The store committed on its own
+        # (see ChatRepository.store), so the room hears it after the caller's commit as
+        # before; a lost publish is healed by the hubs' reorder window (docs/realtime.md).
         publish_after_commit(session, room.id, message_frame(view), redis)
         return PostedMessage(view, created=True)
 
@@ -152,36 +164,6 @@ class ChatService:
         """Messages with seq > after_seq, oldest first (for a live client's resume)."""
         rows = await chat_repository.after_seq(session, room_id, after_seq=after_seq, limit=limit)
         return [MessageView.of_row(row) for row in rows]
-
-    async def _insert(
-        self, session: AsyncSession, user: User, room_id: uuid.UUID, data: MessageCreate
-    ) -> Message | None:
-        if data.client_id is None:
-            return await self._insert_unguarded(session, user, room_id, data)
-        # The savepoint undoes the seq bump when a concurrent resend won the race, so a
-        # duplicate never consumes a sequence number.
-        savepoint = await session.begin_nested()
-        message = await self._insert_unguarded(session, user, room_id, data)
-        if message is None:
-            await savepoint.rollback()
-        else:
-            await savepoint.commit()
-        return message
-
-    async def _insert_unguarded(
-        self, session: AsyncSession, user: User, room_id: uuid.UUID, data: MessageCreate
-    ) -> Message | None:
-        seq = await chat_repository.next_seq(session, room_id)
-        if seq is None:
-            raise NotFound("room not found", code="room_not_found")
-        return await chat_repository.insert(
-            session,
-            room_id=room_id,
-            user_id=user.id,
-            seq=seq,
-            text=data.text,
-            client_id=data.client_id,
-        )
 
     async def _room(
         self, session: AsyncSession, room_id: uuid.UUID, user: User | None

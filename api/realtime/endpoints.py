@@ -28,7 +28,8 @@ from api.models import RoomRole
 from api.playback.service import StaleVersion, playback_service
 from api.realtime.events import encode, message_frame, now_ms, publish_after_commit, user_brief
 from api.realtime.frames import FrameError, PingFrame, frame_dict, parse_frame
-from api.realtime.hub import Connection, Hub, Pong, get_hub
+from api.realtime.hub import CLOSE_GOING_AWAY, Connection, Hub, Pong, SendBudget, get_hub
+from api.realtime.socket_control import control_for
 from api.realtime.sockets import claim_slot
 from api.redis import get_redis
 from api.rooms.repository import rooms_repository
@@ -54,6 +55,8 @@ PLAYBACK_ACTIONS = frozenset({"play", "pause", "seek", "skip"})
 DROP_GRACE_S = 2.0
 # Frames waiting for the connection's worker (chat, playback, resume); pings skip the line.
 INBOX_FRAMES = 16
+# How long a closing connection waits for its cancelled worker.
+WORKER_STOP_S = 2.0
 
 
 class Refusal(Exception):
@@ -93,6 +96,28 @@ class FloodGuard:
 
     def retry_after_s(self) -> float:
         return round(max(0.0, 1 - self.tokens) / self.rate, 3)
+
+
+class WorkPace:
+    """How long a connection's frames take to handle, to tell a client that sends faster
+    than that when to try again."""
+
+    def __init__(self) -> None:
+        self.average_s = 0.05
+
+    def note(self, took_s: float) -> None:
+        self.average_s += (took_s - self.average_s) * 0.2
+
+    def retry_after_s(self, waiting: int) -> float:
+        return round(min(10.0, max(0.1, self.average_s * max(1, waiting))), 3)
+
+
+def send_budget(settings: Settings) -> SendBudget:
+    return SendBudget(
+        frames=settings.ws_send_queue_frames,
+        bytes=settings.ws_send_budget_bytes,
+        grace_s=settings.ws_slow_consumer_grace_s,
+    )
 
 
 def error_frame(code: str, detail: Any, **extra: Any) -> str:
@@ -156,6 +181,19 @@ async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tupl
 async def room_channel(websocket: WebSocket, room_id: str) -> None:
     """The room's live channel: chat, presence, playback and queue events."""
     settings: Settings = websocket.app.state.settings
+    hub = await get_hub(settings)
+    # A storm of arrivals takes turns for the database and Redis work of connecting (the
+    # gate is released once the hello is queued) instead of exhausting both pools.
+    gate = hub.admission
+    await gate.acquire()
+    gated = True
+
+    def ungate() -> None:
+        nonlocal gated
+        if gated:
+            gated = False
+            gate.release()
+
     try:
         user, room, expires_at_s = await _admit(websocket, room_id, settings)
         slot = await claim_slot(
@@ -171,17 +209,29 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
                 f"too many connections (limit {settings.ws_max_sockets_per_user} per user)",
             )
     except Refusal as refusal:
+        ungate()
         # Browsers see nothing of a refused handshake, so accept only to say why, then close.
         await websocket.accept()
         await websocket.close(refusal.code, refusal.reason)
         return
     except Exception:
+        ungate()
         logger.exception("live channel admission failed")
         await websocket.close(1011)
         return
+    except BaseException:
+        ungate()
+        raise
 
-    hub = await get_hub(settings)
-    await websocket.accept()
+    try:
+        await websocket.accept()
+    except BaseException:
+        ungate()
+        raise
+    if hub.closing:
+        ungate()
+        await websocket.close(CLOSE_GOING_AWAY, "server shutting down")
+        return
     info = user_brief(user.id, user.display_name, user.avatar_url)
     connection = Connection(
         websocket,
@@ -189,7 +239,8 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         room_id=room.id,
         user_id=user.id,
         user_info=info,
-        queue_frames=settings.ws_send_queue_frames,
+        budget=send_budget(settings),
+        control=control_for(websocket.scope),
     )
     connection.writer = asyncio.create_task(connection.write_loop())
     slot.keep_alive()
@@ -201,23 +252,27 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         "token expired",
     )
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(INBOX_FRAMES)
+    pace = WorkPace()
     worker: asyncio.Task[None] | None = None
 
-    def dispatch(frame: dict[str, Any]) -> bool:
-        # The worker starts with the first frame that needs it: idle listeners cost no task.
+    def dispatch(frame: dict[str, Any]) -> float | None:
+        """Queue a frame for the worker; when the inbox is full, the seconds after which
+        the client should try again (backpressure, not a growing queue)."""
         nonlocal worker
+        # The worker starts with the first frame that needs it: idle listeners cost no task.
         if worker is None:
-            worker = asyncio.create_task(_work(hub, settings, connection, user, inbox))
+            worker = asyncio.create_task(_work(hub, settings, connection, user, inbox, pace))
         try:
             inbox.put_nowait(frame)
         except asyncio.QueueFull:
-            return False
-        return True
+            return pace.retry_after_s(inbox.qsize())
+        return None
 
     reading: asyncio.Task[None] | None = None
     try:
         await hub.attach(connection)
         await _hello(hub, connection)
+        ungate()
         reading = asyncio.create_task(_read(websocket, settings, connection, dispatch))
         # A socket the server drops (a stalled reader) may never send another frame: stop
         # waiting for it once its close frame had a moment to go out.
@@ -237,15 +292,19 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         logger.exception("live channel failed", extra={"room_id": str(room.id)})
         connection.drop(1011, "internal error")
     finally:
+        ungate()
         expiry.cancel()
         await slot.release()
         if reading is not None and not reading.done():
             reading.cancel()
         if worker is not None:
             worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await worker
-        await hub.detach(connection)
+            # Bounded: a worker stuck in a call that ignores cancellation must not keep the
+            # handler (and a stopping process) alive.
+            await asyncio.wait([worker], timeout=WORKER_STOP_S)
+        # Leaving takes a turn too: a mass disconnect must not exhaust the Redis pool.
+        async with hub.admission:
+            await hub.detach(connection)
         # Let the writer send what is queued (a close frame with its reason, usually).
         if not connection.closed:
             connection.drop(1000, "")
@@ -261,6 +320,7 @@ async def _hello(hub: Hub, connection: Connection) -> None:
         state = await playback_service.current(session, hub.redis, connection.room_id)
         found = await chat_repository.get_room(session, connection.room_id, member_id=None)
     last_seq = found[0].last_message_seq if found is not None else 0
+    hub.sequencer.note_stored(connection.room_id, last_seq)
     online = await hub.presence.online(str(connection.room_id), now_ms())
     frame = {
         "type": "hello",
@@ -282,7 +342,7 @@ async def _read(
     websocket: WebSocket,
     settings: Settings,
     connection: Connection,
-    dispatch: Callable[[dict[str, Any]], bool],
+    dispatch: Callable[[dict[str, Any]], float | None],
 ) -> None:
     guard = FloodGuard(settings)
     while not connection.closed:
@@ -326,9 +386,15 @@ async def _read(
             connection.offer(Pong(parsed.t0, received_ms))
             continue
         frame = frame_dict(parsed)
-        if not dispatch(frame):
+        retry_after_s = dispatch(frame)
+        if retry_after_s is not None:
             connection.offer(
-                error_frame("rate_limited", "too many frames waiting", retry_after_s=1)
+                error_frame(
+                    "rate_limited",
+                    "too many frames waiting: slow down",
+                    retry_after_s=retry_after_s,
+                    **({"client_id": frame["client_id"]} if "client_id" in frame else {}),
+                )
             )
 
 
@@ -338,12 +404,14 @@ async def _work(
     connection: Connection,
     user: Any,
     inbox: asyncio.Queue[dict[str, Any]],
+    pace: WorkPace,
 ) -> None:
     """Chat, resume and playback commands of one connection, one at a time, in order."""
     redis = get_redis()
     while True:
         frame = await inbox.get()
         kind = frame["type"]
+        started = time.monotonic()
         try:
             if kind == "chat":
                 await _chat(redis, connection, user, frame)
@@ -355,7 +423,16 @@ async def _work(
             raise
         except Exception:
             logger.exception("live frame failed", extra={"type": kind})
-            connection.offer(error_frame("internal", "the server could not handle this frame"))
+            connection.offer(
+                error_frame(
+                    "internal",
+                    f"the server could not handle this {kind} frame",
+                    frame=kind,
+                    **({"client_id": frame["client_id"]} if "client_id" in frame else {}),
+                )
+            )
+        if kind != "resume":
+            pace.note(time.monotonic() - started)
 
 
 async def _chat(redis: Any, connection: Connection, user: Any, frame: dict[str, Any]) -> None:
@@ -387,29 +464,57 @@ async def _chat(redis: Any, connection: Connection, user: Any, frame: dict[str, 
 
 
 async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
+    """Every message after ``after_seq``, in pages no larger than half the socket's frame
+    budget, each sent once the queue has room (so a resume of any size never overflows it),
+    then ``resumed``. A failure answers an ``error`` naming the resume, never silence."""
     after_seq = frame.get("after_seq")
     if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
-        connection.offer(error_frame("bad_frame", "resume needs a non-negative integer after_seq"))
+        connection.offer(
+            error_frame(
+                "bad_frame", "resume needs a non-negative integer after_seq", frame="resume"
+            )
+        )
         return
+    page = max(1, min(RESUME_BATCH, connection.budget.frames // 2))
     connection.hold()
     sent = 0
     cursor = after_seq
     try:
         while True:
+            await connection.wait_roomy()
+            if connection.closed:
+                return
+            connection.held_overflow = False
             async with session_scope() as session:
                 views = await chat_service.since(
-                    session, connection.room_id, after_seq=cursor, limit=RESUME_BATCH
+                    session, connection.room_id, after_seq=cursor, limit=page
                 )
             for view in views:
                 connection.offer(encode(message_frame(view)))
                 cursor = view.seq
                 sent += 1
-            if len(views) < RESUME_BATCH:
+            # Live messages held meanwhile were too many and were let go: read on.
+            if len(views) < page and not connection.held_overflow:
                 break
-        connection.last_seq = cursor
+        connection.last_seq = max(connection.last_seq, cursor)
         connection.offer(
             encode({"type": "resumed", "after_seq": after_seq, "last_seq": cursor, "count": sent})
         )
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("resume failed", extra={"room_id": str(connection.room_id)})
+        connection.offer(
+            error_frame(
+                "resume_failed",
+                "the resume stopped: send it again from the last seq you have",
+                frame="resume",
+                after_seq=after_seq,
+                last_seq=cursor,
+                count=sent,
+            )
+        )
+        connection.last_seq = max(connection.last_seq, cursor)
     finally:
         connection.release()
 

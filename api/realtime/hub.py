@@ -20,27 +20,41 @@ import itertools
 import json
 import logging
 import os
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from starlette.websockets import WebSocket
 
+from api.chat.service import chat_service
 from api.config import Settings
 from api.db import session_scope
 from api.playback.service import playback_service
-from api.realtime.events import CHANNEL_PREFIX, encode, now_ms, publish, room_channel
+from api.realtime.events import (
+    CHANNEL_PREFIX,
+    encode,
+    message_frame,
+    now_ms,
+    publish,
+    room_channel,
+)
 from api.realtime.presence import Presence
+from api.realtime.socket_control import SocketControl
 from api.redis import get_redis, redis_ssl_options
 
 logger = logging.getLogger(__name__)
 
+CLOSE_GOING_AWAY = 1001
 CLOSE_SLOW_CONSUMER = 4408
 CLOSE_ROOM_DELETED = 4410
 CLOSE_NOT_A_MEMBER = 4403
+# How often every socket's send budget is checked.
+BUDGET_CHECK_S = 0.5
 
 
 class Pong:
@@ -77,8 +91,31 @@ class Close:
 Outgoing = str | Pong | Close
 
 
+@dataclass(frozen=True, slots=True)
+class SendBudget:
+    """What a socket may have waiting for its peer before it counts as a slow consumer."""
+
+    frames: int = 256
+    bytes: int = 512 * 1024
+    # Over budget (or one send blocked) for this long: closed with 4408.
+    grace_s: float = 5.0
+    # Past this many times the budget the socket is closed at once (memory bound).
+    hard_factor: int = 4
+    # A dropped peer that never reads its close frame is cut this much later.
+    abort_after_s: float = 10.0
+
+
+# While a resume (or the hello) is served, live events wait in ``held``; past this many,
+# held chat messages are discarded and the resume reads them from PostgreSQL instead.
+HELD_MESSAGES_LIMIT = 1000
+
+
+def _size(item: Outgoing) -> int:
+    return len(item) if isinstance(item, str) else 64
+
+
 class Connection:
-    """One accepted socket: its identity, its bounded send queue and its chat position."""
+    """One accepted socket: its identity, its budgeted send queue and its chat position."""
 
     def __init__(
         self,
@@ -88,34 +125,95 @@ class Connection:
         room_id: uuid.UUID,
         user_id: uuid.UUID,
         user_info: dict[str, Any],
-        queue_frames: int,
+        queue_frames: int | None = None,
+        budget: SendBudget | None = None,
+        control: SocketControl | None = None,
     ) -> None:
         self.websocket = websocket
         self.id = connection_id
         self.room_id = room_id
         self.user_id = user_id
         self.user_info = user_info
-        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(queue_frames)
+        budget = budget or SendBudget()
+        if queue_frames is not None:
+            budget = replace(budget, frames=queue_frames)
+        self.budget = budget
+        self.control = control
+        self._items: deque[Outgoing] = deque()
+        self.queued_bytes = 0
+        self._wake = asyncio.Event()
+        # Set while the queue is at most half its frame budget (resume pages wait for it).
+        self._roomy = asyncio.Event()
+        self._roomy.set()
+        # Monotonic time since which the socket is over budget / its current send started.
+        self.over_budget_since: float | None = None
+        self.sending_since: float | None = None
         # The highest chat seq this socket was sent; live messages at or below are skipped.
         self.last_seq = 0
         # While a resume (or the hello) is being served, room events wait here.
         self.held: list[Event] | None = []
+        # Held chat messages were discarded (too many): the resume must read further.
+        self.held_overflow = False
         self.closed = False
+        self.close_code: int | None = None
         self.writer: asyncio.Task[None] | None = None
         # Called when the server drops the socket, so its reader stops waiting for the peer.
         self.on_drop: Callable[[], None] | None = None
 
+    @property
+    def queued_frames(self) -> int:
+        return len(self._items)
+
     def offer(self, item: Outgoing) -> None:
         if self.closed:
             return
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.drop(CLOSE_SLOW_CONSUMER, "too slow: send queue overflow")
+        self._items.append(item)
+        self.queued_bytes += _size(item)
+        self._wake.set()
+        budget = self.budget
+        if len(self._items) > budget.frames // 2:
+            self._roomy.clear()
+        if (
+            len(self._items) > budget.frames * budget.hard_factor
+            or self.queued_bytes > budget.bytes * budget.hard_factor
+        ):
+            self.drop(CLOSE_SLOW_CONSUMER, "too slow: send budget exceeded")
+        elif self.over_budget_since is None and (
+            len(self._items) > budget.frames or self.queued_bytes > budget.bytes
+        ):
+            self.over_budget_since = time.monotonic()
+
+    def check_budget(self, now: float) -> None:
+        """Close the socket with 4408 once it has been over its send budget (frames, or bytes
+        including what the server and the kernel still buffer) or stuck in one send for the
+        grace period. Called periodically by the hub."""
+        if self.closed:
+            return
+        budget = self.budget
+        buffered = self.control.buffered_bytes() if self.control is not None else 0
+        over = len(self._items) > budget.frames or self.queued_bytes + buffered > budget.bytes
+        if not over:
+            self.over_budget_since = None
+        elif self.over_budget_since is None:
+            self.over_budget_since = now
+        stuck = self.sending_since is not None and now - self.sending_since >= budget.grace_s
+        lasting = (
+            self.over_budget_since is not None and now - self.over_budget_since >= budget.grace_s
+        )
+        if stuck or lasting:
+            self.drop(CLOSE_SLOW_CONSUMER, "too slow: send budget exceeded")
+
+    async def wait_roomy(self) -> None:
+        """Until the queue is at most half its frame budget (or the socket is closed)."""
+        while not self.closed and not self._roomy.is_set():
+            await self._roomy.wait()
 
     def deliver(self, event: Event) -> None:
         if self.held is not None:
             self.held.append(event)
+            if event.seq is not None and len(self.held) > HELD_MESSAGES_LIMIT:
+                self.held = [held for held in self.held if held.seq is None]
+                self.held_overflow = True
             return
         self._send_event(event)
 
@@ -143,30 +241,208 @@ class Connection:
         if self.closed:
             return
         self.closed = True
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(Close(code, reason))
+        self.close_code = code
+        self._items.clear()
+        self.queued_bytes = 0
+        self._roomy.set()
+        stalled = self.sending_since is not None
+        if stalled and self.control is not None:
+            # The writer waits for a peer that does not read: the close frame goes past it.
+            self.control.force_close(code, reason, abort_after_s=self.budget.abort_after_s)
+            if self.writer is not None:
+                self.writer.cancel()
+        else:
+            self._items.append(Close(code, reason))
+            self._wake.set()
         if self.on_drop is not None:
             self.on_drop()
 
+    def close_now(self, code: int, reason: str) -> None:
+        """Close at once even when the writer is idle (server shutdown): the close frame is
+        written synchronously when the transport allows it, else queued like ``drop``."""
+        if self.closed:
+            return
+        if self.control is not None and not self.control.closing:
+            self.closed = True
+            self.close_code = code
+            self._items.clear()
+            self.queued_bytes = 0
+            self._roomy.set()
+            self.control.force_close(code, reason, abort_after_s=self.budget.abort_after_s)
+            if self.writer is not None:
+                self.writer.cancel()
+            if self.on_drop is not None:
+                self.on_drop()
+            return
+        self.drop(code, reason)
+
     async def write_loop(self) -> None:
         websocket = self.websocket
+        items = self._items
+        half = self.budget.frames // 2
         try:
             while True:
-                item = await self.queue.get()
+                while not items:
+                    self._wake.clear()
+                    await self._wake.wait()
+                control = self.control
+                if control is not None and not isinstance(items[0], Close) and control.ready():
+                    # Everything queued goes out in one write while the peer keeps up.
+                    batch: list[str] = []
+                    while items and not isinstance(items[0], Close):
+                        queued = items.popleft()
+                        assert not isinstance(queued, Close)
+                        self.queued_bytes -= _size(queued)
+                        batch.append(queued if isinstance(queued, str) else queued.render())
+                    self._roomy.set()
+                    control.write_texts(batch)
+                    continue
+                item = items.popleft()
+                self.queued_bytes -= _size(item)
+                if len(items) <= half:
+                    self._roomy.set()
                 if isinstance(item, Close):
                     with contextlib.suppress(Exception):
                         await websocket.close(item.code, item.reason)
                     return
+                self.sending_since = time.monotonic()
                 await websocket.send_text(item if isinstance(item, str) else item.render())
+                self.sending_since = None
         except Exception:
             # The peer went away; the reader notices and cleans up.
             self.closed = True
+        finally:
+            self.sending_since = None
+
+
+class ChatSequencer:
+    """Per room, hands chat messages to the room's sockets in seq order.
+
+    Seqs have no holes (``chat_post_message``), but publishes from different requests and
+    processes can reach a process out of order, and pub/sub may lose one. A message that
+    arrives ahead of the next expected seq waits up to ``window_s`` for the ones before it;
+    then the missing ones are read from PostgreSQL, and everything goes out in order. So a
+    client sees a gap only when something is really missing for it, and resumes then.
+    """
+
+    def __init__(
+        self,
+        window_s: float,
+        deliver: Callable[[uuid.UUID, Event], None],
+        fetch: Callable[[uuid.UUID, int, int], Any],
+    ) -> None:
+        self.window_s = window_s
+        self._deliver = deliver
+        self._fetch = fetch
+        self._rooms: dict[uuid.UUID, _RoomOrder] = {}
+        self.healed = 0
+
+    def note_stored(self, room_id: uuid.UUID, last_seq: int) -> None:
+        """The room's latest stored seq, as read from PostgreSQL by a hello: where this
+        process starts counting when it has seen no message of the room yet. (Once it has,
+        it keeps its own count: older sockets may still be owed messages up to it.)"""
+        order = self._rooms.setdefault(room_id, _RoomOrder())
+        if order.delivered is None:
+            order.delivered = last_seq
+            self._flush(room_id, order)
+
+    def admit(self, room_id: uuid.UUID, event: Event) -> None:
+        seq = event.seq
+        order = self._rooms.setdefault(room_id, _RoomOrder())
+        if seq is None or order.delivered is None:
+            if seq is not None:
+                order.delivered = seq
+            self._deliver(room_id, event)
+            return
+        if seq <= order.delivered:
+            # Late (already read from PostgreSQL) or older than what this process knew:
+            # each socket skips what it already has.
+            self._deliver(room_id, event)
+            return
+        order.waiting[seq] = event
+        if not order.fetching:
+            self._flush(room_id, order)
+
+    def forget(self, room_id: uuid.UUID) -> None:
+        order = self._rooms.pop(room_id, None)
+        if order is not None and order.timer is not None:
+            order.timer.cancel()
+
+    def forget_all_but(self, room_ids: set[uuid.UUID]) -> None:
+        for room_id in [r for r in self._rooms if r not in room_ids]:
+            order = self._rooms[room_id]
+            if not order.fetching:
+                self.forget(room_id)
+
+    def _flush(self, room_id: uuid.UUID, order: _RoomOrder) -> None:
+        assert order.delivered is not None
+        waiting = order.waiting
+        for seq in sorted(s for s in waiting if s <= order.delivered):
+            self._deliver(room_id, waiting.pop(seq))
+        while order.delivered + 1 in waiting:
+            order.delivered += 1
+            self._deliver(room_id, waiting.pop(order.delivered))
+        if not waiting:
+            if order.timer is not None:
+                order.timer.cancel()
+                order.timer = None
+        elif order.timer is None:
+            loop = asyncio.get_running_loop()
+            order.timer = loop.call_later(self.window_s, self._window_passed, room_id, order)
+
+    def _window_passed(self, room_id: uuid.UUID, order: _RoomOrder) -> None:
+        order.timer = None
+        if order.fetching or not order.waiting or self._rooms.get(room_id) is not order:
+            return
+        order.fetching = True
+        task = asyncio.create_task(self._heal(room_id, order))
+        order.task = task
+
+    async def _heal(self, room_id: uuid.UUID, order: _RoomOrder) -> None:
+        assert order.delivered is not None
+        after, upto = order.delivered, max(order.waiting)
+        try:
+            found: list[Event] = await self._fetch(room_id, after, upto)
+        except Exception:
+            logger.exception("missing chat messages not read", extra={"room_id": str(room_id)})
+            found = []
+        finally:
+            order.fetching = False
+        self.healed += sum(1 for event in found if event.seq not in order.waiting)
+        for event in found:
+            if event.seq is not None and event.seq > order.delivered:
+                order.waiting.setdefault(event.seq, event)
+        # Whatever PostgreSQL did not have up to ``upto`` is not coming: move past it (a
+        # client that misses it resumes).
+        for seq in sorted(s for s in order.waiting if s <= upto):
+            self._deliver(room_id, order.waiting.pop(seq))
+        order.delivered = max(order.delivered, upto)
+        self._flush(room_id, order)
+
+
+@dataclass(slots=True)
+class _RoomOrder:
+    # The highest seq handed to the room's sockets (None until this process saw one).
+    delivered: int | None = None
+    waiting: dict[int, Event] = field(default_factory=dict)
+    timer: asyncio.TimerHandle | None = None
+    fetching: bool = False
+    task: asyncio.Task[None] | None = None
 
 
 class Hub:
-    def __init__(self, redis: Redis, subscriber: Redis, *, presence_ttl_s: float) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        subscriber: Redis,
+        *,
+        presence_ttl_s: float,
+        reorder_window_s: float = 0.2,
+        admission_concurrency: int = 8,
+    ) -> None:
         self.redis = redis
+        # Sockets being admitted at once (api/realtime/endpoints.py).
+        self.admission = asyncio.Semaphore(admission_concurrency)
         self.presence = Presence(redis, presence_ttl_s)
         self.presence_ttl_s = presence_ttl_s
         self.process_id = uuid.uuid4().hex[:12]
@@ -180,18 +456,30 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reader: asyncio.Task[None] | None = None
         self._housekeeper: asyncio.Task[None] | None = None
+        self._budget_watch: asyncio.Task[None] | None = None
+        self.sequencer = ChatSequencer(
+            reorder_window_s, self._deliver_to_room, self._fetch_messages
+        )
+        # Set once the process is shutting down: new sockets are refused.
+        self.closing = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         self._reader = asyncio.create_task(self._read_events(), name="hub-reader")
         self._housekeeper = asyncio.create_task(self._housekeeping(), name="hub-presence")
+        self._budget_watch = asyncio.create_task(self._watch_budgets(), name="hub-budgets")
 
-    async def stop(self) -> None:
+    def close_all(self) -> None:
+        """Close every socket with 1001 now (the process is stopping) and refuse new ones."""
+        self.closing = True
         for connections in list(self.rooms.values()):
             for connection in list(connections):
-                connection.drop(1001, "server shutting down")
-        for task in (self._reader, self._housekeeper):
+                connection.close_now(CLOSE_GOING_AWAY, "server shutting down")
+
+    async def stop(self) -> None:
+        self.close_all()
+        for task in (self._reader, self._housekeeper, self._budget_watch):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -302,8 +590,10 @@ class Hub:
         data = json.loads(text)
         kind = data.get("type", "")
         event = Event(kind, text, data.get("seq") if kind == "message" else None, data)
-        for connection in list(connections):
-            connection.deliver(event)
+        if event.seq is not None:
+            self.sequencer.admit(room_id, event)
+        else:
+            self._deliver_to_room(room_id, event)
         if kind == "playback":
             self._schedule(room_id, data.get("state") or {})
         elif kind == "member_left":
@@ -379,6 +669,39 @@ class Hub:
             except Exception:
                 logger.exception("presence housekeeping failed")
 
+    # --- chat order and send budgets ----------------------------------------------------
+
+    def _deliver_to_room(self, room_id: uuid.UUID, event: Event) -> None:
+        for connection in list(self.rooms.get(room_id, ())):
+            connection.deliver(event)
+
+    async def _fetch_messages(
+        self, room_id: uuid.UUID, after_seq: int, upto_seq: int
+    ) -> list[Event]:
+        async with session_scope() as session:
+            views = await chat_service.since(
+                session, room_id, after_seq=after_seq, limit=upto_seq - after_seq
+            )
+        return [
+            Event("message", encode(message_frame(view)), view.seq)
+            for view in views
+            if view.seq <= upto_seq
+        ]
+
+    async def _watch_budgets(self) -> None:
+        while True:
+            await asyncio.sleep(BUDGET_CHECK_S)
+            try:
+                now = time.monotonic()
+                for connections in list(self.rooms.values()):
+                    for connection in list(connections):
+                        connection.check_budget(now)
+                self.sequencer.forget_all_but(set(self.rooms))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("send budget check failed")
+
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
@@ -403,11 +726,23 @@ async def get_hub(settings: Settings) -> Hub:
             subscriber = Redis.from_url(
                 url, decode_responses=True, **(redis_ssl_options(url) or {})
             )
-            hub = Hub(get_redis(), subscriber, presence_ttl_s=settings.ws_presence_ttl_s)
+            hub = Hub(
+                get_redis(),
+                subscriber,
+                presence_ttl_s=settings.ws_presence_ttl_s,
+                reorder_window_s=settings.ws_reorder_window_s,
+                admission_concurrency=settings.ws_admission_concurrency,
+            )
             hub.start()
             _hub = hub
             logger.info("live hub started", extra={"pid": os.getpid()})
     return _hub
+
+
+def close_live_sockets() -> None:
+    """Close this process's live sockets with 1001 now (SIGTERM); refuse new ones."""
+    if _hub is not None:
+        _hub.close_all()
 
 
 async def stop_hub() -> None:

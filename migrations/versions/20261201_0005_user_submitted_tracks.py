@@ -1,6 +1,6 @@
 """user-submitted tracks are marked; images only from Spotify's hosts
 
-Revision ID: 0005_user_tracks
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 07:00:00.000000
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0005_user_tracks'
+revision: str = '0005'
 down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -23,18 +23,15 @@ def add_messages(session: AsyncSession) -> AddMessages:
     async def factory(room_id: uuid.UUID, author: User, count: int) -> list[Message]:
         messages = []
         for number in range(count):
-            seq = await chat_repository.next_seq(session, room_id)
-            assert seq is not None
-            message = await chat_repository.insert(
+            stored = await chat_repository.store(
                 session,
                 room_id=room_id,
                 user_id=author.id,
-                seq=seq,
                 text=f"message {number + 1}",
                 client_id=None,
             )
-            assert message is not None
-            messages.append(message)
+            assert stored is not None
+            messages.append(await session.get_one(Message, stored.id))
         await session.commit()
         return messages
 

@@ -119,3 +119,26 @@ async def test_concurrent_resends_store_one_message_and_consume_one_seq(
         count = len(list(await session.scalars(select(Message).where(Message.room_id == room_id))))
     assert count == 1
     assert room.last_message_seq == 1
+
+
+async def test_a_post_holds_the_rooms_lock_for_one_statement_not_until_the_callers_commit(
+    committed_room: CommittedRoom, redis: Redis
+) -> None:
+    room_id, first, second = committed_room.room_id, *committed_room.user_ids[:2]
+    async with session_scope(get_sessionmaker()) as open_session:
+        user = await open_session.get_one(User, first)
+        held = await chat_service.post(
+            open_session, redis, user, room_id, MessageCreate(text="still in a transaction")
+        )
+        # The caller's transaction is still open: another post goes through all the same
+        # (the old row lock held until commit made this wait forever).
+        other = await asyncio.wait_for(post(redis, room_id, second, "meanwhile"), 20)
+        # And the first message is already visible to everyone.
+        async with session_scope() as reader:
+            seqs = list(
+                await reader.scalars(
+                    select(Message.seq).where(Message.room_id == room_id).order_by(Message.seq)
+                )
+            )
+    assert (held.view.seq, other.view.seq) == (1, 2)
+    assert seqs == [1, 2]
