@@ -12,7 +12,10 @@ from api.models import ListeningEvent, QueueEntry, QueueEntryStatus
 from tests.realtime.conftest import StartApis
 from tests.support.live import ApiProcess, LiveData, api_call, live_client, make_room
 
-CROSSING_LIMIT_S = 0.2
+# Frames cross processes as they happen, not at the next resume or refresh (those are seconds
+# apart). Latency itself is measured by bench/ws_fanout.py and bench/crowd.py, not here: a
+# loaded CI machine can take a few hundred ms.
+CROSSING_LIMIT_S = 3.0
 
 
 async def test_chat_presence_and_playback_cross_processes_and_survive_a_killed_one(
