@@ -55,6 +55,8 @@ class Room(TimestampMixin, Base):
     last_activity_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    # A room seeded with the demo listeners: it plays its playlist in a loop, on the clock.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     genres: Mapped[list[Genre]] = relationship(
         secondary="room_genres", lazy="raise", order_by="Genre.name"

@@ -38,6 +38,7 @@ class RoomRow:
     # The upcoming queue's tracks, the playing one first.
     track_ids: list[uuid.UUID] = field(default_factory=list)
     now_playing_id: uuid.UUID | None = None
+    is_demo: bool = False
 
 
 _LIVE_ROOMS = text(
@@ -55,7 +56,8 @@ _LIVE_ROOMS = text(
                         WHERE room_id = r.id AND status IN ('playing', 'queued')
                         ORDER BY status = 'playing' DESC, position LIMIT :tracks) q), '{}'),
            (SELECT track_id FROM queue_entries
-             WHERE room_id = r.id AND status = 'playing' LIMIT 1)
+             WHERE room_id = r.id AND status = 'playing' LIMIT 1),
+           r.is_demo
     FROM rooms r
     ORDER BY r.last_activity_at DESC, r.id
     LIMIT :limit
@@ -269,6 +271,7 @@ class RecommendationsRepository:
                 member_count=int(row[7]),
                 track_ids=list(row[8]),
                 now_playing_id=row[9],
+                is_demo=bool(row[10]),
             )
             for row in result.all()
         ]

@@ -36,6 +36,7 @@ from api.db import session_scope
 from api.history.repository import history_repository
 from api.models import ModelRunStatus
 from api.recommendations import store
+from api.recommendations.reasons import model_people_parts, model_track_parts, render
 from api.recommendations.scoring import SCORING_BLOB, scoring_blob
 from api.recommendations.service import track_payload
 from api.recommendations.training_repository import training_repository
@@ -128,20 +129,32 @@ def build_publication(
         if not played[row]:
             continue
         user_key = str(user_id)
-        tracks[user_key] = [
-            {"track_id": str(rec.id), "score": round(rec.score, 5), "reason": rec.reason}
-            for rec in taste_index.tracks(user_id, k=TOP_TRACKS)
-        ]
+        taste = taste_index.taste(user_id)
+        track_entries = []
+        for rec in taste_index.tracks(user_id, k=TOP_TRACKS):
+            item = int(interactions.item_index([rec.id])[0])
+            parts = model_track_parts(taste_index, item, taste)
+            track_entries.append(
+                {
+                    "track_id": str(rec.id),
+                    "score": round(rec.score, 5),
+                    "reason": render(parts),
+                    "reason_parts": parts,
+                }
+            )
+        tracks[user_key] = track_entries
         mine = genres.top_genres(taste_index.genre_profiles[row], 10)
         entries = []
         for rec in taste_index.people(user_id, k=TOP_PEOPLE):
             other = int(interactions.user_index([rec.id])[0])
             theirs = set(genres.top_genres(taste_index.genre_profiles[other], 10))
+            parts = model_people_parts(taste_index, row, other)
             entries.append(
                 {
                     "user_id": str(rec.id),
                     "score": round(rec.score, 5),
-                    "reason": rec.reason,
+                    "reason": render(parts),
+                    "reason_parts": parts,
                     "shared_genres": [g for g in mine if g in theirs][:5],
                 }
             )
@@ -292,6 +305,7 @@ class TrainingService:
                     "track": payloads[entry["track_id"]],
                     "score": entry["score"],
                     "reason": entry["reason"],
+                    "reason_parts": entry["reason_parts"],
                 }
                 for entry in entries
                 if entry["track_id"] in payloads
