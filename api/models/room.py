@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.models.base import Base, TimestampMixin, str_enum, uuid_pk
 from api.models.catalog import Genre, Track
 from api.models.enums import QueueEntryStatus, QueuePolicy, RoomRole
+
+if TYPE_CHECKING:
+    from api.models.user import User
 
 
 class Room(TimestampMixin, Base):
@@ -132,6 +136,8 @@ class QueueEntry(Base):
     )
 
     track: Mapped[Track] = relationship(lazy="raise")
+    # Who added it (None once their account is gone).
+    adder: Mapped[User | None] = relationship(lazy="raise")
 
 
 class RoomPlayback(Base):

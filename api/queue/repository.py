@@ -27,6 +27,7 @@ class UpcomingStats:
 _WITH_TRACK = (
     joinedload(QueueEntry.track).selectinload(Track.artists),
     joinedload(QueueEntry.track).selectinload(Track.genres),
+    joinedload(QueueEntry.adder),
 )
 
 

@@ -102,6 +102,7 @@ class QueueService:
             status=QueueEntryStatus.queued,
         )
         entry.track = track
+        entry.adder = user
         entry = await queue_repository.add(session, entry)
         _queue_event(session, room.id, "added", entry.id, user.id)
         return entry

@@ -152,7 +152,7 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
 
     hub = await get_hub(settings)
     await websocket.accept()
-    info = user_brief(user.id, user.display_name, user.avatar_url)
+    info = user_brief(user.id, user.display_name, user.avatar_url, user.is_demo)
     connection = Connection(
         websocket,
         connection_id=hub.new_connection_id(),
