@@ -48,10 +48,10 @@ def entry_response(entry: QueueEntry) -> QueueEntryResponse:
 
 @router.get("/{room_id}/queue", responses=error_responses(Unauthorized, Forbidden, NotFound))
 async def list_queue(
-    room_id: uuid.UUID, user: OptionalUser, session: SessionDep
+    room_id: uuid.UUID, user: OptionalUser, session: SessionDep, redis: RedisDep
 ) -> list[QueueEntryResponse]:
     """The upcoming queue: the playing entry first, then the queued ones in play order."""
-    entries = await queue_service.list_upcoming(session, user, room_id)
+    entries = await queue_service.list_upcoming(session, user, room_id, redis=redis)
     return [entry_response(entry) for entry in entries]
 
 
