@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import desc, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Genre, ListeningEvent, TrackGenre, User, UserGenre
+from api.models import Genre, ListeningEvent, Room, TrackGenre, User, UserGenre
 
 RECENT_DAYS = 30
 
@@ -250,6 +250,9 @@ class RecommendationsRepository:
         for user_id, slug in result.all():
             genres.setdefault(user_id, []).append(slug)
         return genres
+
+    async def demo_room_ids(self, session: AsyncSession) -> list[uuid.UUID]:
+        return list(await session.scalars(select(Room.id).where(Room.is_demo).order_by(Room.id)))
 
     async def live_rooms(
         self, session: AsyncSession, limit: int, *, members: int = 50, tracks: int = 30

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.history.repository import history_repository
 from api.models import Track
+from api.playback.service import playback_service
 from api.realtime.events import now_ms
 from api.realtime.presence import Presence
 from api.recommendations import store
@@ -498,6 +499,10 @@ class RecommendationsService:
                 if body["id"] == snapshot_id:
                     _snapshot_cache.update(id=snapshot_id, rooms=body["rooms"])
                     return snapshot_id, list(body["rooms"])
+        # Demo rooms play on the clock whether anybody looked: bring them up to it, so what
+        # the snapshot says they play is what plays.
+        for demo_room_id in await recommendations_repository.demo_room_ids(session):
+            await playback_service.current(session, redis, demo_room_id)
         rooms = await recommendations_repository.live_rooms(session, LIVE_ROOMS_LIMIT)
         snapshot = await self._profile_rooms(session, rooms)
         online = await Presence(redis, 0).counts([room["id"] for room in snapshot], now_ms())

@@ -253,3 +253,21 @@ async def test_processes_noticing_at_once_move_a_demo_room_once(redis: Redis, cl
             await cleanup.execute(delete(Room).where(Room.id == room.id))
             await cleanup.execute(delete(Track).where(Track.id.in_([t.id for t in playlist])))
             await cleanup.execute(delete(User).where(User.id.in_(people)))
+
+
+async def test_room_recommendations_show_what_a_demo_room_plays_now_and_nobody_as_listening(
+    client: httpx.AsyncClient, session: AsyncSession, sign_in: SignIn, clock: Clock
+) -> None:
+    room, playlist, _ = await demo_room(session)
+    alice = await sign_in("alice")
+    clock.at_ms = T0 + 5 * LOOP_MS + 350_000  # the third track
+
+    body = (await client.get("/recommendations/rooms", headers=alice.headers)).json()
+
+    (item,) = [item for item in body["items"] if item["room"]["id"] == str(room.id)]
+    assert item["room"]["is_demo"] is True
+    assert item["room"]["now_playing"]["spotify_id"] == playlist[2].spotify_id
+    assert (item["room"]["member_count"], item["room"]["online_count"]) == (2, 0)
+    assert [part["code"] for part in item["reason_parts"]] == ["now_playing"]
+    assert "listening" not in item["reason"]
+    assert "here now" not in item["reason"]
