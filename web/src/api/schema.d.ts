@@ -899,6 +899,8 @@ export interface components {
             display_name: string;
             /** Avatar Url */
             avatar_url: string | null;
+            /** Is Demo */
+            is_demo: boolean;
         };
         /** MessageCreate */
         MessageCreate: {
@@ -944,6 +946,8 @@ export interface components {
             score: number;
             /** Reason */
             reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
             /** Shared Genres */
             shared_genres: string[];
             /**
@@ -1052,6 +1056,8 @@ export interface components {
             avatar_url: string | null;
             /** Favorite Genres */
             favorite_genres: string[];
+            /** Is Demo */
+            is_demo: boolean;
             /**
              * Created At
              * Format: date-time
@@ -1062,6 +1068,23 @@ export interface components {
         QueueAdd: {
             /** Spotify Id */
             spotify_id: string;
+        };
+        /**
+         * QueueEntryAdder
+         * @description Who added an entry; ``is_demo``: a sample profile built from a public playlist.
+         */
+        QueueEntryAdder: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Display Name */
+            display_name: string;
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Is Demo */
+            is_demo: boolean;
         };
         /** QueueEntryResponse */
         QueueEntryResponse: {
@@ -1078,6 +1101,7 @@ export interface components {
             track: components["schemas"]["TrackBase"];
             /** Added By */
             added_by: string | null;
+            added_by_user: components["schemas"]["QueueEntryAdder"] | null;
             /** Position */
             position: number;
             status: components["schemas"]["QueueEntryStatus"];
@@ -1115,6 +1139,19 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * ReasonPart
+         * @description One translatable piece of a reason: a stable ``code`` and its ``params`` (genre slugs,
+         *     names, counts). Every code is listed in docs/recommendations.md.
+         */
+        ReasonPart: {
+            /** Code */
+            code: string;
+            /** Params */
+            params: {
+                [key: string]: string | number | string[];
+            };
+        };
         /** RecommendedPerson */
         RecommendedPerson: {
             /**
@@ -1146,6 +1183,10 @@ export interface components {
             genres: string[];
             /** Member Count */
             member_count: number;
+            /** Online Count */
+            online_count: number;
+            /** Is Demo */
+            is_demo: boolean;
             now_playing: components["schemas"]["TrackBase"] | null;
         };
         /** RoomCreate */
@@ -1176,6 +1217,8 @@ export interface components {
             score: number;
             /** Reason */
             reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
             /**
              * Basis
              * @enum {string}
@@ -1208,6 +1251,10 @@ export interface components {
             genres: string[];
             /** Member Count */
             member_count: number;
+            /** Online Count */
+            online_count: number;
+            /** Is Demo */
+            is_demo: boolean;
             queue_policy: components["schemas"]["QueuePolicy"];
             /**
              * Created At
@@ -1414,6 +1461,8 @@ export interface components {
             score: number;
             /** Reason */
             reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
             /**
              * Basis
              * @enum {string}
@@ -1448,6 +1497,8 @@ export interface components {
             avatar_url: string | null;
             /** Favorite Genres */
             favorite_genres: string[];
+            /** Is Demo */
+            is_demo: boolean;
             /**
              * Created At
              * Format: date-time
