@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.preprocessing import normalize
 
 ReasonParams = dict[str, str | int | float | list[str]]
 Part = dict[str, Any]
@@ -85,25 +86,62 @@ def _names(indices: Sequence[int], item_ids: Any, item_names: Mapping[Any, str])
     return out
 
 
-def model_track_parts(taste_index: Any, item: int, taste: Any) -> list[Part]:
-    """A model-recommended track: the track's genre the listener shares and the played item
-    closest to it; else its genre; else its popularity. (``recommender.TasteIndex``)"""
+def model_track_parts(
+    taste_index: Any,
+    items: Sequence[int],
+    taste: Any,
+    item_genres_cache: dict[int, list[str]] | None = None,
+) -> list[list[Part]]:
+    """Parts for each of one listener's model-recommended tracks (item indices): the track's
+    genre the listener shares and the played item closest to it; else its genre; else its
+    popularity. The same facts as ``recommender.TasteIndex.track_reason``, computed for all
+    of the listener's tracks at once (their genres once, closeness in one product).
+    ``item_genres_cache``: shared across listeners, since the same tracks come up for many."""
+    cache = {} if item_genres_cache is None else item_genres_cache
     genres = taste_index.genres
-    item_genres = genres.item_genres(item, 5)
-    user_genres = taste.top_genres(genres, 10)
-    shared = [g for g in item_genres if g in user_genres]
-    closest = taste_index._closest_played(item, taste)
-    parts = []
-    if shared:
-        parts.append(part("genre_you_play", genre=shared[0]))
-    if closest is not None:
-        name = _names([closest], taste_index.interactions.item_ids, taste_index.item_names)[0]
-        parts.append(part("like_item_you_play", name=name))
-    if parts:
-        return parts
-    if item_genres:
-        return [part("popular_in_genre", genre=item_genres[0])]
-    return [part("popular_with_listeners")]
+    user_genres = set(taste.top_genres(genres, 10))
+    closest = _closest_played(taste_index, list(items), taste)
+    answer = []
+    for item, near in zip(items, closest, strict=True):
+        item_genres = cache.get(item)
+        if item_genres is None:
+            item_genres = cache[item] = genres.item_genres(item, 5)
+        shared = [g for g in item_genres if g in user_genres]
+        parts = []
+        if shared:
+            parts.append(part("genre_you_play", genre=shared[0]))
+        if near is not None:
+            name = _names([near], taste_index.interactions.item_ids, taste_index.item_names)[0]
+            parts.append(part("like_item_you_play", name=name))
+        if not parts:
+            parts = (
+                [part("popular_in_genre", genre=item_genres[0])]
+                if item_genres
+                else [part("popular_with_listeners")]
+            )
+        answer.append(parts)
+    return answer
+
+
+def _closest_played(taste_index: Any, items: list[int], taste: Any) -> list[int | None]:
+    """For each item, the listener's played item most similar to it (item vectors, else
+    shared genres), or None when nothing is similar at all."""
+    played = taste.top_items(50)
+    if not played or not items:
+        return [None] * len(items)
+    vectors = taste_index.model.item_vectors()
+    if vectors is not None:
+        candidates = normalize(vectors[played])
+        targets = vectors[items]
+        norms = np.maximum(np.linalg.norm(targets, axis=1), 1e-12)
+        similarity = candidates @ (targets / norms[:, None]).T
+    else:
+        matrix = taste_index.genres.item_matrix
+        similarity = np.asarray((matrix[played] @ matrix[items].T).todense())
+    best = np.argmax(similarity, axis=0)
+    return [
+        played[int(b)] if similarity[int(b), column] > 0 else None for column, b in enumerate(best)
+    ]
 
 
 def model_people_parts(taste_index: Any, row: int, other: int) -> list[Part]:

@@ -124,25 +124,26 @@ def build_publication(
     tracks: dict[str, Any] = {}
     people: dict[str, Any] = {}
     played = np.diff(interactions.matrix.indptr) > 0
+    item_genres_cache: dict[int, list[str]] = {}
     user_vectors = taste_index.user_vectors
     for row, user_id in enumerate(interactions.user_ids):
         if not played[row]:
             continue
         user_key = str(user_id)
-        taste = taste_index.taste(user_id)
-        track_entries = []
-        for rec in taste_index.tracks(user_id, k=TOP_TRACKS):
-            item = int(interactions.item_index([rec.id])[0])
-            parts = model_track_parts(taste_index, item, taste)
-            track_entries.append(
-                {
-                    "track_id": str(rec.id),
-                    "score": round(rec.score, 5),
-                    "reason": render(parts),
-                    "reason_parts": parts,
-                }
-            )
-        tracks[user_key] = track_entries
+        recommended = taste_index.tracks(user_id, k=TOP_TRACKS)
+        items = interactions.item_index([rec.id for rec in recommended]).tolist()
+        all_parts = model_track_parts(
+            taste_index, items, taste_index.taste(user_id), item_genres_cache
+        )
+        tracks[user_key] = [
+            {
+                "track_id": str(rec.id),
+                "score": round(rec.score, 5),
+                "reason": render(parts),
+                "reason_parts": parts,
+            }
+            for rec, parts in zip(recommended, all_parts, strict=True)
+        ]
         mine = genres.top_genres(taste_index.genre_profiles[row], 10)
         entries = []
         for rec in taste_index.people(user_id, k=TOP_PEOPLE):
