@@ -271,3 +271,34 @@ async def test_room_recommendations_show_what_a_demo_room_plays_now_and_nobody_a
     assert [part["code"] for part in item["reason_parts"]] == ["now_playing"]
     assert "listening" not in item["reason"]
     assert "here now" not in item["reason"]
+
+
+async def test_a_members_track_finds_its_place_even_without_a_gap(
+    client: httpx.AsyncClient, session: AsyncSession, sign_in: SignIn, clock: Clock
+) -> None:
+    room, playlist, _ = await demo_room(session)
+    alice = await sign_in("alice")
+    wish = await create_track(session, duration_ms=120_000)
+    # The next playlist entry sits right after the playing one: no position left between.
+    await session.execute(
+        update(QueueEntry)
+        .where(QueueEntry.room_id == room.id, QueueEntry.track_id == playlist[1].id)
+        .values(position=1025)
+    )
+    await session.commit()
+    await client.post(f"/rooms/{room.id}/join", headers=alice.headers)
+
+    added = await client.post(
+        f"/rooms/{room.id}/queue", json={"spotify_id": wish.spotify_id}, headers=alice.headers
+    )
+
+    assert added.status_code == 201, added.text
+    queue = (await client.get(f"/rooms/{room.id}/queue")).json()
+    assert [entry["track"]["spotify_id"] for entry in queue] == [
+        playlist[0].spotify_id,
+        wish.spotify_id,
+        playlist[1].spotify_id,
+        playlist[2].spotify_id,
+    ]
+    positions = [entry["position"] for entry in queue]
+    assert positions == sorted(set(positions))
