@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import session_scope
 from api.history.repository import history_repository
 from api.models import (
+    Artist,
     ListeningEvent,
     QueueEntry,
     QueueEntryStatus,
@@ -25,6 +26,7 @@ from api.models import (
 )
 from api.playback.listening import listening_tracker
 from api.playback.service import playback_service
+from api.tracks.service import catalog_artist_id
 from tests.factories import create_track, create_user
 from tests.support.people import SignIn
 
@@ -50,13 +52,15 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 async def demo_room(
-    session: AsyncSession, name: str = "Jazz Lounge (demo)"
+    session: AsyncSession, name: str = "Jazz Lounge (demo)", artist: str = "Test Artist"
 ) -> tuple[Room, list[Track], User]:
     """A demo room as the first start seeds it: run by a demo listener, playing from T0."""
     owner = await create_user(session, display_name="Jazz Classics (demo)")
     member = await create_user(session, display_name="Late Night Jazz (demo)")
     owner.is_demo = member.is_demo = True
-    playlist = [await create_track(session, duration_ms=length) for length in LENGTHS_MS]
+    playlist = [
+        await create_track(session, duration_ms=length, artists=[artist]) for length in LENGTHS_MS
+    ]
     await session.flush()
     await history_repository.add_demo_room(
         session,
@@ -231,7 +235,8 @@ async def test_processes_noticing_at_once_move_a_demo_room_once(redis: Redis, cl
     # Each reader in its own committed transaction (the rolled-back test transaction is one
     # connection and cannot race); what is made here is removed at the end.
     async with session_scope() as setup:
-        room, playlist, _ = await demo_room(setup, name=f"Race {uuid.uuid4().hex[:8]}")
+        tag = uuid.uuid4().hex[:8]
+        room, playlist, _ = await demo_room(setup, name=f"Race {tag}", artist=f"Race Artist {tag}")
         people = list(
             await setup.scalars(select(RoomMember.user_id).where(RoomMember.room_id == room.id))
         )
@@ -252,6 +257,9 @@ async def test_processes_noticing_at_once_move_a_demo_room_once(redis: Redis, cl
         async with session_scope() as cleanup:
             await cleanup.execute(delete(Room).where(Room.id == room.id))
             await cleanup.execute(delete(Track).where(Track.id.in_([t.id for t in playlist])))
+            await cleanup.execute(
+                delete(Artist).where(Artist.id == catalog_artist_id(f"Race Artist {tag}"))
+            )
             await cleanup.execute(delete(User).where(User.id.in_(people)))
 
 
