@@ -51,6 +51,11 @@ LOCAL_TTL_S = 2.0
 # copy (for at most this long) instead of all asking Redis at once.
 LOCAL_REFRESH_GRACE_S = 0.5
 LOCAL_MAX_ENTRIES = 10_000
+# Rooms' answers carry ``online_count`` (presence), which changes without any commit: their
+# entries expire this soon, so a count is at most this + LOCAL_TTL_S + LOCAL_REFRESH_GRACE_S
+# (7.5 s) old. Presence changes do not invalidate: a crowd connecting would otherwise empty
+# the room list's cache once per person.
+ONLINE_COUNT_MAX_AGE_S = 5
 
 
 def invalidations_channel(redis: Redis) -> str:
@@ -69,6 +74,13 @@ CATALOG = "catalog"
 
 def room_scope(room_id: object) -> str:
     return f"room:{room_id}"
+
+
+def entry_ttl_s(scope: str) -> int:
+    """How long a scope's stored answers live at most (without an invalidation)."""
+    if scope == ROOM_LIST or scope.startswith("room:"):
+        return ONLINE_COUNT_MAX_AGE_S
+    return ENTRY_TTL_S
 
 
 def _keys(scope: str) -> tuple[str, str]:
@@ -179,7 +191,7 @@ class ReadCache:
                 miss.generation,
                 field,
                 value,
-                ENTRY_TTL_S,
+                entry_ttl_s(scope),
                 MAX_FIELDS,
             )
         except RedisError:

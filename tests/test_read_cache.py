@@ -27,6 +27,8 @@ from api.cache import (
 )
 from api.deps import get_redis_client
 from api.embedded import free_tcp_port
+from api.realtime.events import now_ms
+from api.realtime.presence import Presence
 from tests.conftest import asgi_client
 from tests.support.people import CreateRoom, SignIn
 from tests.support.queries import recorded_statements
@@ -280,3 +282,47 @@ def test_each_redis_database_has_its_own_invalidations_channel() -> None:
     first = Redis.from_url("redis://127.0.0.1:6379/3")
     other = Redis.from_url("redis://127.0.0.1:6379/4")
     assert invalidations_channel(first) != invalidations_channel(other)
+
+
+async def test_online_counts_in_cached_room_reads_are_fresh_within_the_bound(
+    client: httpx.AsyncClient,
+    redis: Redis,
+    sign_in: SignIn,
+    create_room: CreateRoom,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cache, "ONLINE_COUNT_MAX_AGE_S", 1)
+    owner, listener = await sign_in("owner"), await sign_in("listener")
+    room = await create_room(owner, "Who is here")
+    await client.post(f"/rooms/{room['id']}/join", headers=listener.headers)
+    urls = ("/rooms/", f"/rooms/{room['id']}")
+    for url in urls:
+        body, _ = await _read(client, url)
+        shown = body[0] if isinstance(body, list) else body
+        assert (shown["member_count"], shown["online_count"]) == (2, 0)  # type: ignore[index]
+    # Room answers live only ONLINE_COUNT_MAX_AGE_S; other scopes keep the longer TTL.
+    for scope in (ROOM_LIST, room_scope(room["id"])):
+        assert 0 < await redis.ttl(cache._keys(scope)[0]) <= 1
+
+    # The listener connects (two sockets): one person here, without any commit.
+    presence = Presence(redis, 15)
+    for socket in ("p1:1", "p2:1"):
+        await presence.join(room["id"], str(listener.user.id), socket, {}, now_ms())
+
+    async def online_counts() -> list[int]:
+        counts = []
+        for url in urls:
+            body = (await client.get(url)).json()
+            counts.append((body[0] if isinstance(body, list) else body)["online_count"])
+        return counts
+
+    deadline = asyncio.get_running_loop().time() + 1 + cache.LOCAL_TTL_S + 5
+    while (counts := await online_counts()) != [1, 1]:
+        assert asyncio.get_running_loop().time() < deadline, counts
+        await asyncio.sleep(0.2)
+    # Writes still invalidate at once: the member count moves on the next read.
+    await client.post(f"/rooms/{room['id']}/leave", headers=listener.headers)
+    for url in urls:
+        body, _ = await _read(client, url)
+        shown = body[0] if isinstance(body, list) else body
+        assert shown["member_count"] == 1  # type: ignore[index]

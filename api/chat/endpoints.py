@@ -34,7 +34,10 @@ def message_response(view: MessageView) -> MessageResponse:
         room_id=view.room_id,
         seq=view.seq,
         user=MessageAuthor(
-            id=author.id, display_name=author.display_name, avatar_url=author.avatar_url
+            id=author.id,
+            display_name=author.display_name,
+            avatar_url=author.avatar_url,
+            is_demo=author.is_demo,
         )
         if author is not None
         else None,

@@ -21,6 +21,7 @@ class HistoryRow(NamedTuple):
     author_id: uuid.UUID | None
     author_display_name: str | None
     author_avatar_url: str | None
+    author_is_demo: bool | None
 
 
 class StoredMessage(NamedTuple):
@@ -78,6 +79,7 @@ class ChatRepository:
                 User.id.label("author_id"),
                 User.display_name.label("author_display_name"),
                 User.avatar_url.label("author_avatar_url"),
+                User.is_demo.label("author_is_demo"),
             )
             .outerjoin(User, User.id == Message.user_id)
             .where(Message.room_id == room_id)
@@ -91,7 +93,7 @@ class ChatRepository:
         else:
             query = query.order_by(Message.created_at.desc(), Message.seq.desc())
         result = await session.execute(query.limit(limit))
-        return [HistoryRow(*row) for row in result]
+        return [HistoryRow._make(row) for row in result]
 
     async def after_seq(
         self, session: AsyncSession, room_id: uuid.UUID, *, after_seq: int, limit: int
@@ -108,6 +110,7 @@ class ChatRepository:
                 User.id.label("author_id"),
                 User.display_name.label("author_display_name"),
                 User.avatar_url.label("author_avatar_url"),
+                User.is_demo.label("author_is_demo"),
             )
             .outerjoin(User, User.id == Message.user_id)
             .where(Message.room_id == room_id, Message.seq > after_seq)
@@ -115,7 +118,7 @@ class ChatRepository:
             .limit(limit)
         )
         result = await session.execute(query)
-        return [HistoryRow(*row) for row in result]
+        return [HistoryRow._make(row) for row in result]
 
     async def get_by_client_id(
         self, session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID, client_id: str

@@ -54,6 +54,8 @@ class MessageAuthor(BaseModel):
     id: uuid.UUID
     display_name: str
     avatar_url: str | None
+    # A sample profile built from a public playlist, not a person.
+    is_demo: bool
 
 
 class MessageResponse(BaseModel):

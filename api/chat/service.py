@@ -26,6 +26,8 @@ class Author:
     id: uuid.UUID
     display_name: str
     avatar_url: str | None
+    # A sample profile built from a public playlist, not a person.
+    is_demo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class MessageView:
             text=message.text,
             client_id=message.client_id,
             created_at=message.created_at,
-            author=Author(author.id, author.display_name, author.avatar_url),
+            author=Author(author.id, author.display_name, author.avatar_url, author.is_demo),
         )
 
     @classmethod
@@ -67,7 +69,12 @@ class MessageView:
     def of_row(cls, row: HistoryRow) -> MessageView:
         author = None
         if row.author_id is not None and row.author_display_name is not None:
-            author = Author(row.author_id, row.author_display_name, row.author_avatar_url)
+            author = Author(
+                row.author_id,
+                row.author_display_name,
+                row.author_avatar_url,
+                bool(row.author_is_demo),
+            )
         return cls(
             id=row.id,
             room_id=row.room_id,

@@ -14,6 +14,4 @@ router = APIRouter(prefix="/genres", tags=["genres"])
 async def list_genres(session: SessionDep) -> list[GenreResponse]:
     """The genre vocabulary rooms and profiles choose from, with catalog track counts."""
     rows = await genres_service.list_genres(session)
-    return [
-        GenreResponse(slug=genre.slug, name=genre.name, track_count=count) for genre, count in rows
-    ]
+    return [GenreResponse(slug=slug, name=name, track_count=count) for slug, name, count in rows]

@@ -6,15 +6,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.exceptions import Unprocessable
 from api.genres.repository import genres_repository
-from api.genres.vocabulary import genre_slug
+from api.genres.vocabulary import (
+    COMMON_GENRE_SET,
+    COMMON_GENRES,
+    genre_display_name,
+    genre_slug,
+)
 from api.models import Genre
 
 MAX_GENRES_PER_OWNER = 10
 
 
 class GenresService:
-    async def list_genres(self, session: AsyncSession) -> list[tuple[Genre, int]]:
-        return await genres_repository.list_with_track_counts(session)
+    async def list_genres(self, session: AsyncSession) -> list[tuple[str, str, int]]:
+        """(slug, name, track count) of the whole vocabulary, by name: the catalog's genres
+        and the common genres no track carries yet (count 0)."""
+        rows = {
+            genre.slug: (genre.slug, genre.name, count)
+            for genre, count in await genres_repository.list_with_track_counts(session)
+        }
+        for slug in COMMON_GENRES:
+            rows.setdefault(slug, (slug, genre_display_name(slug), 0))
+        return sorted(rows.values(), key=lambda row: (row[1], row[0]))
 
     async def resolve(self, session: AsyncSession, names: Iterable[str]) -> list[Genre]:
         """Genres for names a person chose (a room's or a profile's), from the vocabulary only.
@@ -35,6 +48,14 @@ class GenresService:
         found = {
             genre.slug: genre for genre in await genres_repository.get_by_slugs(session, slugs)
         }
+        # Common genres no track carries yet get their row on first use.
+        to_create = [slug for slug in slugs if slug not in found and slug in COMMON_GENRE_SET]
+        if to_create:
+            await genres_repository.ensure(session, to_create)
+            found.update(
+                (genre.slug, genre)
+                for genre in await genres_repository.get_by_slugs(session, to_create)
+            )
         unknown = [slug for slug in slugs if slug not in found]
         if unknown:
             raise Unprocessable(

@@ -22,9 +22,12 @@ from api.models import (
     OAuthIdentity,
     OAuthProvider,
     QueueEntry,
+    QueueEntryStatus,
+    QueuePolicy,
     Room,
     RoomGenre,
     RoomMember,
+    RoomPlayback,
     RoomRole,
     Track,
     TrackArtist,
@@ -210,8 +213,17 @@ class HistoryRepository:
         member_ids: Sequence[uuid.UUID],
         genre_ids: Sequence[int],
         track_ids: Sequence[uuid.UUID],
+        started_at_ms: int,
     ) -> None:
-        room = Room(name=name, description=description, owner_id=owner_id)
+        """A demo room whose playlist (``track_ids``, added by its demo owner) plays from
+        ``started_at_ms`` on, in a loop; members may add tracks."""
+        room = Room(
+            name=name,
+            description=description,
+            owner_id=owner_id,
+            is_demo=True,
+            queue_policy=QueuePolicy.members,
+        )
         session.add(room)
         await session.flush()
         for member_id in dict.fromkeys([owner_id, *member_ids]):
@@ -219,13 +231,25 @@ class HistoryRepository:
             session.add(RoomMember(room_id=room.id, user_id=member_id, role=role))
         for genre_id in dict.fromkeys(genre_ids):
             session.add(RoomGenre(room_id=room.id, genre_id=genre_id))
-        for position, track_id in enumerate(track_ids, start=1):
+        entries = [
+            QueueEntry(
+                room_id=room.id,
+                track_id=track_id,
+                added_by=owner_id,
+                position=position * 1024,
+                status=QueueEntryStatus.playing if position == 1 else QueueEntryStatus.queued,
+            )
+            for position, track_id in enumerate(track_ids, start=1)
+        ]
+        session.add_all(entries)
+        await session.flush()
+        if entries:
             session.add(
-                QueueEntry(
-                    room_id=room.id, track_id=track_id, added_by=owner_id, position=position * 1024
+                RoomPlayback(
+                    room_id=room.id, current_entry_id=entries[0].id, started_at_ms=started_at_ms
                 )
             )
-        await session.flush()
+            await session.flush()
 
     async def track_ids_by_spotify_id(
         self, session: AsyncSession, spotify_ids: set[str]

@@ -289,7 +289,9 @@ class HistoryService:
                     )
                 )
         stored = await history_repository.insert_events(session, rows)
-        await self._demo_rooms(session, playlists, genre_ids, track_ids)
+        await self._demo_rooms(
+            session, playlists, genre_ids, track_ids, int(now.timestamp() * 1000)
+        )
         return stored
 
     async def _demo_rooms(
@@ -298,10 +300,11 @@ class HistoryService:
         playlists: list[DemoPlaylist],
         genre_ids: dict[str, int],
         track_ids: dict[str, tuple[uuid.UUID, int]],
+        started_at_ms: int,
     ) -> None:
         """One public room per main genre of the playlists, run by demo listeners of that
-        genre, with a queue from the owner's playlist, so room recommendations have rooms
-        to offer on a fresh start."""
+        genre, playing the owner's playlist in a loop from ``started_at_ms``, so a fresh
+        start has live rooms to walk into and room recommendations have rooms to offer."""
         by_genre: dict[str, list[DemoPlaylist]] = {}
         for playlist in playlists:
             if playlist.genres:
@@ -318,6 +321,7 @@ class HistoryService:
                 member_ids=[p.user_id for p in members[:DEMO_ROOM_MEMBERS]],
                 genre_ids=[genre_ids[g] for g in (slug, *subgenres) if g in genre_ids],
                 track_ids=queue,
+                started_at_ms=started_at_ms,
             )
 
     async def importable_user_ids(self, session: AsyncSession) -> list[uuid.UUID]:

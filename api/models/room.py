@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.models.base import Base, TimestampMixin, str_enum, uuid_pk
 from api.models.catalog import Genre, Track
 from api.models.enums import QueueEntryStatus, QueuePolicy, RoomRole
+
+if TYPE_CHECKING:
+    from api.models.user import User
 
 
 class Room(TimestampMixin, Base):
@@ -55,6 +59,8 @@ class Room(TimestampMixin, Base):
     last_activity_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    # A room seeded with the demo listeners: it plays its playlist in a loop, on the clock.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     genres: Mapped[list[Genre]] = relationship(
         secondary="room_genres", lazy="raise", order_by="Genre.name"
@@ -130,6 +136,8 @@ class QueueEntry(Base):
     )
 
     track: Mapped[Track] = relationship(lazy="raise")
+    # Who added it (None once their account is gone).
+    adder: Mapped[User | None] = relationship(lazy="raise")
 
 
 class RoomPlayback(Base):

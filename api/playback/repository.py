@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,16 @@ class StateRow(NamedTuple):
     artist_names: str | None
     duration_ms: int | None
     image_url: str | None
+    is_demo: bool
+
+
+class DemoEntry(NamedTuple):
+    entry_id: uuid.UUID
+    duration_ms: int
+    status: QueueEntryStatus
+    # Part of the room's playlist (added by a demo listener), which loops; else a track a
+    # member added, which plays once.
+    in_playlist: bool
 
 
 class NextEntry(NamedTuple):
@@ -50,6 +60,7 @@ _STATE_COLUMNS = (
     Track.artist_names,
     Track.duration_ms,
     Track.image_url,
+    Room.is_demo,
 )
 
 
@@ -62,6 +73,7 @@ class PlaybackRepository:
         """
         query = (
             select(*_STATE_COLUMNS)
+            .join(Room, Room.id == RoomPlayback.room_id)
             .outerjoin(QueueEntry, QueueEntry.id == RoomPlayback.current_entry_id)
             .outerjoin(Track, Track.id == QueueEntry.track_id)
             .where(RoomPlayback.room_id == room_id)
@@ -74,7 +86,7 @@ class PlaybackRepository:
                 .on_conflict_do_nothing(index_elements=["room_id"])
             )
             row = (await session.execute(query)).first()
-        return StateRow(*row) if row is not None else None
+        return StateRow._make(row) if row is not None else None
 
     async def compare_and_set(
         self, session: AsyncSession, room_id: uuid.UUID, version: int, values: dict[str, Any]
@@ -100,6 +112,40 @@ class PlaybackRepository:
             .order_by(QueueEntry.position, QueueEntry.id)
             .limit(1)
         )
+
+    async def demo_entries(self, session: AsyncSession, room_id: uuid.UUID) -> list[DemoEntry]:
+        """Every entry of a demo room in play order, with its length and whether it belongs
+        to the looping playlist."""
+        result = await session.execute(
+            select(QueueEntry.id, Track.duration_ms, QueueEntry.status, User.is_demo)
+            .join(Track, Track.id == QueueEntry.track_id)
+            .outerjoin(User, User.id == QueueEntry.added_by)
+            .where(QueueEntry.room_id == room_id)
+            .order_by(QueueEntry.position, QueueEntry.id)
+        )
+        return [
+            DemoEntry(entry_id, max(int(duration or 0), 0), status, bool(is_demo))
+            for entry_id, duration, status, is_demo in result.all()
+        ]
+
+    async def set_statuses(
+        self, session: AsyncSession, entry_ids: list[uuid.UUID], status: QueueEntryStatus
+    ) -> None:
+        if entry_ids:
+            await session.execute(
+                update(QueueEntry)
+                .where(QueueEntry.id.in_(entry_ids))
+                .values(status=status)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def delete_entries(self, session: AsyncSession, entry_ids: list[uuid.UUID]) -> None:
+        if entry_ids:
+            await session.execute(
+                delete(QueueEntry)
+                .where(QueueEntry.id.in_(entry_ids))
+                .execution_options(synchronize_session=False)
+            )
 
     async def set_status(
         self, session: AsyncSession, entry_id: uuid.UUID, status: QueueEntryStatus

@@ -6,12 +6,18 @@ processes notice that a track ended, exactly one of them starts the next entry; 
 find the version moved on and read the new state. Nothing here runs on a timer: a reader that
 finds the current entry over catches the room up (that is also how a restart recovers), and
 processes with sockets in the room set a timer only to make the change happen on time.
+
+Demo rooms (``rooms.is_demo``) never stop: when their queue runs out, their playlist (the
+entries demo listeners added) starts again, and a reader that finds a demo room behind moves
+it straight to the entry the clock says plays now, however long nobody looked. See
+docs/realtime.md ("Demo rooms").
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +68,7 @@ class PlaybackState:
     image_url: str | None
     started_at_ms: int | None
     paused_position_ms: int | None
+    is_demo: bool = False
 
     @classmethod
     def of(cls, row: StateRow) -> PlaybackState:
@@ -77,6 +84,7 @@ class PlaybackState:
             image_url=row.image_url,
             started_at_ms=row.started_at_ms,
             paused_position_ms=row.paused_position_ms,
+            is_demo=row.is_demo,
         )
 
     @property
@@ -100,7 +108,7 @@ class PlaybackState:
         return max(0, min(self.duration_ms, at_ms - self.started_at_ms))
 
     def wire(self, at_ms: int | None = None) -> dict[str, Any]:
-        at_ms = now_ms() if at_ms is None else at_ms
+        at_ms = playback_service.clock() if at_ms is None else at_ms
         track = None
         if self.entry_id is not None:
             track = {
@@ -128,22 +136,51 @@ def playback_frame(state: PlaybackState, reason: str) -> dict[str, Any]:
     return {"type": "playback", "reason": reason, "state": state.wire()}
 
 
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """How the current entry ended: where, when, and as what."""
+
+    position_ms: int
+    at_ms: int
+    status: QueueEntryStatus
+
+
 class PlaybackService:
     def __init__(self) -> None:
         self.presence_ttl_s = 15.0
+        # The server's clock (epoch ms). Everything here reads time through it, so a test can
+        # let hours pass without waiting.
+        self.clock: Callable[[], int] = now_ms
 
     async def current(
         self, session: AsyncSession, redis: Redis, room_id: uuid.UUID
     ) -> PlaybackState:
         """What plays now; a room whose entry has ended is moved on first (exactly once)."""
         state = await self._load(session, room_id)
+        if state.is_demo and state.status == "idle":
+            # A demo room always plays: one that never started (or ran dry) starts now.
+            started = await self._demo_move(
+                session, redis, state, start_at_ms=self.clock(), ended=None, reason="play"
+            )
+            state = started or await self._load(session, room_id)
         for _ in range(MAX_CATCH_UP):
             ends_at = state.ends_at_ms
             if ends_at is None:
                 break
-            at = now_ms()
+            at = self.clock()
             if at < ends_at:
                 break
+            if state.is_demo:
+                moved = await self._demo_move(
+                    session,
+                    redis,
+                    state,
+                    start_at_ms=ends_at,
+                    ended=Ended(state.duration_ms, ends_at, QueueEntryStatus.played),
+                    reason="advance",
+                )
+                state = moved or await self._load(session, room_id)
+                continue
             start_next_at = ends_at if at - ends_at <= CATCH_UP_GRACE_MS else at
             moved = await self._transition(
                 session,
@@ -186,7 +223,7 @@ class PlaybackService:
         state = await self.current(session, redis, room.id)
         if expected_version is not None and state.version != expected_version:
             raise StaleVersion(f"playback is at version {state.version}")
-        at = now_ms()
+        at = self.clock()
         if action == "play":
             if state.status == "playing":
                 return state
@@ -237,6 +274,18 @@ class PlaybackService:
         if action == "skip":
             if state.entry_id is None:
                 raise NotFound("nothing is playing", code="nothing_playing")
+            if state.is_demo:
+                skipped = await self._demo_move(
+                    session,
+                    redis,
+                    state,
+                    start_at_ms=at,
+                    ended=Ended(state.position_ms(at), at, QueueEntryStatus.skipped),
+                    reason="skip",
+                )
+                if skipped is None:
+                    raise StaleVersion("playback changed at the same moment; try again")
+                return skipped
             skipped = await self._transition(
                 session,
                 redis,
@@ -256,14 +305,14 @@ class PlaybackService:
         state = await self._peek(room_id)
         if state is not None and state.entry_id is not None:
             await listening_tracker.present(
-                redis, room_id, state.entry_id, [user_id], state.position_ms(now_ms())
+                redis, room_id, state.entry_id, [user_id], state.position_ms(self.clock())
             )
 
     async def listener_left(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
         state = await self._peek(room_id)
         if state is not None and state.entry_id is not None:
             await listening_tracker.absent(
-                redis, room_id, state.entry_id, user_id, state.position_ms(now_ms())
+                redis, room_id, state.entry_id, user_id, state.position_ms(self.clock())
             )
 
     async def _peek(self, room_id: uuid.UUID) -> PlaybackState | None:
@@ -342,6 +391,23 @@ class PlaybackService:
         await playback_repository.set_status(session, state.entry_id, finished)
         if next_id is not None:
             await playback_repository.set_status(session, next_id, QueueEntryStatus.playing)
+        await self._record_listens(session, redis, state, end_position_ms, ended_at_ms)
+        moved = await self._load(session, state.room_id)
+        self._after_move(session, redis, state, moved, reason)
+        return moved
+
+    async def _record_listens(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        end_position_ms: int,
+        ended_at_ms: int,
+    ) -> None:
+        """A listening event for each person who was there and heard enough of the entry
+        that ended; nobody else (demo listeners are never there)."""
+        assert state.entry_id is not None
+        assert state.track_id is not None
         heard = await listening_tracker.totals(
             redis, state.room_id, state.entry_id, end_position_ms
         )
@@ -358,17 +424,109 @@ class PlaybackService:
             played_at=datetime.fromtimestamp(ended_at_ms / 1000, UTC),
             ms_played=ms_played,
         )
-        moved = await self._load(session, state.room_id)
+
+    def _after_move(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        moved: PlaybackState,
+        reason: str,
+    ) -> None:
         old_entry = state.entry_id
+        if old_entry is not None:
 
-        async def forget() -> None:
-            await listening_tracker.forget(redis, state.room_id, old_entry)
+            async def forget() -> None:
+                await listening_tracker.forget(redis, state.room_id, old_entry)
 
-        after_commit(session, forget)
+            after_commit(session, forget)
         if moved.entry_id is None:
             publish_after_commit(session, state.room_id, playback_frame(moved, "idle"), redis)
         else:
             self._after_start(session, redis, moved, reason)
+
+    async def _demo_move(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        *,
+        start_at_ms: int,
+        ended: Ended | None,
+        reason: str,
+    ) -> PlaybackState | None:
+        """Move a demo room to what its clock says plays now; None if another process won.
+
+        From ``start_at_ms`` (when the current entry ended, or now), the queued entries play
+        in order; when they run out the playlist starts again, as many times as the time
+        that passed holds. One compare-and-set makes the whole move, so it happens once
+        however many processes notice, and however long nobody looked. Entries passed over
+        while nobody was there give nobody a listening event; member tracks play once and
+        are removed when the playlist starts again, so the queue never grows by looping.
+        """
+        at = self.clock()
+        entries = await playback_repository.demo_entries(session, state.room_id)
+        start = start_at_ms
+        target = None
+        passed: list[uuid.UUID] = []
+        for entry in entries:
+            if entry.status != QueueEntryStatus.queued or entry.entry_id == state.entry_id:
+                continue
+            if start + entry.duration_ms > at:
+                target = entry
+                break
+            start += entry.duration_ms
+            passed.append(entry.entry_id)
+        cycle = [entry for entry in entries if entry.in_playlist and entry.duration_ms > 0]
+        wrapped = target is None and bool(cycle)
+        if wrapped:
+            length = sum(entry.duration_ms for entry in cycle)
+            start += (at - start) // length * length
+            for entry in cycle:
+                if start + entry.duration_ms > at:
+                    target = entry
+                    break
+                start += entry.duration_ms
+        values: dict[str, Any] = {
+            "current_entry_id": target.entry_id if target else None,
+            "started_at_ms": start if target else None,
+            "paused_position_ms": None,
+        }
+        if target is None and state.entry_id is None:
+            return None  # nothing to play at all: stays idle, no version bump
+        if not await playback_repository.compare_and_set(
+            session, state.room_id, state.version, values
+        ):
+            return None
+        if state.entry_id is not None:
+            finished = ended.status if ended else QueueEntryStatus.played
+            await playback_repository.set_status(session, state.entry_id, finished)
+        await playback_repository.set_statuses(session, passed, QueueEntryStatus.played)
+        if wrapped:
+            assert target is not None
+            place = cycle.index(target)
+            await playback_repository.set_statuses(
+                session, [entry.entry_id for entry in cycle[:place]], QueueEntryStatus.played
+            )
+            await playback_repository.set_statuses(
+                session, [entry.entry_id for entry in cycle[place + 1 :]], QueueEntryStatus.queued
+            )
+            done = {state.entry_id, *passed}
+            await playback_repository.delete_entries(
+                session,
+                [
+                    entry.entry_id
+                    for entry in entries
+                    if not entry.in_playlist
+                    and (entry.status != QueueEntryStatus.queued or entry.entry_id in done)
+                ],
+            )
+        if target is not None:
+            await playback_repository.set_status(session, target.entry_id, QueueEntryStatus.playing)
+        if ended is not None and state.entry_id is not None:
+            await self._record_listens(session, redis, state, ended.position_ms, ended.at_ms)
+        moved = await self._load(session, state.room_id)
+        self._after_move(session, redis, state, moved, reason)
         return moved
 
     def _after_start(

@@ -16,7 +16,7 @@ from api.exceptions import (
     error_responses,
 )
 from api.models import QueueEntry
-from api.queue.schemas import QueueAdd, QueueEntryResponse, QueueMove
+from api.queue.schemas import QueueAdd, QueueEntryAdder, QueueEntryResponse, QueueMove
 from api.queue.service import queue_service
 from api.rooms.schemas import StatusResponse
 from api.tracks.endpoints import track_response
@@ -25,12 +25,21 @@ router = APIRouter(prefix="/rooms", tags=["queue"])
 
 
 def entry_response(entry: QueueEntry) -> QueueEntryResponse:
-    """Needs ``track`` with its artists and genres loaded."""
+    """Needs ``track`` with its artists and genres, and ``adder``, loaded."""
+    adder = entry.adder
     return QueueEntryResponse(
         association_id=entry.id,
         room_id=entry.room_id,
         track=track_response(entry.track),
         added_by=entry.added_by,
+        added_by_user=QueueEntryAdder(
+            id=adder.id,
+            display_name=adder.display_name,
+            avatar_url=adder.avatar_url,
+            is_demo=adder.is_demo,
+        )
+        if adder is not None
+        else None,
         position=entry.position,
         status=entry.status,
         added_at=entry.added_at,
@@ -39,10 +48,10 @@ def entry_response(entry: QueueEntry) -> QueueEntryResponse:
 
 @router.get("/{room_id}/queue", responses=error_responses(Unauthorized, Forbidden, NotFound))
 async def list_queue(
-    room_id: uuid.UUID, user: OptionalUser, session: SessionDep
+    room_id: uuid.UUID, user: OptionalUser, session: SessionDep, redis: RedisDep
 ) -> list[QueueEntryResponse]:
     """The upcoming queue: the playing entry first, then the queued ones in play order."""
-    entries = await queue_service.list_upcoming(session, user, room_id)
+    entries = await queue_service.list_upcoming(session, user, room_id, redis=redis)
     return [entry_response(entry) for entry in entries]
 
 

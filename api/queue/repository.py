@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from api.models import QueueEntry, QueueEntryStatus, Room, Track
+from api.models import QueueEntry, QueueEntryStatus, Room, Track, User
 
 # The upcoming queue: what is playing now and what will play after it.
 UPCOMING = (QueueEntryStatus.playing, QueueEntryStatus.queued)
@@ -27,6 +27,7 @@ class UpcomingStats:
 _WITH_TRACK = (
     joinedload(QueueEntry.track).selectinload(Track.artists),
     joinedload(QueueEntry.track).selectinload(Track.genres),
+    joinedload(QueueEntry.adder),
 )
 
 
@@ -118,6 +119,23 @@ class QueueRepository:
             .order_by(QueueEntry.position, QueueEntry.id)
         )
         return [(entry_id, position) for entry_id, position in result.all()]
+
+    async def upcoming_with_adders(
+        self, session: AsyncSession, room_id: uuid.UUID
+    ) -> list[tuple[uuid.UUID, int, bool, bool]]:
+        """(entry id, position, is playing, added by a demo listener) of the upcoming
+        entries: the playing one first, then the queued ones in play order."""
+        playing = QueueEntry.status == QueueEntryStatus.playing
+        result = await session.execute(
+            select(QueueEntry.id, QueueEntry.position, playing, func.coalesce(User.is_demo, False))
+            .outerjoin(User, User.id == QueueEntry.added_by)
+            .where(QueueEntry.room_id == room_id, QueueEntry.status.in_(UPCOMING))
+            .order_by(case((playing, 0), else_=1), QueueEntry.position, QueueEntry.id)
+        )
+        return [
+            (entry_id, position, bool(is_playing), bool(by_demo))
+            for entry_id, position, is_playing, by_demo in result.all()
+        ]
 
     async def set_positions(
         self, session: AsyncSession, positions: Sequence[tuple[uuid.UUID, int]]

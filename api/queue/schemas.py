@@ -27,11 +27,22 @@ class QueueMove(BaseModel):
     index: int = Field(ge=0, le=MAX_MOVE_INDEX, strict=True)
 
 
+class QueueEntryAdder(BaseModel):
+    """Who added an entry; ``is_demo``: a sample profile built from a public playlist."""
+
+    id: uuid.UUID
+    display_name: str
+    avatar_url: str | None
+    is_demo: bool
+
+
 class QueueEntryResponse(BaseModel):
     association_id: uuid.UUID
     room_id: uuid.UUID
     track: TrackBase
     added_by: uuid.UUID | None
+    # null once the account that added it is gone
+    added_by_user: QueueEntryAdder | None
     position: int
     status: QueueEntryStatus
     added_at: datetime

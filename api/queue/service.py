@@ -11,6 +11,7 @@ from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
 from api.config import Settings
 from api.exceptions import Conflict, Forbidden, NotFound
 from api.models import QueueEntry, QueueEntryStatus, QueuePolicy, Room, RoomRole, User
+from api.playback.service import playback_service
 from api.queue.repository import queue_repository
 from api.realtime.events import publish_after_commit
 from api.rooms.service import rooms_service
@@ -48,10 +49,19 @@ def position_between(before: int | None, after: int | None) -> int | None:
 
 class QueueService:
     async def list_upcoming(
-        self, session: AsyncSession, user: User | None, room_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        user: User | None,
+        room_id: uuid.UUID,
+        *,
+        redis: Redis | None = None,
     ) -> list[QueueEntry]:
         room = await self._room(session, room_id)
         await rooms_service.ensure_can_see_inside(session, room, user)
+        if room.is_demo and redis is not None:
+            # Nobody may have been in a demo room for hours: bring its playback up to the
+            # clock first, so the queue shows what plays now.
+            await playback_service.current(session, redis, room.id)
         return await queue_repository.list_upcoming(session, room.id)
 
     async def get_entry(
@@ -95,14 +105,18 @@ class QueueService:
                 code="queue_share_used",
             )
         last = stats.last_position
+        position = POSITION_GAP if last is None else last + POSITION_GAP
+        if room.is_demo:
+            position = await self._demo_position(session, room.id)
         entry = QueueEntry(
             room_id=room.id,
             track_id=track.id,
             added_by=user.id,
-            position=POSITION_GAP if last is None else last + POSITION_GAP,
+            position=position,
             status=QueueEntryStatus.queued,
         )
         entry.track = track
+        entry.adder = user
         entry = await queue_repository.add(session, entry)
         _queue_event(session, room.id, "added", entry.id, user.id)
         return entry
@@ -163,6 +177,33 @@ class QueueService:
                 session, [(other_id, (i + 1) * POSITION_GAP) for i, other_id in enumerate(ids)]
             )
         return await queue_repository.list_upcoming(session, room.id)
+
+    async def _demo_position(self, session: AsyncSession, room_id: uuid.UUID) -> int:
+        """Where a track added to a demo room goes: after the tracks people added before it,
+        ahead of the rest of the looping playlist, so it plays within a few tracks rather
+        than after the whole playlist. (Call with the room locked.)"""
+        upcoming = await queue_repository.upcoming_with_adders(session, room_id)
+        # After the playing entry and the last queued entry a person (not the playlist) added.
+        place = 0
+        for index, (_, _, playing, by_demo) in enumerate(upcoming):
+            if playing or not by_demo:
+                place = index + 1
+        before = upcoming[place - 1][1] if place > 0 else None
+        after = upcoming[place][1] if place < len(upcoming) else None
+        position = position_between(before, after)
+        if position is not None:
+            return position
+        if before is None:
+            return POSITION_GAP
+        # No integer left between the neighbours: spread what follows out again.
+        await queue_repository.set_positions(
+            session,
+            [
+                (entry_id, before + (i + 2) * POSITION_GAP)
+                for i, (entry_id, *_) in enumerate(upcoming[place:])
+            ],
+        )
+        return before + POSITION_GAP
 
     async def _room(self, session: AsyncSession, room_id: uuid.UUID) -> Room:
         room = await queue_repository.get_room(session, room_id)

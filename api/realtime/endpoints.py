@@ -232,7 +232,7 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         ungate()
         await websocket.close(CLOSE_GOING_AWAY, "server shutting down")
         return
-    info = user_brief(user.id, user.display_name, user.avatar_url)
+    info = user_brief(user.id, user.display_name, user.avatar_url, user.is_demo)
     connection = Connection(
         websocket,
         connection_id=hub.new_connection_id(),

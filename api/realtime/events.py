@@ -60,8 +60,18 @@ def publish_after_commit(
     after_commit(session, send)
 
 
-def user_brief(user_id: uuid.UUID | str, display_name: str | None, avatar_url: str | None) -> dict:
-    return {"id": str(user_id), "display_name": display_name, "avatar_url": avatar_url}
+def user_brief(
+    user_id: uuid.UUID | str,
+    display_name: str | None,
+    avatar_url: str | None,
+    is_demo: bool = False,
+) -> dict:
+    return {
+        "id": str(user_id),
+        "display_name": display_name,
+        "avatar_url": avatar_url,
+        "is_demo": is_demo,
+    }
 
 
 def message_frame(view: MessageView) -> dict[str, Any]:
@@ -72,7 +82,7 @@ def message_frame(view: MessageView) -> dict[str, Any]:
         "id": str(view.id),
         "room_id": str(view.room_id),
         "seq": view.seq,
-        "user": user_brief(author.id, author.display_name, author.avatar_url)
+        "user": user_brief(author.id, author.display_name, author.avatar_url, author.is_demo)
         if author is not None
         else None,
         "text": view.text,

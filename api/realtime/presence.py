@@ -168,6 +168,16 @@ class Presence:
     async def count(self, room_id: str, now_ms: int) -> int:
         return int(await self.redis.zcount(users_key(room_id), now_ms, "+inf"))
 
+    async def counts(self, room_ids: list[str], now_ms: int) -> dict[str, int]:
+        """Distinct users present now in each of ``room_ids``, in one round trip."""
+        if not room_ids:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for room_id in room_ids:
+                pipe.zcount(users_key(room_id), now_ms, "+inf")
+            counts = await pipe.execute()
+        return {room_id: int(count) for room_id, count in zip(room_ids, counts, strict=True)}
+
     async def user_ids(self, room_id: str | uuid.UUID, now_ms: int) -> list[str]:
         user_ids: list[str] = await self.redis.zrangebyscore(  # type: ignore[assignment]
             users_key(str(room_id)), now_ms, "+inf"

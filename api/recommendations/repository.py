@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import desc, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Genre, ListeningEvent, TrackGenre, User, UserGenre
+from api.models import Genre, ListeningEvent, Room, TrackGenre, User, UserGenre
 
 RECENT_DAYS = 30
 
@@ -38,6 +38,7 @@ class RoomRow:
     # The upcoming queue's tracks, the playing one first.
     track_ids: list[uuid.UUID] = field(default_factory=list)
     now_playing_id: uuid.UUID | None = None
+    is_demo: bool = False
 
 
 _LIVE_ROOMS = text(
@@ -55,7 +56,8 @@ _LIVE_ROOMS = text(
                         WHERE room_id = r.id AND status IN ('playing', 'queued')
                         ORDER BY status = 'playing' DESC, position LIMIT :tracks) q), '{}'),
            (SELECT track_id FROM queue_entries
-             WHERE room_id = r.id AND status = 'playing' LIMIT 1)
+             WHERE room_id = r.id AND status = 'playing' LIMIT 1),
+           r.is_demo
     FROM rooms r
     ORDER BY r.last_activity_at DESC, r.id
     LIMIT :limit
@@ -249,6 +251,9 @@ class RecommendationsRepository:
             genres.setdefault(user_id, []).append(slug)
         return genres
 
+    async def demo_room_ids(self, session: AsyncSession) -> list[uuid.UUID]:
+        return list(await session.scalars(select(Room.id).where(Room.is_demo).order_by(Room.id)))
+
     async def live_rooms(
         self, session: AsyncSession, limit: int, *, members: int = 50, tracks: int = 30
     ) -> list[RoomRow]:
@@ -269,6 +274,7 @@ class RecommendationsRepository:
                 member_count=int(row[7]),
                 track_ids=list(row[8]),
                 now_playing_id=row[9],
+                is_demo=bool(row[10]),
             )
             for row in result.all()
         ]

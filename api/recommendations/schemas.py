@@ -12,10 +12,21 @@ from api.tracks.schemas import TrackBase
 Basis = Literal["model", "genres", "popular"]
 
 
+class ReasonPart(BaseModel):
+    """One translatable piece of a reason: a stable ``code`` and its ``params`` (genre slugs,
+    names, counts). Every code is listed in docs/recommendations.md."""
+
+    code: str
+    params: dict[str, str | int | float | list[str]]
+
+
 class TrackRecommendation(BaseModel):
     track: TrackBase
     score: float
     reason: str
+    # The reason in parts a client translates; empty only for answers of a model published
+    # before reasons had parts (show ``reason`` then).
+    reason_parts: list[ReasonPart]
     basis: Basis
 
 
@@ -31,6 +42,9 @@ class PersonRecommendation(BaseModel):
     user: RecommendedPerson
     score: float
     reason: str
+    # The reason in parts a client translates; empty only for answers of a model published
+    # before reasons had parts (show ``reason`` then).
+    reason_parts: list[ReasonPart]
     shared_genres: list[str]
     basis: Basis
 
@@ -42,6 +56,9 @@ class RecommendedRoom(BaseModel):
     is_private: bool
     genres: list[str]
     member_count: int
+    # Distinct people connected to the room's live channel (presence), at most ~10 s old.
+    online_count: int
+    is_demo: bool
     now_playing: TrackBase | None
 
 
@@ -49,6 +66,9 @@ class RoomRecommendation(BaseModel):
     room: RecommendedRoom
     score: float
     reason: str
+    # The reason in parts a client translates; empty only for answers of a model published
+    # before reasons had parts (show ``reason`` then).
+    reason_parts: list[ReasonPart]
     basis: Basis
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.history.repository import history_repository
 from api.models import Track
+from api.playback.service import playback_service
+from api.realtime.events import now_ms
+from api.realtime.presence import Presence
 from api.recommendations import store
+from api.recommendations.reasons import model_room_parts, part, render
 from api.recommendations.repository import PersonRow, RoomRow, recommendations_repository
 from api.recommendations.scoring import LoadedScorer, room_scorer
 
@@ -69,13 +73,6 @@ class Taste:
         return weights
 
 
-def join_words(words: Sequence[str]) -> str:
-    words = list(words)
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
-
-
 def track_payload(track: Track) -> dict[str, Any]:
     """The wire ``TrackBase`` of a track with artists and genres loaded."""
     return {
@@ -117,7 +114,10 @@ class RecommendationsService:
         if version is not None:
             published = await store.user_entry(redis, version, "tracks", str(user_id))
             if published:
-                return [{**item, "basis": "model"} for item in published[:limit]], version
+                return [
+                    {**item, "reason_parts": item.get("reason_parts", []), "basis": "model"}
+                    for item in published[:limit]
+                ], version
         answer = await self._cached_answer(
             redis, "tracks", user_id, lambda: self._fallback_tracks(session, redis, user_id)
         )
@@ -161,17 +161,22 @@ class RecommendationsService:
             matched = item.get("matched") or []
             if matched:
                 liked = [slug for slug in matched if slug in favourites]
-                reason = f"popular in {join_words(matched[:2])}, " + (
-                    "which you like" if liked else "which you play a lot"
-                )
+                code = "popular_in_genres_you_like" if liked else "popular_in_genres_you_play"
+                parts = [part(code, genres=matched[:2])]
                 basis = "genres"
                 score = len(matched) / max(len(taste.genres), 1)
             else:
-                reason = "popular on TuneWave right now"
+                parts = [part("popular_now")]
                 basis = "popular"
                 score = 0.0
             items.append(
-                {"track": item["track"], "score": round(score, 4), "reason": reason, "basis": basis}
+                {
+                    "track": item["track"],
+                    "score": round(score, 4),
+                    "reason": render(parts),
+                    "reason_parts": parts,
+                    "basis": basis,
+                }
             )
             if len(items) == limit:
                 break
@@ -258,6 +263,7 @@ class RecommendationsService:
                         "user": self._person(people[uuid.UUID(item["user_id"])]),
                         "score": item["score"],
                         "reason": item["reason"],
+                        "reason_parts": item.get("reason_parts", []),
                         "shared_genres": item.get("shared_genres", []),
                         "basis": "model",
                     }
@@ -286,13 +292,15 @@ class RecommendationsService:
             ):
                 seen.add(row.id)
                 score = sum(weights.get(slug, 0.0) for slug in row.shared) / total
+                parts = [part("shares_genres", genres=row.shared[:3])]
                 items.append(
                     {
                         "user": self._person(
                             (row.id, row.display_name, row.avatar_url, row.is_demo)
                         ),
                         "score": round(score, 4),
-                        "reason": f"shares {join_words(row.shared[:3])} with you",
+                        "reason": render(parts),
+                        "reason_parts": parts,
                         "shared_genres": row.shared,
                         "basis": "genres",
                     }
@@ -303,15 +311,15 @@ class RecommendationsService:
             ):
                 if row.id in seen:
                     continue
+                parts = [part("most_active_listener" if row.weight else "new_listener")]
                 items.append(
                     {
                         "user": self._person(
                             (row.id, row.display_name, row.avatar_url, row.is_demo)
                         ),
                         "score": 0.0,
-                        "reason": "one of TuneWave's most active listeners"
-                        if row.weight
-                        else "new on TuneWave",
+                        "reason": render(parts),
+                        "reason_parts": parts,
                         "shared_genres": [],
                         "basis": "popular",
                     }
@@ -379,7 +387,7 @@ class RecommendationsService:
                         now_playing_item_id=room["now_playing_id"],
                         member_ids=room["member_ids"],
                         genres=room["genres"],
-                        listeners_now=room["member_count"],
+                        listeners_now=room["online_count"],
                         is_playing=room["now_playing"] is not None,
                     )
                     for room in snapshot
@@ -400,17 +408,29 @@ class RecommendationsService:
         items = []
         for position in chosen:
             room = snapshot[position]
-            reason = scorer.reason(index, position, user)
-            if room["now_playing"] and "playing" not in reason:
-                now = room["now_playing"]
-                reason += f" · now playing {now['title']} by {join_words(now['artists'][:2])}"
-            if "listening" not in reason:
-                reason += f" · {room['member_count']} listening"
-            items.append(self._room_item(room, float(scores[position]), reason, "model"))
+            parts = model_room_parts(scorer, index, position, user)
+            parts.extend(self._live_parts(room, discover=not parts))
+            items.append(self._room_item(room, float(scores[position]), parts, "model"))
         return items
 
     @staticmethod
-    def _room_item(room: dict[str, Any], score: float, reason: str, basis: str) -> dict[str, Any]:
+    def _live_parts(room: dict[str, Any], *, discover: bool) -> list[dict[str, Any]]:
+        """What plays and who is there now (presence, never members); ``discover``: say that
+        the room is one to discover when there is nothing else to say."""
+        parts = []
+        if room["now_playing"]:
+            now = room["now_playing"]
+            parts.append(part("now_playing", title=now["title"], artists=now["artists"][:2]))
+        if room["online_count"] > 0:
+            parts.append(part("here_now", count=room["online_count"]))
+        if discover and not parts:
+            parts.append(part("room_to_discover"))
+        return parts
+
+    @staticmethod
+    def _room_item(
+        room: dict[str, Any], score: float, parts: list[dict[str, Any]], basis: str
+    ) -> dict[str, Any]:
         return {
             "room": {
                 "id": room["id"],
@@ -419,10 +439,13 @@ class RecommendationsService:
                 "is_private": room["is_private"],
                 "genres": room["genres"],
                 "member_count": room["member_count"],
+                "online_count": room["online_count"],
+                "is_demo": room["is_demo"],
                 "now_playing": room["now_playing"],
             },
             "score": round(score, 4),
-            "reason": reason,
+            "reason": render(parts),
+            "reason_parts": parts,
             "basis": basis,
         }
 
@@ -443,23 +466,19 @@ class RecommendationsService:
         # Cosine-like: a room or a listener with many genres does not win by breadth alone.
         norm = math.sqrt(len(profile) or 1) * math.sqrt(len(weights) or 1)
         genre_score = sum(overlap.values()) / norm
-        listeners = room["member_count"]
-        liveness = 0.1 * math.log1p(listeners) + (0.15 if room["now_playing"] else 0.0)
+        # Liveness is who is there now (presence) and whether it plays, never its members.
+        here = room["online_count"]
+        liveness = 0.1 * math.log1p(here) + (0.15 if room["now_playing"] else 0.0)
         score = genre_score + liveness
         shared = [slug for slug, _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0]))]
         parts = []
         if shared:
-            parts.append(f"plays {join_words(shared[:2])} like you")
-        if room["now_playing"]:
-            now = room["now_playing"]
-            parts.append(f"now playing {now['title']} by {join_words(now['artists'][:2])}")
-        if not parts:
-            parts.append("lively right now" if listeners > 1 else "a room to discover")
-        parts.append(f"{listeners} listening")
+            parts.append(part("plays_like_you", genres=shared[:2], artists=[]))
+        parts.extend(self._live_parts(room, discover=not shared))
         basis = "genres" if shared else "popular"
         return (
             score,
-            self._room_item(room, score, " · ".join(parts), basis),
+            self._room_item(room, score, parts, basis),
             (user_key in room["member_ids"]),
         )
 
@@ -480,8 +499,15 @@ class RecommendationsService:
                 if body["id"] == snapshot_id:
                     _snapshot_cache.update(id=snapshot_id, rooms=body["rooms"])
                     return snapshot_id, list(body["rooms"])
+        # Demo rooms play on the clock whether anybody looked: bring them up to it, so what
+        # the snapshot says they play is what plays.
+        for demo_room_id in await recommendations_repository.demo_room_ids(session):
+            await playback_service.current(session, redis, demo_room_id)
         rooms = await recommendations_repository.live_rooms(session, LIVE_ROOMS_LIMIT)
         snapshot = await self._profile_rooms(session, rooms)
+        online = await Presence(redis, 0).counts([room["id"] for room in snapshot], now_ms())
+        for room in snapshot:
+            room["online_count"] = online.get(room["id"], 0)
         snapshot_id = uuid.uuid4().hex
         async with redis.pipeline(transaction=True) as pipe:
             pipe.set(
@@ -524,6 +550,7 @@ class RecommendationsService:
                     "genres": room.genres,
                     "member_ids": [str(m) for m in room.member_ids],
                     "member_count": room.member_count,
+                    "is_demo": room.is_demo,
                     "track_ids": [str(t) for t in room.track_ids],
                     "now_playing_id": str(room.now_playing_id) if room.now_playing_id else None,
                     "track_genres": tracks_count,

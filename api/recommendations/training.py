@@ -36,6 +36,7 @@ from api.db import session_scope
 from api.history.repository import history_repository
 from api.models import ModelRunStatus
 from api.recommendations import store
+from api.recommendations.reasons import model_people_parts, model_track_parts, render
 from api.recommendations.scoring import SCORING_BLOB, scoring_blob
 from api.recommendations.service import track_payload
 from api.recommendations.training_repository import training_repository
@@ -123,25 +124,38 @@ def build_publication(
     tracks: dict[str, Any] = {}
     people: dict[str, Any] = {}
     played = np.diff(interactions.matrix.indptr) > 0
+    item_genres_cache: dict[int, list[str]] = {}
     user_vectors = taste_index.user_vectors
     for row, user_id in enumerate(interactions.user_ids):
         if not played[row]:
             continue
         user_key = str(user_id)
+        recommended = taste_index.tracks(user_id, k=TOP_TRACKS)
+        items = interactions.item_index([rec.id for rec in recommended]).tolist()
+        all_parts = model_track_parts(
+            taste_index, items, taste_index.taste(user_id), item_genres_cache
+        )
         tracks[user_key] = [
-            {"track_id": str(rec.id), "score": round(rec.score, 5), "reason": rec.reason}
-            for rec in taste_index.tracks(user_id, k=TOP_TRACKS)
+            {
+                "track_id": str(rec.id),
+                "score": round(rec.score, 5),
+                "reason": render(parts),
+                "reason_parts": parts,
+            }
+            for rec, parts in zip(recommended, all_parts, strict=True)
         ]
         mine = genres.top_genres(taste_index.genre_profiles[row], 10)
         entries = []
         for rec in taste_index.people(user_id, k=TOP_PEOPLE):
             other = int(interactions.user_index([rec.id])[0])
             theirs = set(genres.top_genres(taste_index.genre_profiles[other], 10))
+            parts = model_people_parts(taste_index, row, other)
             entries.append(
                 {
                     "user_id": str(rec.id),
                     "score": round(rec.score, 5),
-                    "reason": rec.reason,
+                    "reason": render(parts),
+                    "reason_parts": parts,
                     "shared_genres": [g for g in mine if g in theirs][:5],
                 }
             )
@@ -292,6 +306,7 @@ class TrainingService:
                     "track": payloads[entry["track_id"]],
                     "score": entry["score"],
                     "reason": entry["reason"],
+                    "reason_parts": entry["reason_parts"],
                 }
                 for entry in entries
                 if entry["track_id"] in payloads

@@ -48,6 +48,8 @@ def room_response(view: RoomView) -> RoomResponse:
         is_private=room.is_private,
         genres=[genre.slug for genre in room.genres],
         member_count=view.member_count,
+        online_count=view.online_count,
+        is_demo=room.is_demo,
         queue_policy=room.queue_policy,
         created_at=room.created_at,
         last_activity_at=room.last_activity_at,
@@ -89,7 +91,7 @@ async def list_rooms(
 
     async def compute() -> str:
         views = await rooms_service.list_rooms(
-            session, genre=slug, text=text, limit=limit, offset=offset
+            session, redis=redis, genre=slug, text=text, limit=limit, offset=offset
         )
         return _ROOMS.dump_json([room_response(view) for view in views]).decode()
 
@@ -99,17 +101,19 @@ async def list_rooms(
 
 @router.get("/by-name/", responses=error_responses(NotFound))
 async def get_room_by_name(
-    session: SessionDep, name: Annotated[str, Query(min_length=1, max_length=80)]
+    session: SessionDep, redis: RedisDep, name: Annotated[str, Query(min_length=1, max_length=80)]
 ) -> RoomResponse:
     """A room by its name, case-insensitively."""
     room = await rooms_service.get_by_name(session, name)
-    return room_response(await rooms_service.view(session, room))
+    return room_response(await rooms_service.view(session, room, redis=redis))
 
 
 @router.get("/my-rooms", responses=error_responses(Unauthorized))
-async def my_rooms(user: CurrentUser, session: SessionDep) -> list[RoomResponse]:
+async def my_rooms(user: CurrentUser, session: SessionDep, redis: RedisDep) -> list[RoomResponse]:
     """The rooms the caller is a member of."""
-    return [room_response(view) for view in await rooms_service.my_rooms(session, user)]
+    return [
+        room_response(view) for view in await rooms_service.my_rooms(session, user, redis=redis)
+    ]
 
 
 @router.get("/{room_id}", response_model=RoomResponse, responses=error_responses(NotFound))
@@ -118,7 +122,8 @@ async def get_room(room_id: uuid.UUID, session: SessionDep, redis: RedisDep) -> 
 
     async def compute() -> str:
         room = await rooms_service.get(session, room_id)
-        return _ROOM.dump_json(room_response(await rooms_service.view(session, room))).decode()
+        view = await rooms_service.view(session, room, redis=redis)
+        return _ROOM.dump_json(room_response(view)).decode()
 
     return JSONBytes(await ReadCache(redis).get_or_compute(*room_view_key(room_id), compute))
 
@@ -128,11 +133,11 @@ async def get_room(room_id: uuid.UUID, session: SessionDep, redis: RedisDep) -> 
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, Unprocessable),
 )
 async def update_room(
-    room_id: uuid.UUID, data: RoomUpdate, user: CurrentUser, session: SessionDep
+    room_id: uuid.UUID, data: RoomUpdate, user: CurrentUser, session: SessionDep, redis: RedisDep
 ) -> RoomResponse:
     """Change a room (owner only)."""
     room = await rooms_service.update(session, user, room_id, data)
-    return room_response(await rooms_service.view(session, room))
+    return room_response(await rooms_service.view(session, room, redis=redis))
 
 
 @router.delete("/{room_id}", responses=error_responses(Unauthorized, Forbidden, NotFound))
@@ -160,7 +165,7 @@ async def join_room(
     # --forwarded-allow-ips so this is the client, not the proxy (docs/deployment.md).
     address = request.client.host if request.client else None
     room = await rooms_service.join(session, redis, user, room_id, password, address)
-    return room_response(await rooms_service.view(session, room))
+    return room_response(await rooms_service.view(session, room, redis=redis))
 
 
 @router.post("/{room_id}/leave", responses=error_responses(Unauthorized, NotFound, Conflict))

@@ -73,7 +73,13 @@ class RoomResponse(BaseModel):
     owner_id: uuid.UUID | None
     is_private: bool
     genres: list[str]
+    # Members of the room (joined, whether here or not).
     member_count: int
+    # Distinct people connected to the room's live channel right now (presence). Room reads
+    # are cached: at most ONLINE_COUNT_MAX_AGE_S + the near cache's 2.5 s old (docs/realtime.md).
+    online_count: int
+    # A demo room seeded on first start: it plays its playlist in a loop on the server's clock.
+    is_demo: bool
     queue_policy: QueuePolicy
     created_at: datetime
     last_activity_at: datetime

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,9 +15,12 @@ from api.exceptions import Conflict, Forbidden, NotFound, TooManyRequests, Unaut
 from api.genres.service import genres_service
 from api.models import Room, RoomMember, RoomRole, User
 from api.passwords import hash_password, verify_password
-from api.realtime.events import publish_after_commit
+from api.realtime.events import now_ms, publish_after_commit
+from api.realtime.presence import Presence
 from api.rooms.repository import rooms_repository
 from api.rooms.schemas import RoomCreate, RoomUpdate
+
+logger = logging.getLogger(__name__)
 
 # Password attempts on a private room allowed within the window, counted before the password
 # is checked (docs/auth.md): per user, per client address, and per room across all accounts
@@ -30,6 +35,8 @@ JOIN_FAILURE_WINDOW_S = 300
 class RoomView:
     room: Room
     member_count: int
+    # Distinct users connected to the room's live channel now (presence).
+    online_count: int = 0
 
 
 class RoomsService:
@@ -39,13 +46,27 @@ class RoomsService:
             raise NotFound("room not found", code="room_not_found")
         return room
 
-    async def view(self, session: AsyncSession, room: Room) -> RoomView:
-        counts = await rooms_repository.member_counts(session, [room.id])
-        return RoomView(room, counts.get(room.id, 0))
+    async def view(
+        self, session: AsyncSession, room: Room, *, redis: Redis | None = None
+    ) -> RoomView:
+        return (await self.views(session, [room], redis=redis))[0]
 
-    async def views(self, session: AsyncSession, rooms: list[Room]) -> list[RoomView]:
+    async def views(
+        self, session: AsyncSession, rooms: list[Room], *, redis: Redis | None = None
+    ) -> list[RoomView]:
+        """Rooms with their member counts (PostgreSQL) and, given ``redis``, their online
+        counts (presence; 0 when Redis cannot be reached: a room read must not fail for a
+        count)."""
         counts = await rooms_repository.member_counts(session, [room.id for room in rooms])
-        return [RoomView(room, counts.get(room.id, 0)) for room in rooms]
+        online: dict[str, int] = {}
+        if redis is not None:
+            try:
+                online = await Presence(redis, 0).counts([str(room.id) for room in rooms], now_ms())
+            except RedisError:
+                logger.warning("presence unreachable: online counts shown as 0")
+        return [
+            RoomView(room, counts.get(room.id, 0), online.get(str(room.id), 0)) for room in rooms
+        ]
 
     async def get_by_name(self, session: AsyncSession, name: str) -> Room:
         room = await rooms_repository.get_by_name(session, name)
@@ -57,6 +78,7 @@ class RoomsService:
         self,
         session: AsyncSession,
         *,
+        redis: Redis | None = None,
         genre: str | None,
         text: str | None,
         limit: int,
@@ -65,10 +87,13 @@ class RoomsService:
         rooms = await rooms_repository.search(
             session, genre=genre, text=text, limit=limit, offset=offset
         )
-        return await self.views(session, rooms)
+        return await self.views(session, rooms, redis=redis)
 
-    async def my_rooms(self, session: AsyncSession, user: User) -> list[RoomView]:
-        return await self.views(session, await rooms_repository.list_for_member(session, user.id))
+    async def my_rooms(
+        self, session: AsyncSession, user: User, *, redis: Redis | None = None
+    ) -> list[RoomView]:
+        rooms = await rooms_repository.list_for_member(session, user.id)
+        return await self.views(session, rooms, redis=redis)
 
     async def create(
         self, session: AsyncSession, user: User, data: RoomCreate, *, max_owned: int | None = None

@@ -22,6 +22,7 @@ def user_response(user: User, *, show_email: bool = True) -> UserResponse:
         email=user.email if show_email else None,
         avatar_url=user.avatar_url,
         favorite_genres=[genre.slug for genre in user.favorite_genres],
+        is_demo=user.is_demo,
         created_at=user.created_at,
     )
 
@@ -33,6 +34,7 @@ def public_user_response(user: User) -> PublicUserResponse:
         display_name=user.display_name,
         avatar_url=user.avatar_url,
         favorite_genres=[genre.slug for genre in user.favorite_genres],
+        is_demo=user.is_demo,
         created_at=user.created_at,
     )
 

@@ -25,6 +25,8 @@ class UserResponse(BaseModel):
     email: str | None
     avatar_url: str | None
     favorite_genres: list[str]
+    # A sample profile built from a public playlist of the bundled catalog, not a person.
+    is_demo: bool
     created_at: datetime
 
 
@@ -68,4 +70,6 @@ class PublicUserResponse(BaseModel):
     display_name: str
     avatar_url: str | None
     favorite_genres: list[str]
+    # A sample profile built from a public playlist of the bundled catalog, not a person.
+    is_demo: bool
     created_at: datetime

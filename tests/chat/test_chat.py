@@ -33,6 +33,7 @@ async def test_member_posts_and_everyone_reads_a_public_room(
         "id": str(alice.user.id),
         "display_name": "alice",
         "avatar_url": None,
+        "is_demo": False,
     }
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
     stored = await session.scalar(
@@ -360,6 +361,14 @@ async def test_a_deleted_users_messages_stay_anonymised(
 
     history = (await client.get(f"/chat/{room['id']}", params={"limit": 10})).json()
     assert [(m["text"], m["user"]) for m in history] == [
-        ("bye bob", {"id": str(alice.user.id), "display_name": "alice", "avatar_url": None}),
+        (
+            "bye bob",
+            {
+                "id": str(alice.user.id),
+                "display_name": "alice",
+                "avatar_url": None,
+                "is_demo": False,
+            },
+        ),
         ("bye all", None),
     ]

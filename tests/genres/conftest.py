@@ -4,3 +4,4 @@ from tests.fakes.fixtures import (  # noqa: F401
     fake_spotify,
     fake_spotify_server,
 )
+from tests.support.people import create_room, sign_in  # noqa: F401

@@ -18,6 +18,17 @@ from api.genres.vocabulary import MAX_GENRE_LENGTH, genre_display_name, genre_sl
         ("drum & bass", "drum & bass"),
         ("post-teen pop", "post-teen pop"),
         ("indie_rock", "indie rock"),
+        ("Synth Pop", "synthpop"),
+        ("synth-pop", "synthpop"),
+        ("Post Rock", "post-rock"),
+        ("trip hop", "trip-hop"),
+        ("Rock 'n' Roll", "rock and roll"),
+        ("rock n roll", "rock and roll"),
+        ("powerpop", "power pop"),
+        ("K-Pop", "k-pop"),
+        ("kpop", "k-pop"),
+        ("LoFi", "lo-fi"),
+        ("Heavy-Metal", "heavy metal"),
     ],
 )
 def test_spellings_of_one_genre_share_a_slug(raw: str, slug: str) -> None:
@@ -36,6 +47,9 @@ def test_unusable_names_have_no_slug(raw: str) -> None:
         ("r&b", "R&B"),
         ("edm", "EDM"),
         ("post-teen pop", "Post-Teen Pop"),
+        ("ebm", "EBM"),
+        ("k-pop", "K-Pop"),
+        ("singer-songwriter", "Singer-Songwriter"),
     ],
 )
 def test_display_names(slug: str, name: str) -> None:

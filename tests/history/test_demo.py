@@ -7,7 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.history.demo import read_playlists
 from api.history.service import history_service
-from api.models import ListeningEvent, ListeningSource, QueueEntry, Room, User, UserGenre
+from api.models import (
+    ListeningEvent,
+    ListeningSource,
+    QueueEntry,
+    QueuePolicy,
+    Room,
+    RoomPlayback,
+    User,
+    UserGenre,
+)
 from api.tracks.catalog import read_spotify_songs
 from api.tracks.service import tracks_service
 
@@ -54,6 +63,18 @@ async def test_demo_listeners_get_their_playlists_as_history_once(session: Async
     assert all(room.owner_id in {p.user_id for p in playlists} for room in rooms)
     queued = await session.scalar(select(func.count()).where(QueueEntry.room_id == rooms[0].id))
     assert queued == 12
+    # Demo rooms: marked as such, open to members' tracks, playing their playlist already.
+    assert all(room.is_demo and room.queue_policy == QueuePolicy.members for room in rooms)
+    playing = await session.scalar(
+        select(func.count())
+        .select_from(RoomPlayback)
+        .where(
+            RoomPlayback.room_id.in_([room.id for room in rooms]),
+            RoomPlayback.current_entry_id.is_not(None),
+            RoomPlayback.started_at_ms.is_not(None),
+        )
+    )
+    assert playing == len(rooms)
     # A second start finds the demo listeners and adds nothing.
     assert await history_service.load_demo_listeners(session, read_playlists()[:5]) == 0
     assert await session.scalar(select(func.count()).where(User.is_demo)) == 3

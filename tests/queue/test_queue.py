@@ -65,12 +65,19 @@ async def test_owner_adds_a_track_and_gets_the_entry(
         "room_id",
         "track",
         "added_by",
+        "added_by_user",
         "position",
         "status",
         "added_at",
     }
     assert entry["room_id"] == room["id"]
     assert entry["added_by"] == str(owner.user.id)
+    assert entry["added_by_user"] == {
+        "id": str(owner.user.id),
+        "display_name": owner.user.display_name,
+        "avatar_url": owner.user.avatar_url,
+        "is_demo": False,
+    }
     assert entry["status"] == "queued"
     assert entry["position"] == POSITION_GAP
     assert entry["track"] == {

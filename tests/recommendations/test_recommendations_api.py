@@ -26,6 +26,8 @@ from api.models import (
     User,
     UserGenre,
 )
+from api.realtime.events import now_ms
+from api.realtime.presence import Presence
 from api.recommendations import store
 from api.recommendations.scoring import scoring_blob
 from recommender import GenreSpace
@@ -203,6 +205,9 @@ async def test_a_published_model_is_served_from_redis_and_switched_atomically(
                         "user_id": str(bob.user.id),
                         "score": 0.7,
                         "reason": "you both play techno",
+                        "reason_parts": [
+                            {"code": "you_both_play", "params": {"genres": ["techno"]}}
+                        ],
                         "shared_genres": ["techno"],
                     },
                     {"user_id": str(uuid.uuid4()), "score": 0.6, "reason": "deleted since"},
@@ -216,11 +221,24 @@ async def test_a_published_model_is_served_from_redis_and_switched_atomically(
     people_body = (await client.get("/recommendations/users", headers=alice.headers)).json()
 
     assert tracks_body["model_version"] == "v2"
+    # Published before reasons had parts: no parts, the client shows the reason.
     assert tracks_body["items"] == [
-        {"track": track, "score": 0.8, "reason": "fans of Techno Band play it", "basis": "model"}
+        {
+            "track": track,
+            "score": 0.8,
+            "reason": "fans of Techno Band play it",
+            "reason_parts": [],
+            "basis": "model",
+        }
     ]
-    assert [(p["user"]["display_name"], p["reason"]) for p in people_body["items"]] == [
-        ("bob", "you both play techno")
+    assert [
+        (p["user"]["display_name"], p["reason"], p["reason_parts"]) for p in people_body["items"]
+    ] == [
+        (
+            "bob",
+            "you both play techno",
+            [{"code": "you_both_play", "params": {"genres": ["techno"]}}],
+        )
     ]
     # The replaced version lingers briefly for readers that already fetched its name.
     assert 0 < await redis.ttl(store.version_key("v1", "tracks")) <= store.OLD_VERSION_GRACE_S
@@ -228,6 +246,9 @@ async def test_a_published_model_is_served_from_redis_and_switched_atomically(
     bob_body = (await client.get("/recommendations/tracks", headers=bob.headers)).json()
     assert bob_body["model_version"] is None
     assert bob_body["items"][0]["reason"] == "popular in jazz, which you like"
+    assert bob_body["items"][0]["reason_parts"] == [
+        {"code": "popular_in_genres_you_like", "params": {"genres": ["jazz"]}}
+    ]
 
 
 async def _room(
@@ -267,7 +288,11 @@ async def _room(
 
 
 async def test_rooms_matching_the_listeners_genres_rank_first_with_a_reason(
-    client: httpx.AsyncClient, session: AsyncSession, sign_in: SignIn, genres: dict[str, Genre]
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    redis: Redis,
+    sign_in: SignIn,
+    genres: dict[str, Genre],
 ) -> None:
     alice = await sign_in("alice")
     await _like(session, alice.user, genres["Shoegaze"])
@@ -283,9 +308,16 @@ async def test_rooms_matching_the_listeners_genres_rank_first_with_a_reason(
         queue=tracks["Techno"][:2],
     )
     # No room genres: its queue makes it a shoegaze room.
-    await _room(session, "Wall of Sound", dj, members=crowd[:1], queue=tracks["Shoegaze"][:3])
+    wall = await _room(
+        session, "Wall of Sound", dj, members=crowd[:1], queue=tracks["Shoegaze"][:3]
+    )
     await _room(session, "Secret Shoegaze", dj, genres=[genres["Shoegaze"]], is_private=True)
     await session.commit()
+    # One person connected to Wall of Sound right now (two sockets); Techno Bunker's six
+    # members are all away.
+    presence = Presence(redis, 15)
+    for socket in ("p1:1", "p2:1"):
+        await presence.join(str(wall.id), str(crowd[0].id), socket, {}, now_ms())
 
     body = (await client.get("/recommendations/rooms", headers=alice.headers)).json()
 
@@ -294,11 +326,23 @@ async def test_rooms_matching_the_listeners_genres_rank_first_with_a_reason(
     first = body["items"][0]
     assert (
         first["reason"]
-        == "plays shoegaze like you · now playing Shoegaze 0 by Shoegaze Band · 2 listening"
+        == "plays shoegaze, like you · now playing Shoegaze 0 by Shoegaze Band · 1 here now"
     )
+    assert first["reason_parts"] == [
+        {"code": "plays_like_you", "params": {"genres": ["shoegaze"], "artists": []}},
+        {
+            "code": "now_playing",
+            "params": {"title": "Shoegaze 0", "artists": ["Shoegaze Band"]},
+        },
+        {"code": "here_now", "params": {"count": 1}},
+    ]
+    assert (first["room"]["member_count"], first["room"]["online_count"]) == (2, 1)
     assert first["room"]["now_playing"]["title"] == "Shoegaze 0"
     assert first["basis"] == "genres"
-    assert body["items"][1]["reason"].startswith("now playing Techno 0")
+    # Members who are not there are never presented as listeners.
+    techno = body["items"][1]
+    assert techno["reason"] == "now playing Techno 0 by Techno Band"
+    assert (techno["room"]["member_count"], techno["room"]["online_count"]) == (6, 0)
 
 
 async def test_room_scoring_uses_the_models_vectors_when_published(
@@ -337,6 +381,8 @@ async def test_room_scoring_uses_the_models_vectors_when_published(
     assert [item["room"]["name"] for item in body["items"]] == ["Techno Bunker", "Jazz Cellar"]
     assert body["items"][0]["basis"] == "model"
     assert body["items"][0]["reason"].startswith("plays techno")
+    assert body["items"][0]["reason_parts"][0]["code"] in {"plays_like_you", "plays_genres"}
+    assert "listening" not in body["items"][0]["reason"]
     # Someone the model has not seen is scored by their genres in the same genre space.
     assert [item["room"]["name"] for item in newbie_body["items"]] == [
         "Jazz Cellar",

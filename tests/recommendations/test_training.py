@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.config import Settings, get_settings
 from api.models import ListeningEvent, ListeningSource, ModelRun, ModelRunStatus, Track, User
 from api.recommendations import store
+from api.recommendations.reasons import render
 from api.recommendations.training import training_service
 from tests.factories import auth_headers, create_genre, create_track, create_user
 
@@ -89,12 +90,18 @@ async def test_a_first_training_is_evaluated_recorded_and_published(
     top = tracks[:10]
     assert all(entry["track"]["genres"] == ["shoegaze"] for entry in top)
     assert all(entry["reason"] for entry in top)
+    # Parts a client can translate, saying what the English says.
+    assert all(entry["reason"] == render(entry["reason_parts"]) for entry in tracks)
+    assert top[0]["reason_parts"][0] == {"code": "genre_you_play", "params": {"genre": "shoegaze"}}
     people_entries = await store.user_entry(redis, result.version, "users", str(fan.id))
     cluster = {str(user.id) for user in people["Shoegaze"]}
     assert people_entries is not None
     assert sum(entry["user_id"] in cluster for entry in people_entries[:5]) == 5
     assert str(fan.id) not in {entry["user_id"] for entry in people_entries}
     assert people_entries[0]["reason"].startswith("you both play")
+    assert people_entries[0]["reason_parts"][0]["code"] == "you_both_play"
+    assert "shoegaze" in people_entries[0]["reason_parts"][0]["params"]["genres"]
+    assert all(entry["reason"] == render(entry["reason_parts"]) for entry in people_entries)
 
 
 async def test_a_worse_model_is_recorded_as_rejected_and_the_live_one_stays(

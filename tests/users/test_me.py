@@ -35,8 +35,10 @@ async def test_me_returns_the_profile(client: httpx.AsyncClient, session: AsyncS
         "email",
         "avatar_url",
         "favorite_genres",
+        "is_demo",
         "created_at",
     }
+    assert body["is_demo"] is False
     assert body["id"] == str(user.id)
     assert body["display_name"] == "Nina"
     assert body["email"] == "nina@example.test"

@@ -134,7 +134,15 @@ async def test_public_profile_has_no_email(
         response = await client.get(f"/users/{alice.user.id}", headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
-        assert set(body) == {"id", "display_name", "avatar_url", "favorite_genres", "created_at"}
+        assert set(body) == {
+            "id",
+            "display_name",
+            "avatar_url",
+            "favorite_genres",
+            "is_demo",
+            "created_at",
+        }
+        assert body["is_demo"] is False
         assert body["id"] == str(alice.user.id)
         assert body["display_name"] == "alice"
         assert body["favorite_genres"] == ["techno"]

@@ -945,6 +945,8 @@ export interface components {
             display_name: string;
             /** Avatar Url */
             avatar_url: string | null;
+            /** Is Demo */
+            is_demo: boolean;
         };
         /** MessageCreate */
         MessageCreate: {
@@ -990,6 +992,8 @@ export interface components {
             score: number;
             /** Reason */
             reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
             /** Shared Genres */
             shared_genres: string[];
             /**
@@ -1098,6 +1102,8 @@ export interface components {
             avatar_url: string | null;
             /** Favorite Genres */
             favorite_genres: string[];
+            /** Is Demo */
+            is_demo: boolean;
             /**
              * Created At
              * Format: date-time
@@ -1108,6 +1114,23 @@ export interface components {
         QueueAdd: {
             /** Spotify Id */
             spotify_id: string;
+        };
+        /**
+         * QueueEntryAdder
+         * @description Who added an entry; ``is_demo``: a sample profile built from a public playlist.
+         */
+        QueueEntryAdder: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Display Name */
+            display_name: string;
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Is Demo */
+            is_demo: boolean;
         };
         /** QueueEntryResponse */
         QueueEntryResponse: {
@@ -1124,6 +1147,7 @@ export interface components {
             track: components["schemas"]["TrackBase"];
             /** Added By */
             added_by: string | null;
+            added_by_user: components["schemas"]["QueueEntryAdder"] | null;
             /** Position */
             position: number;
             status: components["schemas"]["QueueEntryStatus"];
@@ -1161,6 +1185,19 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * ReasonPart
+         * @description One translatable piece of a reason: a stable ``code`` and its ``params`` (genre slugs,
+         *     names, counts). Every code is listed in docs/recommendations.md.
+         */
+        ReasonPart: {
+            /** Code */
+            code: string;
+            /** Params */
+            params: {
+                [key: string]: string | number | string[];
+            };
+        };
         /** RecommendedPerson */
         RecommendedPerson: {
             /**
@@ -1192,6 +1229,10 @@ export interface components {
             genres: string[];
             /** Member Count */
             member_count: number;
+            /** Online Count */
+            online_count: number;
+            /** Is Demo */
+            is_demo: boolean;
             now_playing: components["schemas"]["TrackBase"] | null;
         };
         /** RoomCreate */
@@ -1222,6 +1263,8 @@ export interface components {
             score: number;
             /** Reason */
             reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
             /**
              * Basis
              * @enum {string}
@@ -1254,6 +1297,10 @@ export interface components {
             genres: string[];
             /** Member Count */
             member_count: number;
+            /** Online Count */
+            online_count: number;
+            /** Is Demo */
+            is_demo: boolean;
             queue_policy: components["schemas"]["QueuePolicy"];
             /**
              * Created At
@@ -1460,6 +1507,8 @@ export interface components {
             score: number;
             /** Reason */
             reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
             /**
              * Basis
              * @enum {string}
@@ -1494,6 +1543,8 @@ export interface components {
             avatar_url: string | null;
             /** Favorite Genres */
             favorite_genres: string[];
+            /** Is Demo */
+            is_demo: boolean;
             /**
              * Created At
              * Format: date-time

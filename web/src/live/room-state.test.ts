@@ -9,7 +9,7 @@ function message(seq: number, clientId: string | null = null, text = `m${seq}`):
     id: `id-${seq}`,
     room_id: "r1",
     seq,
-    user: { id: "u1", display_name: "Ann", avatar_url: null },
+    user: { id: "u1", display_name: "Ann", avatar_url: null, is_demo: false },
     text,
     client_id: clientId,
     created_at: new Date(1_700_000_000_000 + seq * 1000).toISOString(),
@@ -63,7 +63,7 @@ describe("room chat", () => {
 });
 
 describe("room presence, queue and playback", () => {
-  const ann = { id: "u1", display_name: "Ann", email: null, avatar_url: null, favorite_genres: [], created_at: "" };
+  const ann = { id: "u1", display_name: "Ann", email: null, avatar_url: null, favorite_genres: [], is_demo: false, created_at: "" };
 
   it("tracks who is here", () => {
     const state = run(
