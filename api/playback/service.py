@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
@@ -131,9 +132,17 @@ class PlaybackService:
         self.presence_ttl_s = 15.0
 
     async def current(
-        self, session: AsyncSession, redis: Redis, room_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        room_id: uuid.UUID,
+        *,
+        raise_on_redis_error: bool = False,
     ) -> PlaybackState:
-        """What plays now; a room whose entry has ended is moved on first (exactly once)."""
+        """What plays now; a room whose entry has ended is moved on first (exactly once).
+
+        While Redis is unreachable the ended entry is returned as it is (or RedisError raised
+        with ``raise_on_redis_error``, for the hub's retries)."""
         state = await self._load(session, room_id)
         for _ in range(MAX_CATCH_UP):
             ends_at = state.ends_at_ms
@@ -143,16 +152,26 @@ class PlaybackService:
             if at < ends_at:
                 break
             start_next_at = ends_at if at - ends_at <= CATCH_UP_GRACE_MS else at
-            moved = await self._transition(
-                session,
-                redis,
-                state,
-                end_position_ms=state.duration_ms,
-                ended_at_ms=ends_at,
-                start_next_at_ms=start_next_at,
-                finished=QueueEntryStatus.played,
-                reason="advance",
-            )
+            try:
+                # A savepoint: a transition Redis interrupts (the listening totals live there)
+                # leaves nothing behind; the reader gets the ended state, and the hub's
+                # playback sweep retries until Redis is back.
+                async with session.begin_nested():
+                    moved = await self._transition(
+                        session,
+                        redis,
+                        state,
+                        end_position_ms=state.duration_ms,
+                        ended_at_ms=ends_at,
+                        start_next_at_ms=start_next_at,
+                        finished=QueueEntryStatus.played,
+                        reason="advance",
+                    )
+            except RedisError as exc:
+                logger.warning("playback not advanced yet: Redis unreachable (%s)", exc)
+                if raise_on_redis_error:
+                    raise
+                break
             state = moved or await self._load(session, room_id)
         return state
 

@@ -221,7 +221,7 @@ async def _hello(hub: Hub, connection: Connection) -> None:
         state = await playback_service.current(session, hub.redis, connection.room_id)
         found = await chat_repository.get_room(session, connection.room_id, member_id=None)
     last_seq = found[0].last_message_seq if found is not None else 0
-    online = await hub.presence.online(str(connection.room_id), now_ms())
+    online = await hub.online_users(connection.room_id)
     frame = {
         "type": "hello",
         "room_id": str(connection.room_id),
