@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     ws_replay_buffer_events: int = Field(default=5000, ge=0)
     # How often a process looks for rooms whose track ended without moving on (a missed or
     # failed end-of-track transition is retried at this pace until it lands).
-    playback_sweep_interval_s: float = Field(default=0.5, gt=0)
+    playback_sweep_interval_s: float = Field(default=0.25, gt=0)
 
     # Redis connections: retries with capped exponential backoff and jitter on connection
     # errors and timeouts, and a PING before reusing a connection idle this long.

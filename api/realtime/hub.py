@@ -232,7 +232,7 @@ class Hub:
         presence_ttl_s: float,
         presence_grace_s: float = 60.0,
         replay_limit: int = 5000,
-        playback_sweep_s: float = 0.5,
+        playback_sweep_s: float = 0.25,
     ) -> None:
         self.redis = redis
         self.presence = Presence(redis, presence_ttl_s, presence_grace_s)
@@ -419,7 +419,9 @@ class Hub:
                 failures += 1
                 if failures == 1:
                     logger.warning("room event subscriber lost Redis (%s)", type(exc).__name__)
-                await asyncio.sleep(min(0.1 * 2**failures, 1.0))
+                # Retried often: a refused connection costs nothing, and playback and chat
+                # on other processes wait for this one to be back.
+                await asyncio.sleep(min(0.05 * 2**failures, 0.25))
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -447,6 +449,7 @@ class Hub:
         logger.info("room event subscriber back: healing %d rooms", len(self.rooms))
         for room_id in list(self.rooms):
             self._spawn(self._heal_room(room_id))
+        self._sweep_now()
 
     async def _heal_room(self, room_id: uuid.UUID) -> None:
         """Deliver the chat our sockets of ``room_id`` missed and the current playback."""
@@ -561,10 +564,13 @@ class Hub:
         when it fired, an event missed): a room whose entry ended is advanced again."""
         while True:
             await asyncio.sleep(self.playback_sweep_s)
-            at = now_ms()
-            for room_id, ends_at in list(self._ends_at.items()):
-                if at >= ends_at + 100 and room_id not in self._advancing:
-                    self._spawn(self._advance(room_id))
+            self._sweep_now()
+
+    def _sweep_now(self) -> None:
+        at = now_ms()
+        for room_id, ends_at in list(self._ends_at.items()):
+            if at >= ends_at + 100 and room_id not in self._advancing:
+                self._spawn(self._advance(room_id))
 
     async def _current_state(self, room_id: uuid.UUID) -> dict[str, Any] | None:
         try:

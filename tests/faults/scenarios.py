@@ -1,0 +1,279 @@
+"""The fault scenarios, parameterised: the suite runs them reduced, ``bench/faults.py`` in full.
+
+Each returns a result with what the assertions need and the figures the bench prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.faults.harness import (
+    ChatClient,
+    Chatter,
+    RestLog,
+    Stack,
+    all_messages,
+    call,
+    connected_users,
+    false_lefts,
+    make_room,
+    online_in_redis,
+    start_clients,
+    stopped,
+    until,
+)
+
+
+@dataclass
+class ChatOutcome:
+    acked: set[str] = field(default_factory=set)  # client_ids acknowledged (socket or REST)
+    stored: list[dict[str, Any]] = field(default_factory=list)
+    missing_from_store: set[str] = field(default_factory=set)
+    duplicates_in_store: list[str] = field(default_factory=list)
+    missing_per_client: dict[str, int] = field(default_factory=dict)
+    internal_errors: int = 0
+    server_errors: list[tuple[str, int]] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_chat(
+    outcome: ChatOutcome, clients: list[ChatClient], stored: list[dict[str, Any]], rest: RestLog
+) -> None:
+    outcome.stored = stored
+    for client in clients:
+        outcome.acked |= set(client.acked)
+    ids = Counter((m["user"]["id"], m["client_id"]) for m in stored if m.get("client_id"))
+    outcome.duplicates_in_store = [f"{u}:{c}" for (u, c), n in ids.items() if n > 1]
+    stored_ids = {m["client_id"] for m in stored}
+    outcome.missing_from_store = outcome.acked - stored_ids
+    for client in clients:
+        first = (client.messages and min(client.messages)) or 0
+        wanted = {m["seq"] for m in stored if m["seq"] >= first}
+        outcome.missing_per_client[client.person.name] = len(wanted - set(client.messages))
+    outcome.internal_errors = sum(
+        1 for client in clients for e in client.errors if e.get("code") == "internal"
+    )
+    outcome.server_errors = [(w, s) for w, s in rest.server_errors if not w.endswith("/readyz")]
+
+
+async def _quiesce(clients: list[ChatClient], chatter: Chatter, timeout_s: float) -> None:
+    chatter.quiet()
+    await until(lambda: all(not c.pending for c in clients), timeout_s, "every message acked")
+    await chatter.stop()
+
+
+@dataclass
+class RedisOutageResult(ChatOutcome):
+    presence_converged_s: float = 0.0
+    false_lefts: list[str] = field(default_factory=list)
+    recommendations_during: list[int] = field(default_factory=list)
+    readyz_during: list[int] = field(default_factory=list)
+    readyz_back_s: float = 0.0
+
+
+async def redis_outage(
+    stack: Stack,
+    *,
+    listeners: int,
+    outage_s: float,
+    chat_period_s: float,
+    refresh_s: float,
+    settle_s: float = 2.0,
+) -> RedisOutageResult:
+    """Clients chat across two API processes; Redis is killed for ``outage_s`` and comes back
+    empty while they keep chatting (and REST posts, recommendations and /readyz are asked)."""
+    result = RedisOutageResult()
+    rest = RestLog()
+    apis = stack.apis
+    owner, *people = await stack.people(listeners + 1)
+    room_id = await make_room(apis[0], owner)
+    clients = await start_clients(people, room_id, apis)
+    probe = stack.redis()
+    everyone = {p.id for p in people}
+    await until(lambda: online_in_redis(probe, room_id) >= everyone, 30, "presence of everyone")
+    chatter = Chatter(clients, chat_period_s)
+    chatter.start()
+    await asyncio.sleep(settle_s)
+
+    stack.redis_server.kill()
+    down_at = time.monotonic()
+    rest_acked: set[str] = set()
+    n = 0
+    while time.monotonic() - down_at < outage_s:
+        api = apis[n % len(apis)]
+        client_id = f"rest-{n}"
+        posted = await call(
+            api,
+            "POST",
+            f"/chat/{room_id}",
+            owner,
+            rest,
+            json={"text": f"over REST {n}", "client_id": client_id},
+        )
+        if posted.status_code in (200, 201):
+            rest_acked.add(client_id)
+        reco = await call(api, "GET", "/recommendations/tracks", people[0], rest)
+        result.recommendations_during.append(reco.status_code)
+        ready = await call(api, "GET", "/readyz", None, rest)
+        result.readyz_during.append(ready.status_code)
+        n += 1
+        await asyncio.sleep(max(0.0, min(1.0, outage_s - (time.monotonic() - down_at))))
+    stack.redis_server.start()
+    back_at = time.monotonic()
+    result.figures["outage_s"] = round(back_at - down_at, 2)
+
+    async def ready_everywhere() -> bool:
+        for api in apis:
+            if (await call(api, "GET", "/readyz", None, rest)).status_code != 200:
+                return False
+        return True
+
+    result.readyz_back_s = await until(ready_everywhere, 30, "/readyz 200 on every process")
+    connected = connected_users(clients)
+    result.presence_converged_s = (time.monotonic() - back_at) + await until(
+        lambda: online_in_redis(probe, room_id) == connected_users(clients),
+        max(30.0, 6 * refresh_s),
+        "presence to equal the connected users",
+        interval_s=0.05,
+    )
+    await asyncio.sleep(settle_s)
+    await _quiesce(clients, chatter, 60)
+    stored = await all_messages(apis[0], room_id, owner)
+    stored_seqs = {m["seq"] for m in stored}
+
+    def everyone_has_everything() -> bool:
+        return all(
+            client.has_all({s for s in stored_seqs if s >= (min(client.messages or [0]))})
+            for client in clients
+        )
+
+    result.figures["all_delivered_after_quiet_s"] = round(
+        await until(everyone_has_everything, 30, "every client to have every message", 0.1), 2
+    )
+    _check_chat(result, clients, stored, rest)
+    result.acked |= rest_acked
+    result.missing_from_store = result.acked - {m["client_id"] for m in stored}
+    result.false_lefts = false_lefts(clients, connected)
+    result.figures.update(
+        sent=chatter.sent,
+        stored=len(stored),
+        rest_posts=len(rest_acked),
+        reconnects=sum(c.connects - 1 for c in clients),
+        # Messages a client got twice: the overlap of a resume that filled a gap.
+        resume_overlap_frames=sum(c.duplicate_frames for c in clients),
+        resends=sum(1 for c in clients for e in c.errors if e.get("code") == "rate_limited"),
+        presence_converged_s=round(result.presence_converged_s, 2),
+        readyz_back_s=round(result.readyz_back_s, 2),
+    )
+    for client in clients:
+        await client.stop()
+    probe.close()
+    return result
+
+
+@dataclass
+class TrackEndResult:
+    advanced_after_redis_s: float = 0.0
+    seen_by: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+async def redis_down_at_track_end(
+    stack: Stack, *, track_ms: int, down_before_end_s: float, down_after_end_s: float
+) -> TrackEndResult:
+    """A track ends while Redis is down: how long after Redis returns does the room move on
+    (as seen by a client on each API process)?"""
+    result = TrackEndResult()
+    apis = stack.apis
+    owner, guest = await stack.people(2, prefix="dj")
+    room_id = await make_room(apis[0], owner)
+    first = await stack.track(track_ms)
+    second = await stack.track(600_000)
+    for spotify_id in (first, second):
+        added = await call(
+            apis[0], "POST", f"/rooms/{room_id}/queue", owner, json={"spotify_id": spotify_id}
+        )
+        assert added.status_code == 201, added.text
+    clients = await start_clients([owner, guest], room_id, apis)
+    played = await call(
+        apis[0], "POST", f"/rooms/{room_id}/playback", owner, json={"action": "play"}
+    )
+    assert played.status_code == 200, played.text
+    state = played.json()
+    ends_at_ms = state["started_at_ms"] + track_ms
+    await asyncio.sleep(max(0.0, (ends_at_ms - time.time() * 1000) / 1000 - down_before_end_s))
+    stack.redis_server.kill()
+    await asyncio.sleep(max(0.0, (ends_at_ms - time.time() * 1000) / 1000 + down_after_end_s))
+    stack.redis_server.start()
+    back_at = time.monotonic()
+
+    def moved(client: ChatClient) -> float | None:
+        for at, frame in client.events:
+            if (
+                frame.get("type") == "playback"
+                and (frame["state"].get("track") or {}).get("spotify_id") == second
+            ):
+                return at
+        return None
+
+    await until(lambda: all(moved(c) is not None for c in clients), 30, "the next track")
+    times = [moved(c) or 0.0 for c in clients]
+    result.advanced_after_redis_s = max(times) - back_at
+    result.seen_by = len(clients)
+    result.figures.update(
+        advanced_after_redis_s=round(result.advanced_after_redis_s, 3),
+        per_process_s=[round(t - back_at, 3) for t in times],
+    )
+    for client in clients:
+        await client.stop()
+    return result
+
+
+@dataclass
+class StallResult:
+    presence_converged_s: float = 0.0
+    false_lefts: list[str] = field(default_factory=list)
+    online_during_stall: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+async def api_stall(
+    stack: Stack, *, listeners: int, stall_s: float, refresh_s: float
+) -> StallResult:
+    """One of two API processes is SIGSTOPped for ``stall_s`` (longer than the presence TTL)
+    while its clients stay connected; then SIGCONT."""
+    result = StallResult()
+    apis = stack.apis
+    owner, *people = await stack.people(listeners + 1, prefix="stall")
+    room_id = await make_room(apis[0], owner)
+    clients = await start_clients(people, room_id, apis)
+    probe = stack.redis()
+    everyone = {p.id for p in people}
+    await until(lambda: online_in_redis(probe, room_id) == everyone, 30, "presence of everyone")
+    with stopped(apis[1].process):
+        await asyncio.sleep(stall_s)
+        result.online_during_stall = len(online_in_redis(probe, room_id))
+    resumed_at = time.monotonic()
+    result.presence_converged_s = await until(
+        lambda: online_in_redis(probe, room_id) == everyone,
+        max(30.0, 6 * refresh_s),
+        "presence to equal the connected users",
+        interval_s=0.05,
+    )
+    # Give a wrong `left` (if any) the time to arrive, two refresh periods.
+    await asyncio.sleep(2 * refresh_s)
+    result.false_lefts = false_lefts(clients, everyone)
+    result.figures.update(
+        stall_s=stall_s,
+        online_during_stall=f"{result.online_during_stall}/{len(everyone)}",
+        presence_converged_after_sigcont_s=round(result.presence_converged_s, 2),
+        since_sigcont_s=round(time.monotonic() - resumed_at, 2),
+    )
+    for client in clients:
+        await client.stop()
+    probe.close()
+    return result
