@@ -193,6 +193,7 @@ class Stack:
         self.api_env = api_env
         self.apis: list[ApiProcess] = []
         self.workers: list[subprocess.Popen[bytes]] = []
+        self._worker_logs: dict[int, tuple[str, Path]] = {}
         self.settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=self.database_url,
@@ -237,17 +238,27 @@ class Stack:
         )
 
     def start_apis(self, count: int = 2, **overrides: str) -> list[ApiProcess]:
+        started = self.spawn_apis(count, **overrides)
+        for api in started:
+            api.wait_ready(120)
+        return started
+
+    def spawn_apis(self, count: int = 2, **overrides: str) -> list[ApiProcess]:
         started = [
             spawn_api(self.env(**overrides), self.folder / f"api-{len(self.apis) + n}.log")
             for n in range(count)
         ]
         self.apis.extend(started)
-        for api in started:
-            api.wait_ready()
         return started
 
     def start_worker(self, *, pool: str = "prefork", **overrides: str) -> subprocess.Popen[bytes]:
         """A Celery worker (prefork with one child by default, so a child can be killed)."""
+        process = self.spawn_worker(pool=pool, **overrides)
+        self.wait_worker(process)
+        return process
+
+    def spawn_worker(self, *, pool: str = "prefork", **overrides: str) -> subprocess.Popen[bytes]:
+        """Start a worker without waiting for it (start several, then ``wait_worker``)."""
         name = f"faults-{uuid.uuid4().hex[:6]}@localhost"
         log_path = self.folder / f"worker-{len(self.workers)}.log"
         with log_path.open("wb") as log:
@@ -273,18 +284,30 @@ class Stack:
                 stderr=subprocess.STDOUT,
             )
         self.workers.append(process)
+        self._worker_logs[process.pid] = (name, log_path)
+        return process
+
+    def wait_worker(self, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+        name, log_path = self._worker_logs[process.pid]
 
         def ready() -> bool:
             if process.poll() is not None:
                 raise AssertionError(f"the worker exited:\n{log_path.read_text()}")
             return f"{name} ready." in log_path.read_text(errors="replace")
 
-        wait_for(ready, 90, "the worker to be ready")
-        return process
+        wait_for(ready, timeout_s, "the worker to be ready")
 
-    def worker_log(self, index: int = -1) -> str:
-        logs = sorted(self.folder.glob("worker-*.log"))
-        return logs[index].read_text(errors="replace") if logs else ""
+    def worker_of(self, pid: int) -> subprocess.Popen[bytes] | None:
+        """The worker whose process tree holds ``pid``."""
+        for process in self.workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                tree = [process.pid, *(c.pid for c in pool_children(process))]
+                if pid in tree:
+                    return process
+        return None
+
+    def worker_logs(self) -> str:
+        return "".join(path.read_text(errors="replace") for _, path in self._worker_logs.values())
 
     @staticmethod
     def _kill_tree(pid: int) -> None:

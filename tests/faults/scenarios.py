@@ -6,6 +6,8 @@ Each returns a result with what the assertions need and the figures the bench pr
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -165,7 +167,7 @@ async def redis_outage(
         reconnects=sum(c.connects - 1 for c in clients),
         # Messages a client got twice: the overlap of a resume that filled a gap.
         resume_overlap_frames=sum(c.duplicate_frames for c in clients),
-        resends=sum(1 for c in clients for e in c.errors if e.get("code") == "rate_limited"),
+        rate_limited=sum(1 for c in clients for e in c.errors if e.get("code") == "rate_limited"),
         presence_converged_s=round(result.presence_converged_s, 2),
         readyz_back_s=round(result.readyz_back_s, 2),
     )
@@ -276,4 +278,140 @@ async def api_stall(
     for client in clients:
         await client.stop()
     probe.close()
+    return result
+
+
+# --- workers -----------------------------------------------------------------------------------
+
+LEASE_KEY = "tunewave:lease:training"
+
+
+async def seed_listening(stack: Stack, *, listeners: int, tracks_per_genre: int) -> None:
+    """Enough listening history (two genre clusters) for a training that publishes."""
+    from datetime import UTC, datetime, timedelta
+
+    from api.models import Genre, ListeningEvent, ListeningSource
+    from tests.factories import create_track, create_user
+
+    now = datetime.now(UTC)
+    async with stack._maker()() as session:
+        for cluster in ("a", "b"):
+            genre = Genre(slug=f"faults-{cluster}", name=f"Faults {cluster}")
+            session.add(genre)
+            await session.flush()
+            tracks = [
+                await create_track(
+                    session,
+                    title=f"faults {cluster}{n}",
+                    artists=(f"faults {cluster}",),
+                    genres=[genre],
+                )
+                for n in range(tracks_per_genre)
+            ]
+            for n in range(listeners // 2):
+                user = await create_user(session)
+                start = n % max(tracks_per_genre - 5, 1)
+                for m, track in enumerate(tracks[start : start + 5 + n % 4]):
+                    session.add(
+                        ListeningEvent(
+                            user_id=user.id,
+                            track_id=track.id,
+                            source=ListeningSource.demo,
+                            played_at=now - timedelta(minutes=m),
+                            ms_played=1000 + m,
+                        )
+                    )
+        await session.commit()
+
+
+def send_training(stack: Stack) -> str:
+    """Queue a training on the stack's broker, as beat or `tunewave train --queue` would."""
+    from celery import Celery
+
+    app = Celery("faults", broker=stack.redis_server.url(), backend=stack.redis_server.url())
+    try:
+        return str(
+            app.send_task("workers.training.train_recommender", kwargs={"reason": "faults"}).id
+        )
+    finally:
+        app.close()
+
+
+def lease_holder(stack: Stack) -> dict[str, Any] | None:
+    import json
+
+    client = stack.redis()
+    try:
+        raw = client.get(LEASE_KEY)
+    finally:
+        client.close()
+    return json.loads(raw) if isinstance(raw, str) else None
+
+
+async def published_runs(stack: Stack) -> list[str]:
+    from sqlalchemy import select
+
+    from api.models import ModelRun, ModelRunStatus
+
+    async with stack._maker()() as session:
+        rows = await session.scalars(
+            select(ModelRun.version).where(ModelRun.status == ModelRunStatus.published)
+        )
+        return list(rows)
+
+
+@dataclass
+class WorkerKillResult:
+    killed_pid: int = 0
+    taken_over_by: int = 0
+    redelivered_s: float = 0.0
+    completed_s: float = 0.0
+    published: list[str] = field(default_factory=list)
+    busy_answers: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+async def worker_killed_mid_training(
+    stack: Stack, *, whole_worker: bool, timeout_s: float
+) -> WorkerKillResult:
+    """Kill the pool child running a training (or the whole worker running it, another
+    worker being up): the task must come back, take over the dead run's lease and publish."""
+    result = WorkerKillResult()
+    before = set(await published_runs(stack))
+    busy_before = stack.worker_logs().count("'status': 'busy'")
+    send_training(stack)
+    await until(lambda: lease_holder(stack) is not None, 60, "the training to start", 0.005)
+    holder = lease_holder(stack)
+    assert holder is not None
+    result.killed_pid = int(holder["pid"])
+    if whole_worker:
+        worker = stack.worker_of(result.killed_pid)
+        assert worker is not None, "the lease holder is none of our workers"
+        stack.kill_worker(worker)
+        stack.workers.remove(worker)
+    else:
+        os.kill(result.killed_pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+
+    def taken_over() -> bool:
+        current = lease_holder(stack)
+        return current is not None and int(current["pid"]) != result.killed_pid
+
+    async def done() -> bool:
+        return bool(set(await published_runs(stack)) - before)
+
+    await until(taken_over, timeout_s, "the training to be redelivered", 0.02)
+    result.redelivered_s = time.monotonic() - killed_at
+    holder = lease_holder(stack)
+    result.taken_over_by = int(holder["pid"]) if holder else 0
+    await until(done, 120, "the redelivered training to publish", 0.2)
+    result.completed_s = time.monotonic() - killed_at
+    result.published = sorted(set(await published_runs(stack)) - before)
+    result.busy_answers = stack.worker_logs().count("'status': 'busy'") - busy_before
+    result.figures.update(
+        redelivered_s=round(result.redelivered_s, 2),
+        completed_s=round(result.completed_s, 2),
+        published=len(result.published),
+        busy=result.busy_answers,
+    )
     return result
