@@ -27,7 +27,7 @@ SETTINGS = {
 
 @pytest.fixture(scope="session")
 async def stack() -> AsyncIterator[Stack]:
-    async with Stack(**SETTINGS) as started:
+    async with Stack(SETTINGS) as started:
         # Everything starts at once; the workers are waited for by the tests that use them.
         started.spawn_worker()
         started.spawn_worker()

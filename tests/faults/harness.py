@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,13 +200,15 @@ class Stack:
     variables. Use as a context manager; everything it started is stopped at the end.
     """
 
-    def __init__(self, *, folder: Path | None = None, **api_env: str) -> None:
+    def __init__(
+        self, api_env: Mapping[str, str] | None = None, *, folder: Path | None = None
+    ) -> None:
         self._own_folder = folder is None
         self.folder = folder or Path(tempfile.mkdtemp(prefix="tunewave-faults-"))
         self.redis_server = RedisServer(self.folder)
         self.postgres = PostgresServer(self.folder)
         self.database_url = self.postgres.url("tunewave")
-        self.api_env = api_env
+        self.api_env = dict(api_env or {})
         self.apis: list[ApiProcess] = []
         self.workers: list[subprocess.Popen[bytes]] = []
         self._worker_logs: dict[int, tuple[str, Path]] = {}
