@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
 from api.db import after_commit
-from api.exceptions import Conflict, Forbidden, NotFound, Unprocessable
+from api.exceptions import Conflict, Forbidden, NotFound, TuneWaveError, Unprocessable
 from api.models import QueueEntryStatus, RoomRole, User
 from api.playback.listening import listening_tracker
 from api.playback.repository import StateRow, playback_repository
@@ -252,16 +252,25 @@ class PlaybackService:
         if action == "skip":
             if state.entry_id is None:
                 raise NotFound("nothing is playing")
-            skipped = await self._transition(
-                session,
-                redis,
-                state,
-                end_position_ms=state.position_ms(at),
-                ended_at_ms=at,
-                start_next_at_ms=at,
-                finished=QueueEntryStatus.skipped,
-                reason="skip",
-            )
+            try:
+                skipped = await self._transition(
+                    session,
+                    redis,
+                    state,
+                    end_position_ms=state.position_ms(at),
+                    ended_at_ms=at,
+                    start_next_at_ms=at,
+                    finished=QueueEntryStatus.skipped,
+                    reason="skip",
+                )
+            except RedisError as exc:
+                # The listening totals live in Redis: a skip waits for it rather than lose
+                # what everybody heard of this entry (the request rolls back whole).
+                raise TuneWaveError(
+                    "playback is briefly unavailable; try again in a few seconds",
+                    status_code=503,
+                    headers={"Retry-After": "2"},
+                ) from exc
             if skipped is None:
                 raise StaleVersion("playback changed at the same moment; try again")
             return skipped

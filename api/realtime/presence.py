@@ -51,8 +51,7 @@ def process_key(process_id: str) -> str:
 
 # KEYS: users, info, sockets-of-user, rooms. ARGV: user, socket, expires_ms, now_ms, info, room
 _JOIN = """
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
-local had = redis.call('ZCARD', KEYS[3])
+local had = redis.call('ZCOUNT', KEYS[3], '(' .. ARGV[4], '+inf')
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if (not current) or tonumber(current) < tonumber(ARGV[3]) then
@@ -65,9 +64,9 @@ return 0
 """
 
 # KEYS: users, info, sockets-of-user. ARGV: user, socket, now_ms
+# Expired sockets of the user stay for the sweep to judge (their process may only be stalled).
 _LEAVE = """
 redis.call('ZREM', KEYS[3], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[3])
 if redis.call('ZCARD', KEYS[3]) == 0 then
   redis.call('DEL', KEYS[3])
   local removed = redis.call('ZREM', KEYS[1], ARGV[1])

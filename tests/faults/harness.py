@@ -258,7 +258,7 @@ class Stack:
     def start_apis(self, count: int = 2, **overrides: str) -> list[ApiProcess]:
         started = self.spawn_apis(count, **overrides)
         for api in started:
-            api.wait_ready(120)
+            api.wait_ready(240)
         return started
 
     def spawn_apis(self, count: int = 2, **overrides: str) -> list[ApiProcess]:
@@ -305,7 +305,7 @@ class Stack:
         self._worker_logs[process.pid] = (name, log_path)
         return process
 
-    def wait_worker(self, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    def wait_worker(self, process: subprocess.Popen[bytes], timeout_s: float = 240) -> None:
         name, log_path = self._worker_logs[process.pid]
 
         def ready() -> bool:

@@ -67,3 +67,16 @@ async def test_a_process_silent_for_the_whole_grace_loses_its_users(redis: Redis
     await asyncio.sleep(0.7)
     swept = await presence.sweep(now_ms())
     assert [u.user_id for u in swept[room]] == [user]
+
+
+async def test_closing_a_socket_does_not_announce_a_user_whose_other_process_stalls(
+    redis: Redis,
+) -> None:
+    presence = Presence(redis, ttl_s=3, process_grace_s=60)
+    room, user, _ = _ids()
+    await presence.refresh([(room, user, "stalled:1", {"id": user})], 1_000, "stalled")
+    # Later (the stalled socket expired at 4000) the user opens and closes a socket elsewhere.
+    assert not await presence.join(room, user, "alive:1", {"id": user}, 3_000)
+    assert not await presence.leave(room, user, "alive:1", 5_000)
+    assert await presence.present(room, user)
+    assert await presence.sweep(5_000) == {}
