@@ -64,8 +64,21 @@ def _check_chat(
 
 async def _quiesce(clients: list[ChatClient], chatter: Chatter, timeout_s: float) -> None:
     chatter.quiet()
-    await until(lambda: all(not c.pending for c in clients), timeout_s, "every message acked")
-    await chatter.stop()
+    try:
+        await until(lambda: all(not c.pending for c in clients), timeout_s, "every message acked")
+    except AssertionError as exc:
+        waiting = sum(len(c.pending) for c in clients)
+        codes = Counter(e.get("code") for c in clients for e in c.errors)
+        raise AssertionError(f"{exc}: {waiting} unacknowledged, errors {dict(codes)}") from None
+    finally:
+        await chatter.stop()
+
+
+async def _stop_all(clients: list[ChatClient], *others: Any) -> None:
+    for other in others:
+        if other is not None:
+            await other.stop()
+    await asyncio.gather(*(client.stop() for client in clients))
 
 
 @dataclass
@@ -95,9 +108,45 @@ async def redis_outage(
     room_id = await make_room(apis[0], owner)
     clients = await start_clients(people, room_id, apis)
     probe = stack.redis()
+    chatter = Chatter(clients, chat_period_s)
+    try:
+        return await _redis_outage(
+            stack,
+            result,
+            rest,
+            owner,
+            people,
+            room_id,
+            clients,
+            probe,
+            chatter,
+            outage_s=outage_s,
+            refresh_s=refresh_s,
+            settle_s=settle_s,
+        )
+    finally:
+        await _stop_all(clients, chatter)
+        probe.close()
+
+
+async def _redis_outage(
+    stack: Stack,
+    result: RedisOutageResult,
+    rest: RestLog,
+    owner: Any,
+    people: list[Any],
+    room_id: str,
+    clients: list[ChatClient],
+    probe: Any,
+    chatter: Chatter,
+    *,
+    outage_s: float,
+    refresh_s: float,
+    settle_s: float,
+) -> RedisOutageResult:
+    apis = stack.apis
     everyone = {p.id for p in people}
     await until(lambda: online_in_redis(probe, room_id) >= everyone, 30, "presence of everyone")
-    chatter = Chatter(clients, chat_period_s)
     chatter.start()
     await asyncio.sleep(settle_s)
 
@@ -171,9 +220,6 @@ async def redis_outage(
         presence_converged_s=round(result.presence_converged_s, 2),
         readyz_back_s=round(result.readyz_back_s, 2),
     )
-    for client in clients:
-        await client.stop()
-    probe.close()
     return result
 
 
@@ -201,6 +247,34 @@ async def redis_down_at_track_end(
         )
         assert added.status_code == 201, added.text
     clients = await start_clients([owner, guest], room_id, apis)
+    try:
+        return await _track_end(
+            stack,
+            result,
+            owner,
+            room_id,
+            clients,
+            second,
+            track_ms,
+            down_before_end_s,
+            down_after_end_s,
+        )
+    finally:
+        await _stop_all(clients)
+
+
+async def _track_end(
+    stack: Stack,
+    result: TrackEndResult,
+    owner: Any,
+    room_id: str,
+    clients: list[ChatClient],
+    second: str,
+    track_ms: int,
+    down_before_end_s: float,
+    down_after_end_s: float,
+) -> TrackEndResult:
+    apis = stack.apis
     played = await call(
         apis[0], "POST", f"/rooms/{room_id}/playback", owner, json={"action": "play"}
     )
@@ -230,8 +304,6 @@ async def redis_down_at_track_end(
         advanced_after_redis_s=round(result.advanced_after_redis_s, 3),
         per_process_s=[round(t - back_at, 3) for t in times],
     )
-    for client in clients:
-        await client.stop()
     return result
 
 
@@ -254,6 +326,24 @@ async def api_stall(
     room_id = await make_room(apis[0], owner)
     clients = await start_clients(people, room_id, apis)
     probe = stack.redis()
+    try:
+        return await _stall(stack, result, people, room_id, clients, probe, stall_s, refresh_s)
+    finally:
+        await _stop_all(clients)
+        probe.close()
+
+
+async def _stall(
+    stack: Stack,
+    result: StallResult,
+    people: list[Any],
+    room_id: str,
+    clients: list[ChatClient],
+    probe: Any,
+    stall_s: float,
+    refresh_s: float,
+) -> StallResult:
+    apis = stack.apis
     everyone = {p.id for p in people}
     await until(lambda: online_in_redis(probe, room_id) == everyone, 30, "presence of everyone")
     with stopped(apis[1].process):
@@ -275,9 +365,6 @@ async def api_stall(
         presence_converged_after_sigcont_s=round(result.presence_converged_s, 2),
         since_sigcont_s=round(time.monotonic() - resumed_at, 2),
     )
-    for client in clients:
-        await client.stop()
-    probe.close()
     return result
 
 
