@@ -6,6 +6,7 @@ Each returns a result with what the assertions need and the figures the bench pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -153,26 +154,35 @@ async def _redis_outage(
     stack.redis_server.kill()
     down_at = time.monotonic()
     rest_acked: set[str] = set()
-    n = 0
-    while time.monotonic() - down_at < outage_s:
-        api = apis[n % len(apis)]
-        client_id = f"rest-{n}"
-        posted = await call(
-            api,
-            "POST",
-            f"/chat/{room_id}",
-            owner,
-            rest,
-            json={"text": f"over REST {n}", "client_id": client_id},
-        )
-        if posted.status_code in (200, 201):
-            rest_acked.add(client_id)
-        reco = await call(api, "GET", "/recommendations/tracks", people[0], rest)
-        result.recommendations_during.append(reco.status_code)
-        ready = await call(api, "GET", "/readyz", None, rest)
-        result.readyz_during.append(ready.status_code)
-        n += 1
-        await asyncio.sleep(max(0.0, min(1.0, outage_s - (time.monotonic() - down_at))))
+
+    async def probe_while_down() -> None:
+        # REST posts, recommendations and /readyz, on both processes, all along the outage.
+        n = 0
+        while True:
+            api = apis[n % len(apis)]
+            client_id = f"rest-{n}"
+            posted = await call(
+                api,
+                "POST",
+                f"/chat/{room_id}",
+                owner,
+                rest,
+                json={"text": f"over REST {n}", "client_id": client_id},
+            )
+            if posted.status_code in (200, 201):
+                rest_acked.add(client_id)
+            reco = await call(api, "GET", "/recommendations/tracks", people[0], rest)
+            result.recommendations_during.append(reco.status_code)
+            ready = await call(api, "GET", "/readyz", None, rest)
+            result.readyz_during.append(ready.status_code)
+            n += 1
+            await asyncio.sleep(0.5)
+
+    prober = asyncio.create_task(probe_while_down())
+    await asyncio.sleep(outage_s)
+    prober.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await prober
     stack.redis_server.start()
     back_at = time.monotonic()
     result.figures["outage_s"] = round(back_at - down_at, 2)
