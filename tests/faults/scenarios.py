@@ -155,34 +155,40 @@ async def _redis_outage(
     down_at = time.monotonic()
     rest_acked: set[str] = set()
 
+    over = asyncio.Event()
+
     async def probe_while_down() -> None:
-        # REST posts, recommendations and /readyz, on both processes, all along the outage.
+        # REST posts, recommendations and /readyz, on both processes, all along the outage
+        # (the round under way when it ends is finished: at least one round is made).
         n = 0
-        while True:
+        while n == 0 or not over.is_set():
             api = apis[n % len(apis)]
             client_id = f"rest-{n}"
-            posted = await call(
-                api,
-                "POST",
-                f"/chat/{room_id}",
-                owner,
-                rest,
-                json={"text": f"over REST {n}", "client_id": client_id},
+            posted, reco, ready = await asyncio.gather(
+                call(
+                    api,
+                    "POST",
+                    f"/chat/{room_id}",
+                    owner,
+                    rest,
+                    json={"text": f"over REST {n}", "client_id": client_id},
+                ),
+                call(api, "GET", "/recommendations/tracks", people[0], rest),
+                call(api, "GET", "/readyz", None, rest),
             )
             if posted.status_code in (200, 201):
                 rest_acked.add(client_id)
-            reco = await call(api, "GET", "/recommendations/tracks", people[0], rest)
             result.recommendations_during.append(reco.status_code)
-            ready = await call(api, "GET", "/readyz", None, rest)
             result.readyz_during.append(ready.status_code)
             n += 1
-            await asyncio.sleep(0.5)
+            if not over.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(over.wait(), 0.5)
 
     prober = asyncio.create_task(probe_while_down())
     await asyncio.sleep(outage_s)
-    prober.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await prober
+    over.set()
+    await prober
     stack.redis_server.start()
     back_at = time.monotonic()
     result.figures["outage_s"] = round(back_at - down_at, 2)
