@@ -26,6 +26,7 @@ import itertools
 import json
 import logging
 import os
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -185,6 +186,11 @@ class Connection:
 # than this resumes itself (its next live message shows the gap).
 HEAL_MAX_MESSAGES = 2000
 HEAL_PAGE = 500
+# While Redis is down, chat reaches the sockets from PostgreSQL, polled this often (and at
+# once when this process stores a message); a seq still missing after GAP_WAIT_S (a
+# transaction that never committed) is skipped.
+CHAT_POLL_S = 0.25
+GAP_WAIT_S = 1.0
 
 
 class RedisOutage:
@@ -243,6 +249,9 @@ class Hub:
         self._ends_at: dict[uuid.UUID, int] = {}
         self._advancing: set[uuid.UUID] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._chat_poll = asyncio.Event()
+        self._gaps: dict[uuid.UUID, tuple[int, float]] = {}
+        self._poller: asyncio.Task[None] | None = None
         self.process_id = uuid.uuid4().hex[:12]
         self._ids = itertools.count(1)
         self.rooms: dict[uuid.UUID, set[Connection]] = {}
@@ -261,6 +270,7 @@ class Hub:
         self._reader = asyncio.create_task(self._read_events(), name="hub-reader")
         self._housekeeper = asyncio.create_task(self._housekeeping(), name="hub-presence")
         self._sweeper = asyncio.create_task(self._playback_sweep(), name="hub-playback-sweep")
+        self._poller = asyncio.create_task(self._chat_from_database(), name="hub-chat-poll")
         set_publish_fallback(self.publish_failed)
 
     async def stop(self) -> None:
@@ -268,7 +278,7 @@ class Hub:
             for connection in list(connections):
                 connection.drop(1001, "server shutting down")
         set_publish_fallback(None)
-        for task in (self._reader, self._housekeeper, self._sweeper):
+        for task in (self._reader, self._housekeeper, self._sweeper, self._poller):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -453,26 +463,10 @@ class Hub:
 
     async def _heal_room(self, room_id: uuid.UUID) -> None:
         """Deliver the chat our sockets of ``room_id`` missed and the current playback."""
-        connections = [c for c in self.rooms.get(room_id, ()) if not c.closed]
-        if not connections:
+        if not any(not c.closed for c in self.rooms.get(room_id, ())):
             return
-        cursor = min(c.last_seq for c in connections)
-        sent = 0
         try:
-            while sent < HEAL_MAX_MESSAGES:
-                async with session_scope() as session:
-                    views = await chat_service.since(
-                        session, room_id, after_seq=cursor, limit=HEAL_PAGE
-                    )
-                for view in views:
-                    frame = message_frame(view)
-                    event = Event("message", encode(frame), view.seq, frame)
-                    for connection in list(self.rooms.get(room_id, ())):
-                        connection.deliver(event)
-                    cursor = view.seq
-                sent += len(views)
-                if len(views) < HEAL_PAGE:
-                    break
+            await self._deliver_stored_chat(room_id, contiguous=False)
         except Exception:
             logger.exception("chat not healed", extra={"room_id": str(room_id)})
         state = await self._current_state(room_id)
@@ -483,10 +477,62 @@ class Hub:
                 connection.deliver(Event("playback", text, None, frame))
             self._schedule(room_id, state)
 
+    async def _deliver_stored_chat(self, room_id: uuid.UUID, *, contiguous: bool) -> None:
+        """Give our sockets of the room the stored messages after the lowest seq one of them
+        has, in order (each socket skips what it already has). ``contiguous``: stop at a
+        missing seq (another process's transaction may not have committed yet) unless it has
+        been missing for GAP_WAIT_S."""
+        connections = [c for c in self.rooms.get(room_id, ()) if not c.closed]
+        if not connections:
+            return
+        cursor = min(c.last_seq for c in connections)
+        sent = 0
+        while sent < HEAL_MAX_MESSAGES:
+            async with session_scope() as session:
+                views = await chat_service.since(
+                    session, room_id, after_seq=cursor, limit=HEAL_PAGE
+                )
+            for view in views:
+                if contiguous and view.seq != cursor + 1:
+                    gap = self._gaps.get(room_id)
+                    if gap is None or gap[0] != cursor + 1:
+                        self._gaps[room_id] = (cursor + 1, time.monotonic())
+                        return
+                    if time.monotonic() - gap[1] < GAP_WAIT_S:
+                        return
+                self._gaps.pop(room_id, None)
+                frame = message_frame(view)
+                event = Event("message", encode(frame), view.seq, frame)
+                for connection in list(self.rooms.get(room_id, ())):
+                    connection.deliver(event)
+                cursor = view.seq
+            sent += len(views)
+            if len(views) < HEAL_PAGE:
+                return
+
+    async def _chat_from_database(self) -> None:
+        """While Redis is down, every process's chat reaches our sockets from PostgreSQL, in
+        seq order (no gaps for clients to resume), within CHAT_POLL_S."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._chat_poll.wait(), CHAT_POLL_S)
+            self._chat_poll.clear()
+            if not self.outage.disrupted:
+                continue
+            for room_id in list(self.rooms):
+                try:
+                    await self._deliver_stored_chat(room_id, contiguous=True)
+                except Exception as exc:
+                    logger.warning("chat not polled from the database: %s", exc)
+
     def publish_failed(self, room_id: str, text: str) -> None:
-        """Redis refused a publish: our sockets get the event now, the others on replay."""
+        """Redis refused a publish: our sockets get the event now (chat through the database
+        poll, in seq order with the other processes' messages), the others on replay."""
         room = uuid.UUID(room_id)
         delivered_here = bool(self.rooms.get(room))
+        if delivered_here and json.loads(text).get("type") == "message":
+            delivered_here = False
+            self._chat_poll.set()
         if delivered_here:
             try:
                 self._dispatch(room_channel(room_id), text)

@@ -3,9 +3,15 @@ reduced forms of ``bench/faults.py`` against a stack of our own (see harness.py)
 
 from __future__ import annotations
 
+import pytest
+
 from tests.faults.conftest import REFRESH_S
 from tests.faults.harness import Stack
 from tests.faults.scenarios import api_stall, redis_down_at_track_end, redis_outage
+
+# The first test of the suite also waits for the stack (servers, API processes, workers) to
+# start, which takes minutes on a loaded 2-core machine.
+pytestmark = pytest.mark.timeout(600)
 
 
 async def test_chat_presence_and_answers_survive_redis_killed_and_restarted_empty(

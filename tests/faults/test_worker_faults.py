@@ -3,8 +3,14 @@ takes over the dead run's lease instead of answering "busy", and publishes a mod
 
 from __future__ import annotations
 
+import pytest
+
 from tests.faults.harness import Stack
 from tests.faults.scenarios import worker_killed_mid_training
+
+# The first test of the suite also waits for the stack (servers, API processes, workers) to
+# start, which takes minutes on a loaded 2-core machine.
+pytestmark = pytest.mark.timeout(600)
 
 
 async def test_a_training_whose_pool_child_is_killed_is_redelivered_and_completes(
