@@ -457,18 +457,25 @@ class Hub:
             outage.replay.popleft()
         outage.disrupted = False
         logger.info("room event subscriber back: healing %d rooms", len(self.rooms))
-        for room_id in list(self.rooms):
+        # The chat first, before this reader takes the next live event: the live messages
+        # then follow what the sockets missed, without a gap.
+        rooms = list(self.rooms)
+        await asyncio.gather(*(self._heal_chat(room_id) for room_id in rooms))
+        for room_id in rooms:
             self._spawn(self._heal_room(room_id))
         self._sweep_now()
 
-    async def _heal_room(self, room_id: uuid.UUID) -> None:
-        """Deliver the chat our sockets of ``room_id`` missed and the current playback."""
-        if not any(not c.closed for c in self.rooms.get(room_id, ())):
-            return
+    async def _heal_chat(self, room_id: uuid.UUID) -> None:
+        """Deliver the chat our sockets of ``room_id`` missed."""
         try:
-            await self._deliver_stored_chat(room_id, contiguous=False)
+            await asyncio.wait_for(self._deliver_stored_chat(room_id, contiguous=False), 5)
         except Exception:
             logger.exception("chat not healed", extra={"room_id": str(room_id)})
+
+    async def _heal_room(self, room_id: uuid.UUID) -> None:
+        """Send our sockets of ``room_id`` the current playback (and reschedule its end)."""
+        if not any(not c.closed for c in self.rooms.get(room_id, ())):
+            return
         state = await self._current_state(room_id)
         if state is not None and room_id in self.rooms:
             frame = {"type": "playback", "reason": "resync", "state": state}
