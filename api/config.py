@@ -176,6 +176,22 @@ class Settings(BaseSettings):
     # A socket's presence lives this long unless its process refreshes it (a killed process's
     # sockets expire); refreshed every third of it.
     ws_presence_ttl_s: float = Field(default=15.0, gt=0.3)
+    # A user whose sockets expired is announced as `left` only once their process also
+    # stopped heart-beating for this long: a stalled (not dead) process keeps its users.
+    ws_presence_process_grace_s: float = Field(default=60.0, gt=0)
+    # Room events published while Redis is down are kept (per process, at most this many)
+    # and published again when it returns, so other processes' sockets get them too.
+    ws_replay_buffer_events: int = Field(default=5000, ge=0)
+    # How often a process looks for rooms whose track ended without moving on (a missed or
+    # failed end-of-track transition is retried at this pace until it lands).
+    playback_sweep_interval_s: float = Field(default=0.25, gt=0)
+
+    # Redis connections: retries with capped exponential backoff and jitter on connection
+    # errors and timeouts, and a PING before reusing a connection idle this long.
+    redis_retries: int = Field(default=3, ge=0)
+    redis_retry_cap_s: float = Field(default=0.5, gt=0)
+    redis_health_check_interval_s: int = Field(default=5, ge=0)
+    redis_socket_timeout_s: float = Field(default=5.0, gt=0)
     # Who may play, pause, seek and skip: "managers" (owner and DJs) or "members".
     playback_control: str = Field(default="managers", pattern="^(managers|members)$")
 
@@ -195,9 +211,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    # Celery on Redis: an unacknowledged task goes back to the queue after this long, so it
-    # must outlast the longest task (the hard time limit is 30 min).
-    celery_visibility_timeout_s: int = Field(default=3600, ge=1)
+    # Celery on Redis: an unacknowledged task (its worker died) goes back to the queue after
+    # this long. Shorter than the longest task on purpose: a long task holds a lease (see
+    # workers/lease.py) so a second delivery while it still runs waits instead of running twice.
+    celery_visibility_timeout_s: int = Field(default=30, ge=1)
+    # How often a worker looks for unacknowledged tasks past the visibility timeout.
+    celery_restore_interval_s: float = Field(default=5.0, gt=0)
+    # A task's lease (training, history import, genre enrichment) expires this long after its
+    # last renewal; it is renewed every third of it while the task runs.
+    task_lease_ttl_s: float = Field(default=30.0, gt=0.3)
 
     @field_validator("database_url")
     @classmethod

@@ -8,6 +8,7 @@ commit succeeded.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -22,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 from api.config import get_settings
 
 AfterCommit = Callable[[], Awaitable[None] | None]
+
+logger = logging.getLogger(__name__)
 
 
 @lru_cache
@@ -69,9 +72,15 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 async def _run_after_commit(session: AsyncSession) -> None:
     callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
     for callback in callbacks:
-        result = callback()
-        if result is not None:
-            await result
+        # The data is committed: a failing side effect (Redis down while a live event or a
+        # cache invalidation goes out) is logged, and neither skips the others nor turns the
+        # committed request into an error.
+        try:
+            result = callback()
+            if result is not None:
+                await result
+        except Exception:
+            logger.exception("after-commit callback failed")
 
 
 @asynccontextmanager

@@ -1,10 +1,48 @@
-"""Rate limits in Redis, shared by every API process."""
+"""Rate limits in Redis, shared by every API process.
+
+While Redis is unreachable, ``enforce`` counts in this process instead (``LocalWindows``):
+each process then allows the limit on its own, a looser limit for a few seconds rather than
+refusing everything (or a 500) until Redis returns.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from api.exceptions import TooManyRequests
+
+logger = logging.getLogger(__name__)
+
+
+class LocalWindows:
+    """Fixed windows counted in this process: the fallback while Redis is unreachable."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    def hit(self, key: str, *, window_s: int) -> tuple[int, int]:
+        now = time.monotonic()
+        ends, count = self._windows.get(key, (0.0, 0))
+        if ends <= now:
+            if len(self._windows) >= self.max_keys:
+                self._prune(now)
+            ends, count = now + window_s, 0
+        count += 1
+        self._windows[key] = (ends, count)
+        return count, max(int(ends - now + 0.999), 1)
+
+    def _prune(self, now: float) -> None:
+        self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+        if len(self._windows) >= self.max_keys:
+            self._windows.clear()
+
+
+local_windows = LocalWindows()
 
 
 async def hit(redis: Redis, key: str, *, window_s: int) -> tuple[int, int]:
@@ -18,8 +56,15 @@ async def hit(redis: Redis, key: str, *, window_s: int) -> tuple[int, int]:
 
 
 async def enforce(redis: Redis, key: str, *, limit: int, window_s: int, what: str) -> None:
-    """Count one event and refuse it with 429 + Retry-After once the window's limit is passed."""
-    count, retry_after_s = await hit(redis, key, window_s=window_s)
+    """Count one event and refuse it with 429 + Retry-After once the window's limit is passed.
+
+    Counted in Redis; in this process alone while Redis does not answer (never a 500).
+    """
+    try:
+        count, retry_after_s = await hit(redis, key, window_s=window_s)
+    except RedisError as exc:
+        logger.warning("rate limit counted locally: Redis unreachable (%s)", type(exc).__name__)
+        count, retry_after_s = local_windows.hit(key, window_s=window_s)
     if count > limit:
         raise TooManyRequests(
             f"too many {what}; try again in {retry_after_s} s", retry_after_s=retry_after_s

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
+import logging
 import ssl
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from api.config import get_settings
+from api.config import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def redis_ssl_options(url: str) -> dict[str, Any] | None:
@@ -33,19 +44,101 @@ def redis_ssl_options(url: str) -> dict[str, Any] | None:
     return {"ssl_cert_reqs": levels.get(requested, ssl.CERT_NONE)}
 
 
+def redis_client_options(settings: Settings, url: str) -> dict[str, Any]:
+    """How every client of ours talks to Redis, which may come and go (a restart, a failover).
+
+    A command that meets a broken or refused connection is retried ``redis_retries`` times
+    with capped exponential backoff and jitter, each time on a fresh connection; a pooled
+    connection idle for ``redis_health_check_interval_s`` is PINGed before use, so a
+    connection Redis dropped while it sat in the pool is replaced instead of failing the
+    command that drew it. The budget is short on purpose (well under a second): callers
+    degrade (a per-process rate limit, local delivery, a fallback answer) rather than wait.
+    """
+    return {
+        "decode_responses": True,
+        "retry": Retry(
+            ExponentialWithJitterBackoff(cap=settings.redis_retry_cap_s, base=0.02),
+            settings.redis_retries,
+        ),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError, ConnectionResetError],
+        "health_check_interval": settings.redis_health_check_interval_s,
+        "socket_connect_timeout": min(5.0, settings.redis_socket_timeout_s),
+        "socket_timeout": settings.redis_socket_timeout_s,
+        "socket_keepalive": True,
+        **(redis_ssl_options(url) or {}),
+    }
+
+
+def new_redis(settings: Settings | None = None) -> Redis:
+    """A new client (its own pool) with the options above."""
+    settings = settings or get_settings()
+    url = settings.require_redis_url()
+    return Redis.from_url(url, **redis_client_options(settings, url))
+
+
 @lru_cache
 def get_redis() -> Redis:
-    url = get_settings().require_redis_url()
-    return Redis.from_url(
-        url,
-        decode_responses=True,
-        health_check_interval=30,
-        socket_connect_timeout=5,
-        **(redis_ssl_options(url) or {}),
-    )
+    return new_redis()
 
 
 async def close_redis() -> None:
     if get_redis.cache_info().currsize:
         await get_redis().aclose()
     get_redis.cache_clear()
+
+
+class _OfflinePipeline:
+    """A pipeline of ``OfflineRedis``: commands are accepted and ``execute`` answers None."""
+
+    def __init__(self) -> None:
+        self._queued = 0
+
+    async def __aenter__(self) -> _OfflinePipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        def queue(*args: Any, **kwargs: Any) -> _OfflinePipeline:
+            self._queued += 1
+            return self
+
+        return queue
+
+    async def execute(self, *args: Any, **kwargs: Any) -> list[None]:
+        queued, self._queued = self._queued, 0
+        return [None] * queued
+
+
+class OfflineRedis:
+    """Stands in for Redis where it is only a cache, while Redis is unreachable: every read
+    misses (None, or a list of None for ``mget``/``hmget``) and every write is dropped, so a
+    caller computes its answer from PostgreSQL instead of failing."""
+
+    async def mget(self, keys: Any, *more: Any) -> list[None]:
+        count = (len(keys) if isinstance(keys, list | tuple) else 1) + len(more)
+        return [None] * count
+
+    async def hmget(self, name: str, keys: Any, *more: Any) -> list[None]:
+        count = (len(keys) if isinstance(keys, list | tuple) else 1) + len(more)
+        return [None] * count
+
+    def pipeline(self, *args: Any, **kwargs: Any) -> _OfflinePipeline:
+        return _OfflinePipeline()
+
+    def __getattr__(self, name: str) -> Any:
+        async def miss(*args: Any, **kwargs: Any) -> None:
+            return None
+
+        return miss
+
+
+async def with_cache_fallback(redis: Redis, call: Callable[[Redis], Awaitable[T]]) -> T:
+    """``call(redis)``; when Redis fails underneath, ``call`` again with every cache missing
+    (``OfflineRedis``), so a read that only caches in Redis still answers."""
+    try:
+        return await call(redis)
+    except RedisError as exc:
+        logger.warning("answering without Redis (%s)", type(exc).__name__)
+        return await call(cast(Redis, OfflineRedis()))

@@ -50,9 +50,16 @@ def create_celery_app() -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        # Redis redelivers an unacknowledged task after the visibility timeout, which must
-        # outlast the longest task (the hard time limit below).
-        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout_s},
+        # Redis redelivers an unacknowledged task after the visibility timeout, checked every
+        # celery_restore_interval_s by any live worker: a lost worker's task runs again
+        # within about a minute. Long tasks outlast the timeout and are then delivered a
+        # second time while they run: their lease (workers/lease.py) makes that delivery
+        # answer "busy" (or "duplicate" once the first completed) instead of a parallel run.
+        broker_transport_options={
+            "visibility_timeout": settings.celery_visibility_timeout_s,
+            "unacked_restore_interval": settings.celery_restore_interval_s,
+            "unacked_restore_throttle": 1,
+        },
         task_soft_time_limit=25 * 60,
         task_time_limit=30 * 60,
         # Tasks report through the database and Redis keys, not through results; a task that

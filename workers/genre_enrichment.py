@@ -17,15 +17,26 @@ from api.genres.enrichment import EnrichmentResult, enrichment_service
 from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
+from workers.lease import run_leased
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_S = 30 * 60
 
 
-async def _enrich() -> EnrichmentResult:
+async def _enrich_once() -> EnrichmentResult:
     async with session_scope() as session:
         return await enrichment_service.enrich(session, get_redis(), get_settings())
+
+
+async def _enrich() -> EnrichmentResult | None:
+    """One enrichment at a time (a lease, workers/lease.py); None when one is running.
+    No completion record: a rate-limited run retries under the same task id, and a second
+    run finds everything already asked."""
+    outcome = await run_leased(
+        get_redis(), "genre-enrichment", None, get_settings().task_lease_ttl_s, _enrich_once
+    )
+    return outcome.value if outcome.status == "ran" else None
 
 
 @app.task(
@@ -38,6 +49,9 @@ async def _enrich() -> EnrichmentResult:
 )
 def enrich_genres(self: Any) -> dict[str, Any]:
     result = run_async(_enrich)
+    if result is None:
+        logger.info("genre enrichment: another run holds the lease")
+        return {"status": "busy"}
     logger.info("genre enrichment: %s", result)
     if result.retry_after_s is not None and self.request.retries < self.max_retries:
         # The work so far is committed; the rest waits for Spotify's Retry-After.

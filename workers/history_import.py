@@ -5,6 +5,8 @@ stores each page of plays in its own transaction and moves the user's cursor onl
 the unique key of ``listening_events`` makes a re-run (after a retry, or a worker killed mid-
 import and the task redelivered) skip plays already stored. A rate limit retries after
 Spotify's Retry-After; a revoked link is marked on the identity and the task ends quietly.
+Each user's import holds a lease (workers/lease.py): never two at once for one user, and a
+redelivery after its worker died takes over at once.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from api.config import get_settings
 from api.db import session_scope
 from api.history.service import history_service
 from api.integrations.spotify.client import SpotifyRateLimited, SpotifyUnavailable
+from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
+from workers.lease import LeasedOutcome, run_leased
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +74,21 @@ def import_spotify_history(self: Any, user_id: str) -> dict[str, Any]:
     settings = get_settings()
     if not settings.spotify_enabled:
         return {"status": "spotify_disabled"}
+    task_id = self.request.id
+
+    async def leased() -> LeasedOutcome:
+        # One import per user at a time: a second delivery (the visibility timeout passed
+        # while this one ran) answers "busy"; one after it completed, "duplicate".
+        return await run_leased(
+            get_redis(),
+            f"history-import:{parsed}",
+            task_id,
+            settings.task_lease_ttl_s,
+            lambda: history_service.import_spotify_history(settings, parsed),
+        )
+
     try:
-        result = run_async(lambda: history_service.import_spotify_history(settings, parsed))
+        outcome = run_async(leased)
     except SpotifyRateLimited as exc:
         countdown = min(max(exc.retry_after_s or 1, 1), MAX_RETRY_AFTER_S)
         logger.info("Spotify rate-limits the import of %s; again in %ss", user_id, countdown)
@@ -85,5 +102,8 @@ def import_spotify_history(self: Any, user_id: str) -> dict[str, Any]:
             full_jitter=True,
         )
         raise self.retry(exc=exc, countdown=countdown) from exc
-    logger.info("Spotify history of %s: %s", user_id, result)
-    return asdict(result)
+    if outcome.status != "ran":
+        logger.info("Spotify history of %s: %s", user_id, outcome.status)
+        return {"status": outcome.status}
+    logger.info("Spotify history of %s: %s", user_id, outcome.value)
+    return asdict(outcome.value)

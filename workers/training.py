@@ -1,15 +1,17 @@
 """Training: nightly (beat), on the first start with demo data, and on demand
 (``tunewave train --queue``). See api/recommendations/training.py for the pipeline.
 
-One training at a time: a Redis lock (``tunewave:reco:training-lock``) makes a second run
-that starts while one is going end at once with status "busy". Re-running is harmless: it
-trains a new version, published only if it is not worse than the live one.
+One training at a time: a lease (``tunewave:lease:training``, see workers/lease.py) renewed
+while the training runs. A second run while one is going ends with status "busy"; a
+redelivery after the worker running it died takes the lease over and trains (never "busy"
+because of a dead run); a second delivery of a training that already completed ends with
+status "duplicate". Re-running is harmless: it trains a new version, published only if it is
+not worse than the live one.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -18,41 +20,42 @@ from api.recommendations.training import TrainingResult, training_service
 from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
+from workers.lease import run_leased
 
 logger = logging.getLogger(__name__)
 
-LOCK_KEY = "tunewave:reco:training-lock"
+LEASE = "training"
 SOFT_TIME_LIMIT_S = 25 * 60
 TIME_LIMIT_S = 30 * 60
 
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('del', KEYS[1])
-end
-return 0
-"""
 
-
-async def train_once(reason: str) -> TrainingResult:
+async def train_once(reason: str, task_id: str | None = None) -> TrainingResult:
+    settings = get_settings()
     redis = get_redis()
-    token = uuid.uuid4().hex
-    if not await redis.set(LOCK_KEY, token, nx=True, ex=TIME_LIMIT_S):
-        return TrainingResult(status="busy", detail="another training is running")
-    try:
+
+    async def train() -> TrainingResult:
         logger.info("training (%s)", reason)
-        return await training_service.train_and_publish(redis, get_settings())
-    finally:
-        await redis.eval(_RELEASE, 1, LOCK_KEY, token)  # type: ignore[misc]
+        return await training_service.train_and_publish(redis, settings)
+
+    outcome = await run_leased(redis, LEASE, task_id, settings.task_lease_ttl_s, train)
+    if outcome.status == "busy":
+        return TrainingResult(status="busy", detail="another training is running")
+    if outcome.status == "duplicate":
+        return TrainingResult(status="duplicate", detail="this training already completed")
+    result: TrainingResult = outcome.value
+    return result
 
 
 @app.task(
     base=TuneWaveTask,
     name="workers.training.train_recommender",
+    bind=True,
     soft_time_limit=SOFT_TIME_LIMIT_S,
     time_limit=TIME_LIMIT_S,
     max_retries=2,
 )
-def train_recommender(reason: str = "scheduled") -> dict[str, Any]:
-    result = run_async(lambda: train_once(reason))
+def train_recommender(self: Any, reason: str = "scheduled") -> dict[str, Any]:
+    task_id = self.request.id
+    result = run_async(lambda: train_once(reason, task_id))
     logger.info("training %s: %s %s %s", reason, result.status, result.version, result.metrics)
     return asdict(result)

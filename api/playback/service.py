@@ -23,11 +23,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
 from api.db import after_commit
-from api.exceptions import Conflict, Forbidden, NotFound, Unprocessable
+from api.exceptions import Conflict, Forbidden, NotFound, TuneWaveError, Unprocessable
 from api.models import QueueEntryStatus, RoomRole, User
 from api.playback.listening import listening_tracker
 from api.playback.repository import StateRow, playback_repository
@@ -153,9 +154,17 @@ class PlaybackService:
         self.clock: Callable[[], int] = now_ms
 
     async def current(
-        self, session: AsyncSession, redis: Redis, room_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        room_id: uuid.UUID,
+        *,
+        raise_on_redis_error: bool = False,
     ) -> PlaybackState:
-        """What plays now; a room whose entry has ended is moved on first (exactly once)."""
+        """What plays now; a room whose entry has ended is moved on first (exactly once).
+
+        While Redis is unreachable the ended entry is returned as it is (or RedisError raised
+        with ``raise_on_redis_error``, for the hub's retries)."""
         state = await self._load(session, room_id)
         if state.is_demo and state.status == "idle":
             # A demo room always plays: one that never started (or ran dry) starts now.
@@ -182,16 +191,26 @@ class PlaybackService:
                 state = moved or await self._load(session, room_id)
                 continue
             start_next_at = ends_at if at - ends_at <= CATCH_UP_GRACE_MS else at
-            moved = await self._transition(
-                session,
-                redis,
-                state,
-                end_position_ms=state.duration_ms,
-                ended_at_ms=ends_at,
-                start_next_at_ms=start_next_at,
-                finished=QueueEntryStatus.played,
-                reason="advance",
-            )
+            try:
+                # A savepoint: a transition Redis interrupts (the listening totals live there)
+                # leaves nothing behind; the reader gets the ended state, and the hub's
+                # playback sweep retries until Redis is back.
+                async with session.begin_nested():
+                    moved = await self._transition(
+                        session,
+                        redis,
+                        state,
+                        end_position_ms=state.duration_ms,
+                        ended_at_ms=ends_at,
+                        start_next_at_ms=start_next_at,
+                        finished=QueueEntryStatus.played,
+                        reason="advance",
+                    )
+            except RedisError as exc:
+                logger.warning("playback not advanced yet: Redis unreachable (%s)", exc)
+                if raise_on_redis_error:
+                    raise
+                break
             state = moved or await self._load(session, room_id)
         return state
 
@@ -286,16 +305,25 @@ class PlaybackService:
                 if skipped is None:
                     raise StaleVersion("playback changed at the same moment; try again")
                 return skipped
-            skipped = await self._transition(
-                session,
-                redis,
-                state,
-                end_position_ms=state.position_ms(at),
-                ended_at_ms=at,
-                start_next_at_ms=at,
-                finished=QueueEntryStatus.skipped,
-                reason="skip",
-            )
+            try:
+                skipped = await self._transition(
+                    session,
+                    redis,
+                    state,
+                    end_position_ms=state.position_ms(at),
+                    ended_at_ms=at,
+                    start_next_at_ms=at,
+                    finished=QueueEntryStatus.skipped,
+                    reason="skip",
+                )
+            except RedisError as exc:
+                # The listening totals live in Redis: a skip waits for it rather than lose
+                # what everybody heard of this entry (the request rolls back whole).
+                raise TuneWaveError(
+                    "playback is briefly unavailable; try again in a few seconds",
+                    status_code=503,
+                    headers={"Retry-After": "2"},
+                ) from exc
             if skipped is None:
                 raise StaleVersion("playback changed at the same moment; try again")
             return skipped

@@ -321,7 +321,7 @@ async def _hello(hub: Hub, connection: Connection) -> None:
         found = await chat_repository.get_room(session, connection.room_id, member_id=None)
     last_seq = found[0].last_message_seq if found is not None else 0
     hub.sequencer.note_stored(connection.room_id, last_seq)
-    online = await hub.presence.online(str(connection.room_id), now_ms())
+    online = await hub.online_users(connection.room_id)
     frame = {
         "type": "hello",
         "room_id": str(connection.room_id),

@@ -4,6 +4,10 @@ Each room has one pub/sub channel. Any process (or a REST request, or a worker) 
 room event there, and every API process with sockets in that room delivers it to them. The
 publisher never waits for sockets, and pub/sub is at-most-once: chat is stored in PostgreSQL
 first, so a client that missed something sends ``resume``.
+
+When Redis does not take a publish, the process's hub (if it runs one) is told through
+``set_publish_fallback``: it delivers the event to its own sockets at once and publishes it
+again when Redis is back (see ``Hub.publish_failed``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
@@ -40,13 +45,31 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), default=str)
 
 
+# Called with (room id, encoded frame) when Redis refused a publish; set by the process's hub.
+PublishFallback = Callable[[str, str], None]
+_publish_fallback: PublishFallback | None = None
+
+
+def set_publish_fallback(fallback: PublishFallback | None) -> None:
+    global _publish_fallback
+    _publish_fallback = fallback
+
+
 async def publish(redis: Redis, room_id: uuid.UUID | str, frame: dict[str, Any]) -> None:
     """Send ``frame`` to every socket of the room on every process (best effort)."""
+    text = encode(frame)
     try:
-        await redis.publish(room_channel(room_id), encode(frame))
-    except Exception:
-        # The change itself is committed; a lost event is what resume and refetches are for.
-        logger.exception("room event not published", extra={"room_id": str(room_id)})
+        await redis.publish(room_channel(room_id), text)
+    except Exception as exc:
+        # The change itself is committed; this process's sockets get it now and the others
+        # when Redis is back (or by resume and refetches).
+        logger.warning(
+            "room event not published: %s",
+            type(exc).__name__,
+            extra={"room_id": str(room_id)},
+        )
+        if _publish_fallback is not None:
+            _publish_fallback(str(room_id), text)
 
 
 def publish_after_commit(

@@ -10,6 +10,12 @@
   sweeps users whose sockets expired (a killed process), announcing them as left.
 - For each room with local sockets, a timer fires at the current entry's end and asks the
   playback service to move on; the compare-and-set there makes it happen once.
+
+Redis comes and goes (``RedisOutage`` below): while it is down, events this process publishes
+are delivered to its own sockets and kept to be published again; the subscriber reconnects,
+re-subscribes, publishes what it kept and heals its sockets (the chat they missed, from
+PostgreSQL, and the playback state); presence is re-added by the next refresh; an
+end-of-track transition that failed is retried by the playback sweep until it lands.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 from api.chat.service import chat_service
@@ -42,10 +49,11 @@ from api.realtime.events import (
     now_ms,
     publish,
     room_channel,
+    set_publish_fallback,
 )
-from api.realtime.presence import Presence
+from api.realtime.presence import Presence, PresentUser
 from api.realtime.socket_control import SocketControl
-from api.redis import get_redis, redis_ssl_options
+from api.redis import get_redis, new_redis
 
 logger = logging.getLogger(__name__)
 
@@ -346,6 +354,15 @@ class ChatSequencer:
             order.delivered = last_seq
             self._flush(room_id, order)
 
+    def delivered_from_store(self, room_id: uuid.UUID, seq: int) -> None:
+        """Messages up to ``seq`` reached the room's sockets straight from PostgreSQL (the
+        hub's healing while Redis was away): count on from there, without reading them again."""
+        order = self._rooms.setdefault(room_id, _RoomOrder())
+        if order.delivered is None or seq > order.delivered:
+            order.delivered = seq
+            if not order.fetching:
+                self._flush(room_id, order)
+
     def admit(self, room_id: uuid.UUID, event: Event) -> None:
         seq = event.seq
         order = self._rooms.setdefault(room_id, _RoomOrder())
@@ -430,6 +447,53 @@ class _RoomOrder:
     task: asyncio.Task[None] | None = None
 
 
+# Chat a heal after a Redis outage replays per room from PostgreSQL; a socket that missed more
+# than this resumes itself (its next live message shows the gap).
+HEAL_MAX_MESSAGES = 2000
+HEAL_PAGE = 500
+# While Redis is down, chat reaches the sockets from PostgreSQL, polled this often (and at
+# once when this process stores a message); a seq still missing after GAP_WAIT_S (a
+# transaction that never committed) is skipped.
+CHAT_POLL_S = 0.25
+GAP_WAIT_S = 1.0
+
+
+class RedisOutage:
+    """What this process did while Redis was unreachable, to put right when it is back."""
+
+    def __init__(self, replay_limit: int) -> None:
+        # Events published while Redis was down, to publish again (oldest dropped first).
+        self.replay: deque[tuple[str, str]] = deque()
+        self.replay_limit = replay_limit
+        # Texts delivered locally already: their replay, coming back from Redis, is skipped.
+        self.echoes: dict[str, int] = {}
+        # The subscriber lost its connection (or a (un)subscribe failed): heal when back.
+        self.disrupted = False
+        # Sockets that closed while their presence could not be removed.
+        self.pending_leaves: list[Connection] = []
+
+    def keep(self, room_id: str, text: str, delivered_here: bool) -> None:
+        if self.replay_limit <= 0:
+            return
+        if len(self.replay) >= self.replay_limit:
+            _, dropped = self.replay.popleft()
+            self.forget_echo(dropped)
+        self.replay.append((room_id, text))
+        if delivered_here:
+            self.echoes[text] = self.echoes.get(text, 0) + 1
+
+    def forget_echo(self, text: str) -> bool:
+        """True (and forgotten) when ``text`` was delivered here before its replay."""
+        count = self.echoes.get(text)
+        if not count:
+            return False
+        if count == 1:
+            del self.echoes[text]
+        else:
+            self.echoes[text] = count - 1
+        return True
+
+
 class Hub:
     def __init__(
         self,
@@ -439,12 +503,24 @@ class Hub:
         presence_ttl_s: float,
         reorder_window_s: float = 0.2,
         admission_concurrency: int = 8,
+        presence_grace_s: float = 60.0,
+        replay_limit: int = 5000,
+        playback_sweep_s: float = 0.25,
     ) -> None:
         self.redis = redis
         # Sockets being admitted at once (api/realtime/endpoints.py).
         self.admission = asyncio.Semaphore(admission_concurrency)
-        self.presence = Presence(redis, presence_ttl_s)
+        self.presence = Presence(redis, presence_ttl_s, presence_grace_s)
         self.presence_ttl_s = presence_ttl_s
+        self.outage = RedisOutage(replay_limit)
+        self.playback_sweep_s = playback_sweep_s
+        # When the current entry of each local room ends (ms), and rooms being advanced.
+        self._ends_at: dict[uuid.UUID, int] = {}
+        self._advancing: set[uuid.UUID] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._chat_poll = asyncio.Event()
+        self._gaps: dict[uuid.UUID, tuple[int, float]] = {}
+        self._poller: asyncio.Task[None] | None = None
         self.process_id = uuid.uuid4().hex[:12]
         self._ids = itertools.count(1)
         self.rooms: dict[uuid.UUID, set[Connection]] = {}
@@ -469,6 +545,9 @@ class Hub:
         self._reader = asyncio.create_task(self._read_events(), name="hub-reader")
         self._housekeeper = asyncio.create_task(self._housekeeping(), name="hub-presence")
         self._budget_watch = asyncio.create_task(self._watch_budgets(), name="hub-budgets")
+        self._sweeper = asyncio.create_task(self._playback_sweep(), name="hub-playback-sweep")
+        self._poller = asyncio.create_task(self._chat_from_database(), name="hub-chat-poll")
+        set_publish_fallback(self.publish_failed)
 
     def close_all(self) -> None:
         """Close every socket with 1001 now (the process is stopping) and refuse new ones."""
@@ -479,7 +558,14 @@ class Hub:
 
     async def stop(self) -> None:
         self.close_all()
-        for task in (self._reader, self._housekeeper, self._budget_watch):
+        set_publish_fallback(None)
+        for task in (
+            self._reader,
+            self._housekeeper,
+            self._budget_watch,
+            self._sweeper,
+            self._poller,
+        ):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -514,13 +600,17 @@ class Hub:
             first_here = not connections
             connections.add(connection)
             if first_here:
-                await self._pubsub.subscribe(room_channel(room_id))
-                self._subscribed.set()
-        first_socket = await self.presence.join(
-            str(room_id), str(connection.user_id), connection.id, connection.user_info, now_ms()
-        )
+                await self._subscribe(room_id)
+        try:
+            first_socket = await self.presence.join(
+                str(room_id), str(connection.user_id), connection.id, connection.user_info, now_ms()
+            )
+        except RedisError:
+            # The next refresh adds the socket and announces the user (see _refresh_presence).
+            logger.warning("presence join deferred: Redis unreachable")
+            first_socket = False
         if first_socket:
-            online = await self.presence.count(str(room_id), now_ms())
+            online = await self._online_count(room_id)
             await publish(
                 self.redis,
                 room_id,
@@ -544,16 +634,57 @@ class Hub:
                     timer = self._timers.pop(room_id, None)
                     if timer is not None:
                         timer.cancel()
-                    await self._pubsub.unsubscribe(room_channel(room_id))
-        await self._leave_presence(connection, now_ms())
+                    self._ends_at.pop(room_id, None)
+                    await self._unsubscribe(room_id)
+        try:
+            await self._leave_presence(connection, now_ms())
+        except RedisError:
+            # Retried by the housekeeping once Redis is back (see _retry_leaves).
+            logger.warning("presence leave deferred: Redis unreachable")
+            self.outage.pending_leaves.append(connection)
 
     async def _leave_presence(self, connection: Connection, at_ms: int) -> None:
         room_id = connection.room_id
         if await self.presence.leave(str(room_id), str(connection.user_id), connection.id, at_ms):
             await self._announce_left(room_id, connection.user_info)
 
+    async def _subscribe(self, room_id: uuid.UUID) -> None:
+        self._subscribed.set()
+        try:
+            await self._pubsub.subscribe(room_channel(room_id))
+        except RedisError:
+            # The reader reconciles the channels with the rooms once Redis answers again.
+            logger.warning("room subscription deferred: Redis unreachable")
+            self.outage.disrupted = True
+
+    async def _unsubscribe(self, room_id: uuid.UUID) -> None:
+        try:
+            await self._pubsub.unsubscribe(room_channel(room_id))
+        except RedisError:
+            self.outage.disrupted = True
+
+    async def _online_count(self, room_id: uuid.UUID) -> int:
+        try:
+            return await self.presence.count(str(room_id), now_ms())
+        except RedisError:
+            return len({c.user_id for c in self.rooms.get(room_id, ()) if not c.closed})
+
+    async def online_users(self, room_id: uuid.UUID) -> list[PresentUser]:
+        """Who is in the room; while Redis is down, the users of this process's sockets."""
+        try:
+            return await self.presence.online(str(room_id), now_ms())
+        except RedisError:
+            local: dict[str, PresentUser] = {}
+            for c in self.rooms.get(room_id, ()):
+                local.setdefault(str(c.user_id), PresentUser(str(c.user_id), c.user_info))
+            return list(local.values())
+
+    async def _announce_joined(self, room_id: uuid.UUID, user_info: dict[str, Any]) -> None:
+        online = await self._online_count(room_id)
+        await publish(self.redis, room_id, {"type": "joined", "user": user_info, "online": online})
+
     async def _announce_left(self, room_id: uuid.UUID, user_info: dict[str, Any]) -> None:
-        online = await self.presence.count(str(room_id), now_ms())
+        online = await self._online_count(room_id)
         await publish(self.redis, room_id, {"type": "left", "user": user_info, "online": online})
         with contextlib.suppress(Exception):
             await playback_service.listener_left(self.redis, room_id, str(user_info.get("id")))
@@ -561,19 +692,33 @@ class Hub:
     # --- events from Redis -----------------------------------------------------------------
 
     async def _read_events(self) -> None:
+        failures = 0
         while True:
-            if not self._pubsub.subscribed:
+            if not self.rooms and not self.outage.disrupted:
                 self._subscribed.clear()
                 await self._subscribed.wait()
             try:
+                if self.outage.disrupted:
+                    await self._heal()
+                if not self._pubsub.subscribed:
+                    await asyncio.sleep(0.2)
+                    continue
                 message = await self._pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=1.0
                 )
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("room event subscriber failed; reconnecting")
-                await asyncio.sleep(0.5)
+            except Exception as exc:
+                # Redis went away: redis-py reconnects (and re-subscribes) on the next read;
+                # what was missed meanwhile is healed once it answers again.
+                self.outage.disrupted = True
+                failures += 1
+                if failures == 1:
+                    logger.warning("room event subscriber lost Redis (%s)", type(exc).__name__)
+                # Retried often: a refused connection costs nothing, and playback and chat
+                # on other processes wait for this one to be back.
+                await asyncio.sleep(min(0.05 * 2**failures, 0.25))
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -582,7 +727,119 @@ class Hub:
             except Exception:
                 logger.exception("room event not delivered")
 
+    async def _heal(self) -> None:
+        """Redis answers again: subscribe to exactly our rooms, publish what we kept, and give
+        our sockets what they may have missed meanwhile (raises while Redis is still down)."""
+        await self._pubsub.ping()
+        wanted = {room_channel(room_id) for room_id in self.rooms}
+        have = {c.decode() if isinstance(c, bytes) else str(c) for c in self._pubsub.channels}
+        if wanted - have:
+            await self._pubsub.subscribe(*(wanted - have))
+        if have - wanted:
+            await self._pubsub.unsubscribe(*(have - wanted))
+        outage = self.outage
+        while outage.replay:
+            channel_room, text = outage.replay[0]
+            await self.redis.publish(room_channel(channel_room), text)
+            outage.replay.popleft()
+        outage.disrupted = False
+        logger.info("room event subscriber back: healing %d rooms", len(self.rooms))
+        # The chat first, before this reader takes the next live event: the live messages
+        # then follow what the sockets missed, without a gap.
+        rooms = list(self.rooms)
+        await asyncio.gather(*(self._heal_chat(room_id) for room_id in rooms))
+        for room_id in rooms:
+            self._spawn(self._heal_room(room_id))
+        self._sweep_now()
+
+    async def _heal_chat(self, room_id: uuid.UUID) -> None:
+        """Deliver the chat our sockets of ``room_id`` missed."""
+        try:
+            await asyncio.wait_for(self._deliver_stored_chat(room_id, contiguous=False), 5)
+        except Exception:
+            logger.exception("chat not healed", extra={"room_id": str(room_id)})
+
+    async def _heal_room(self, room_id: uuid.UUID) -> None:
+        """Send our sockets of ``room_id`` the current playback (and reschedule its end)."""
+        if not any(not c.closed for c in self.rooms.get(room_id, ())):
+            return
+        state = await self._current_state(room_id)
+        if state is not None and room_id in self.rooms:
+            frame = {"type": "playback", "reason": "resync", "state": state}
+            text = encode(frame)
+            for connection in list(self.rooms.get(room_id, ())):
+                connection.deliver(Event("playback", text, None, frame))
+            self._schedule(room_id, state)
+
+    async def _deliver_stored_chat(self, room_id: uuid.UUID, *, contiguous: bool) -> None:
+        """Give our sockets of the room the stored messages after the lowest seq one of them
+        has, in order (each socket skips what it already has). ``contiguous``: stop at a
+        missing seq (another process's transaction may not have committed yet) unless it has
+        been missing for GAP_WAIT_S."""
+        connections = [c for c in self.rooms.get(room_id, ()) if not c.closed]
+        if not connections:
+            return
+        cursor = min(c.last_seq for c in connections)
+        sent = 0
+        while sent < HEAL_MAX_MESSAGES:
+            async with session_scope() as session:
+                views = await chat_service.since(
+                    session, room_id, after_seq=cursor, limit=HEAL_PAGE
+                )
+            for view in views:
+                if contiguous and view.seq != cursor + 1:
+                    gap = self._gaps.get(room_id)
+                    if gap is None or gap[0] != cursor + 1:
+                        self._gaps[room_id] = (cursor + 1, time.monotonic())
+                        return
+                    if time.monotonic() - gap[1] < GAP_WAIT_S:
+                        return
+                self._gaps.pop(room_id, None)
+                frame = message_frame(view)
+                event = Event("message", encode(frame), view.seq, frame)
+                for connection in list(self.rooms.get(room_id, ())):
+                    connection.deliver(event)
+                cursor = view.seq
+                self.sequencer.delivered_from_store(room_id, view.seq)
+            sent += len(views)
+            if len(views) < HEAL_PAGE:
+                return
+
+    async def _chat_from_database(self) -> None:
+        """While Redis is down, every process's chat reaches our sockets from PostgreSQL, in
+        seq order (no gaps for clients to resume), within CHAT_POLL_S."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._chat_poll.wait(), CHAT_POLL_S)
+            self._chat_poll.clear()
+            if not self.outage.disrupted:
+                continue
+            for room_id in list(self.rooms):
+                try:
+                    await self._deliver_stored_chat(room_id, contiguous=True)
+                except Exception as exc:
+                    logger.warning("chat not polled from the database: %s", exc)
+
+    def publish_failed(self, room_id: str, text: str) -> None:
+        """Redis refused a publish: our sockets get the event now (chat through the database
+        poll, in seq order with the other processes' messages), the others on replay."""
+        room = uuid.UUID(room_id)
+        delivered_here = bool(self.rooms.get(room))
+        if delivered_here and json.loads(text).get("type") == "message":
+            delivered_here = False
+            self._chat_poll.set()
+        if delivered_here:
+            try:
+                self._dispatch(room_channel(room_id), text)
+            except Exception:
+                logger.exception("room event not delivered locally")
+        self.outage.keep(room_id, text, delivered_here)
+        self.outage.disrupted = True
+        self._subscribed.set()
+
     def _dispatch(self, channel: str, text: str) -> None:
+        if self.outage.echoes and self.outage.forget_echo(text):
+            return  # our own replay: delivered here while Redis was down
         room_id = uuid.UUID(channel[len(CHANNEL_PREFIX) :])
         connections = self.rooms.get(room_id)
         if not connections:
@@ -612,12 +869,14 @@ class Hub:
         timer = self._timers.pop(room_id, None)
         if timer is not None:
             timer.cancel()
+        self._ends_at.pop(room_id, None)
         if room_id not in self.rooms or state.get("status") != "playing":
             return
         track = state.get("track") or {}
         started_at_ms = state.get("started_at_ms")
         if started_at_ms is None or not track.get("duration_ms"):
             return
+        self._ends_at[room_id] = started_at_ms + track["duration_ms"]
         delay_s = max(0.0, (started_at_ms + track["duration_ms"] - now_ms()) / 1000) + 0.005
         loop = asyncio.get_running_loop()
         self._timers[room_id] = loop.call_later(
@@ -631,16 +890,41 @@ class Hub:
 
     async def _advance(self, room_id: uuid.UUID) -> None:
         self._timers.pop(room_id, None)
-        state = await self._current_state(room_id)
+        if room_id in self._advancing:
+            return
+        self._advancing.add(room_id)
+        try:
+            state = await self._current_state(room_id)
+        finally:
+            self._advancing.discard(room_id)
         if state is not None:
             # Another process may have won the transition: its event reschedules us too.
             self._schedule(room_id, state)
+        # A failed read or transition leaves _ends_at behind: the sweep retries it.
+
+    async def _playback_sweep(self) -> None:
+        """Retry every end-of-track transition that did not land (Redis or PostgreSQL down
+        when it fired, an event missed): a room whose entry ended is advanced again."""
+        while True:
+            await asyncio.sleep(self.playback_sweep_s)
+            self._sweep_now()
+
+    def _sweep_now(self) -> None:
+        at = now_ms()
+        for room_id, ends_at in list(self._ends_at.items()):
+            if at >= ends_at + 100 and room_id not in self._advancing:
+                self._spawn(self._advance(room_id))
 
     async def _current_state(self, room_id: uuid.UUID) -> dict[str, Any] | None:
         try:
             async with session_scope() as session:
-                state = await playback_service.current(session, self.redis, room_id)
+                state = await playback_service.current(
+                    session, self.redis, room_id, raise_on_redis_error=True
+                )
             return state.wire()
+        except RedisError as exc:
+            logger.warning("playback state not advanced: Redis unreachable (%s)", exc)
+            return None
         except Exception:
             logger.exception("playback state not read", extra={"room_id": str(room_id)})
             return None
@@ -649,24 +933,27 @@ class Hub:
 
     async def _housekeeping(self) -> None:
         interval_s = self.presence_ttl_s / 3
+        healthy_ticks = 0
         while True:
             await asyncio.sleep(interval_s)
             try:
-                at = now_ms()
-                mine = [
-                    (str(c.room_id), str(c.user_id), c.id)
-                    for connections in self.rooms.values()
-                    for c in connections
-                    if not c.closed
-                ]
-                await self.presence.refresh(mine, at)
-                for room_id, users in (await self.presence.sweep(at)).items():
+                await self._refresh_presence()
+                if healthy_ticks >= 1:
+                    # Redis has answered for a whole period: every process re-added its
+                    # sockets, so a user missing now really left.
+                    await self._retry_leaves()
+                for room_id, users in (await self.presence.sweep(now_ms())).items():
                     for user in users:
                         info = user.info or {"id": user.user_id}
                         await self._announce_left(uuid.UUID(room_id), info)
+                healthy_ticks += 1
             except asyncio.CancelledError:
                 raise
+            except RedisError as exc:
+                healthy_ticks = 0
+                logger.warning("presence housekeeping: Redis unreachable (%s)", type(exc).__name__)
             except Exception:
+                healthy_ticks = 0
                 logger.exception("presence housekeeping failed")
 
     # --- chat order and send budgets ----------------------------------------------------
@@ -702,10 +989,41 @@ class Hub:
             except Exception:
                 logger.exception("send budget check failed")
 
+    async def _refresh_presence(self) -> None:
+        """Heartbeat: push our sockets' expiry, re-adding (and announcing) what was lost."""
+        mine = [
+            (str(c.room_id), str(c.user_id), c.id, c.user_info)
+            for connections in self.rooms.values()
+            for c in connections
+            if not c.closed
+        ]
+        readded = await self.presence.refresh(mine, now_ms(), self.process_id)
+        for room_id, users in readded.items():
+            for user in users:
+                await self._announce_joined(uuid.UUID(room_id), user.info)
+
+    async def _retry_leaves(self) -> None:
+        pending, self.outage.pending_leaves = self.outage.pending_leaves, []
+        for connection in pending:
+            room, user = str(connection.room_id), str(connection.user_id)
+            try:
+                last = await self.presence.leave(room, user, connection.id, now_ms())
+                if last or not await self.presence.present(room, user):
+                    await self._announce_left(connection.room_id, connection.user_info)
+            except RedisError:
+                self.outage.pending_leaves.append(connection)
+                raise
+
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            logger.warning("hub task failed: %s: %s", type(exc).__name__, exc)
 
 
 _hub: Hub | None = None
@@ -721,15 +1039,15 @@ async def get_hub(settings: Settings) -> Hub:
         _hub_lock = asyncio.Lock()
     async with _hub_lock:
         if _hub is None:
-            url = settings.require_redis_url()
             # Its own connection: a connection in subscribe mode runs no other commands.
-            subscriber = Redis.from_url(
-                url, decode_responses=True, **(redis_ssl_options(url) or {})
-            )
+            subscriber = new_redis(settings)
             hub = Hub(
                 get_redis(),
                 subscriber,
                 presence_ttl_s=settings.ws_presence_ttl_s,
+                presence_grace_s=settings.ws_presence_process_grace_s,
+                replay_limit=settings.ws_replay_buffer_events,
+                playback_sweep_s=settings.playback_sweep_interval_s,
                 reorder_window_s=settings.ws_reorder_window_s,
                 admission_concurrency=settings.ws_admission_concurrency,
             )

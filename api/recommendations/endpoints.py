@@ -12,6 +12,7 @@ from api.recommendations.schemas import (
     TrackRecommendations,
 )
 from api.recommendations.service import recommendations_service
+from api.redis import with_cache_fallback
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
@@ -23,7 +24,9 @@ async def recommend_tracks(
     user: CurrentUser, session: SessionDep, redis: RedisDep, limit: Limit = 10
 ) -> TrackRecommendations:
     """Tracks for the signed-in listener, each with a reason."""
-    items, version = await recommendations_service.tracks(session, redis, user.id, limit)
+    items, version = await with_cache_fallback(
+        redis, lambda r: recommendations_service.tracks(session, r, user.id, limit)
+    )
     return TrackRecommendations.model_validate({"items": items, "model_version": version})
 
 
@@ -32,7 +35,9 @@ async def recommend_people(
     user: CurrentUser, session: SessionDep, redis: RedisDep, limit: Limit = 10
 ) -> PersonRecommendations:
     """Listeners with a taste close to the signed-in listener's, each with a reason."""
-    items, version = await recommendations_service.people(session, redis, user.id, limit)
+    items, version = await with_cache_fallback(
+        redis, lambda r: recommendations_service.people(session, r, user.id, limit)
+    )
     return PersonRecommendations.model_validate({"items": items, "model_version": version})
 
 
@@ -41,5 +46,7 @@ async def recommend_rooms(
     user: CurrentUser, session: SessionDep, redis: RedisDep, limit: Limit = 10
 ) -> RoomRecommendations:
     """Live rooms for the signed-in listener, each with a reason."""
-    items, version = await recommendations_service.rooms(session, redis, user.id, limit)
+    items, version = await with_cache_fallback(
+        redis, lambda r: recommendations_service.rooms(session, r, user.id, limit)
+    )
     return RoomRecommendations.model_validate({"items": items, "model_version": version})

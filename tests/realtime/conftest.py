@@ -17,6 +17,8 @@ from tests.support.processes import tunewave_env
 LIVE_DATABASE_URL = f"{TEST_DATABASE_URL}_live"
 # Short, so a killed process's users are reported gone within a couple of seconds.
 PRESENCE_TTL_S = "1.5"
+# A killed process's users are announced as left once it stopped heart-beating this long.
+PRESENCE_PROCESS_GRACE_S = "3"
 ALLOWED_ORIGIN = "https://app.tunewave.test"
 
 
@@ -36,6 +38,7 @@ def api_env(**overrides: str) -> dict[str, str]:
         REDIS_URL=TEST_REDIS_URL,
         TUNEWAVE_ENV="test",
         TUNEWAVE_WS_PRESENCE_TTL_S=PRESENCE_TTL_S,
+        TUNEWAVE_WS_PRESENCE_PROCESS_GRACE_S=PRESENCE_PROCESS_GRACE_S,
         TUNEWAVE_WS_ALLOWED_ORIGINS=ALLOWED_ORIGIN,
         **overrides,
     )
