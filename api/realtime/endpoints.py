@@ -346,6 +346,9 @@ async def _read(
 ) -> None:
     guard = FloodGuard(settings)
     while not connection.closed:
+        # A client whose answers back up is not read further until they drain: it cannot
+        # make the server queue replies faster than it takes them (TCP pushes back on it).
+        await connection.wait_roomy()
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
