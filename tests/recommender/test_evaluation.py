@@ -119,7 +119,7 @@ def test_evaluate_returns_a_row_per_model_and_fold(world: Dataset) -> None:
             "content": make_model("content", min_item_count=1),
         },
         world.interactions,
-        world.item_tags,
+        world.features,
         n_folds=3,
         seed=0,
     )
@@ -165,18 +165,22 @@ def test_select_model_picks_the_family_that_wins_on_validation(world: Dataset) -
     train, _ = holdout_split(world.interactions, 0.3, seed=0)
     selection = select_model(
         train,
-        world.item_tags,
+        world.features,
         spaces={
             "itemknn": {"neighbours": [1, 10]},
             "als": {"factors": [2], "iterations": [30], "num_threads": [1]},
         },
-        hybrid_content_weights=(0.1, 0.5),
+        hybrid_space={"content_weight": [0.1, 0.5]},
         seed=0,
+        n_splits=1,
+        widen=0,
     )
     assert set(selection.searches) == {"itemknn", "als", "hybrid"}
     best = max(selection.searches.values(), key=lambda found: found.best_score)
     assert selection.score == best.best_score
     assert selection.searches[selection.model] is best
     hybrid = selection.searches["hybrid"].best_params
-    assert hybrid["cf_params"] == selection.searches["als"].best_params
+    cf = max(("itemknn", "als"), key=lambda name: selection.searches[name].best_score)
+    assert hybrid["cf"] == cf
+    assert hybrid["cf_params"] == selection.searches[cf].best_params
     assert selection.build().get_params()  # an unfitted model of the winning family
