@@ -7,6 +7,15 @@ from pydantic import BaseModel
 
 from api.tracks.schemas import TrackBase
 
+
+class ReasonPart(BaseModel):
+    """One translatable piece of a reason: a stable ``code`` and its parameters
+    (docs/recommendations.md lists the codes)."""
+
+    code: str
+    params: dict[str, str | int | float | list[str]]
+
+
 # "model": the trained model's published answer; "genres": matched on the listener's genres;
 # "popular": what is popular (new listeners, or nothing closer).
 Basis = Literal["model", "genres", "popular"]
@@ -65,4 +74,26 @@ class PersonRecommendations(BaseModel):
 
 class RoomRecommendations(BaseModel):
     items: list[RoomRecommendation]
+    model_version: str | None
+
+
+# How a room's listeners' tastes are combined (recommender.groups).
+GroupStrategy = Literal["average", "least_misery", "blend"]
+
+
+class RoomTrackRecommendation(BaseModel):
+    track: TrackBase
+    score: float
+    reason: str
+    reason_parts: list[ReasonPart]
+    # How many of the people counted have this track among their own recommendations.
+    liked_by: int
+
+
+class RoomTrackRecommendations(BaseModel):
+    items: list[RoomTrackRecommendation]
+    strategy: GroupStrategy
+    # The people whose tastes were combined: those present now, else the room's members.
+    listeners: int
+    basis: Literal["present", "members"]
     model_version: str | None
