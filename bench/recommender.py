@@ -65,12 +65,13 @@ from recommender import (
 )
 from recommender.diversity import mmr_rerank
 from recommender.evaluation import evaluable_users, ranking_metrics
+from recommender.groups import evaluate_groups, friend_groups
 from recommender.models.base import Recommender
 from recommender.people import friends_in_top_k, people_scores
 from recommender.tuning import select_model
 
 UNTUNED = ("popularity", "content", "itemknn")
-SECTIONS = ("hetrec", "playlists", "people", "training", "rooms")
+SECTIONS = ("hetrec", "playlists", "people", "groups", "training", "rooms")
 COLUMNS = ["precision@10", "recall@10", "ndcg@10", "map@10", "coverage@10", "fit_s"]
 # Small grids (each trial is 2 fits and 2 full rankings); widening extends an axis whose
 # winner sits on its edge, so the grids need not guess the optimum.
@@ -448,6 +449,22 @@ def rooms(args: argparse.Namespace, context: dict[str, Any]) -> list[tuple[str, 
     ]
 
 
+def groups(args: argparse.Namespace, context: dict[str, Any]) -> pd.DataFrame:
+    dataset = context["dataset"]
+    train, test = next(kfold_splits(dataset.interactions, n_folds=5, seed=args.seed))
+    model = make_model("ease", l2=300.0).fit(train)
+    rooms_of_friends = friend_groups(
+        dataset.interactions, dataset.friends, size=4, n_groups=300, seed=args.seed
+    )
+    table = evaluate_groups(model, train, test, rooms_of_friends, k=10)
+    # Reference: each member's own top-10 (what they would get alone).
+    users = np.unique(np.concatenate(rooms_of_friends))
+    top, _ = model.recommend(train.matrix[users], users, k=10)
+    alone = ranking_metrics(top, test.matrix[users], train.n_items, ks=(10,))["ndcg@10"]
+    table.loc["each member alone", "member ndcg@10"] = alone
+    return table
+
+
 def _ratio_line(label: str, value: float, baseline_label: str, baseline: float, target: str) -> str:
     ratio = value / baseline if baseline else float("nan")
     return (
@@ -489,6 +506,11 @@ def main() -> int:
         print(_ratio_line("taste", taste, "best plain cosine", base, ">= 1.2"))
         if args.output is not None:
             people_table.to_csv(f"{args.output}-people.csv")
+    if "groups" in sections:
+        print()
+        print("Rooms of 4 HetRec friends (fold 0 of 5), the group's top-10 against each member's")
+        print("held-out artists (EASE^R l2=300 as each member's scores):")
+        print(groups(args, context).round(4).to_string())
     if not context["winners"]:  # training without the HetRec section: the default hybrid
         context["winners"] = [{"winner": "hybrid", "params": {"cf": "ease"}}]
     if "training" in sections or "rooms" in sections:
