@@ -63,15 +63,17 @@ from recommender import (
     summarise,
     user_taste,
 )
+from recommender.datasets import load_hetrec_tag_dates
 from recommender.diversity import mmr_rerank
 from recommender.evaluation import evaluable_users, ranking_metrics
+from recommender.explore import explore_hit_rate
 from recommender.groups import evaluate_groups, friend_groups
 from recommender.models.base import Recommender
 from recommender.people import friends_in_top_k, people_scores
 from recommender.tuning import select_model
 
 UNTUNED = ("popularity", "content", "itemknn")
-SECTIONS = ("hetrec", "playlists", "people", "groups", "training", "rooms")
+SECTIONS = ("hetrec", "playlists", "people", "groups", "explore", "training", "rooms")
 COLUMNS = ["precision@10", "recall@10", "ndcg@10", "map@10", "coverage@10", "fit_s"]
 # Small grids (each trial is 2 fits and 2 full rankings); widening extends an axis whose
 # winner sits on its edge, so the grids need not guess the optimum.
@@ -511,6 +513,12 @@ def main() -> int:
         print("Rooms of 4 HetRec friends (fold 0 of 5), the group's top-10 against each member's")
         print("held-out artists (EASE^R l2=300 as each member's scores):")
         print(groups(args, context).round(4).to_string())
+    if "explore" in sections:
+        print()
+        print("Genres to explore: each listener's last-tagged 20 % of artists held out; hit when")
+        print("one of 5 suggested genres is a top-3 genre of those artists new to the listener")
+        table = explore_hit_rate(context["dataset"], load_hetrec_tag_dates(), k=5)
+        print(table.round(4).to_string())
     if not context["winners"]:  # training without the HetRec section: the default hybrid
         context["winners"] = [{"winner": "hybrid", "params": {"cf": "ease"}}]
     if "training" in sections or "rooms" in sections:

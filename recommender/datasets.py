@@ -61,6 +61,19 @@ def load_lastfm_hetrec2011(directory: str | Path | None = None) -> Dataset:
     )
 
 
+def load_hetrec_tag_dates(directory: str | Path | None = None) -> pd.DataFrame:
+    """``user_id, item_id, date``: when each HetRec listener tagged each artist (the data's
+    only timestamps; used to find a listener's most recent new artists)."""
+    root = Path(directory) if directory is not None else DATA_DIR / LASTFM_HETREC2011
+    tagged = _read(root / "user_taggedartists.dat.gz")
+    dates = pd.to_datetime(
+        {"year": tagged["year"], "month": tagged["month"], "day": tagged["day"]}, errors="coerce"
+    )
+    return pd.DataFrame(
+        {USER_COL: tagged["userID"], ITEM_COL: tagged["artistID"], "date": dates}
+    ).dropna()
+
+
 def dataset_from_export(
     interactions: pd.DataFrame,
     item_tags: pd.DataFrame | None = None,
