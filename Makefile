@@ -12,7 +12,7 @@ export UV
 WEB := $(and $(wildcard web/package.json),$(wildcard web/package-lock.json))
 
 .PHONY: help run install uv sync web-install web-build lint format typecheck test test-py \
-	test-web web-api services clean
+	test-web web-api services clean notebook
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ web-api: ## regenerate the web app's typed API client (web/src/api/schema.d.ts) 
 	@mkdir -p web/node_modules/.tmp
 	$(UV) run --frozen python scripts/openapi.py > web/node_modules/.tmp/openapi.json
 	cd web && npx openapi-typescript node_modules/.tmp/openapi.json -o src/api/schema.d.ts
+
+notebook: sync ## JupyterLab on notebooks/ with the project's environment and data (recommender evaluation)
+	OPENBLAS_NUM_THREADS=1 $(UV) run --frozen jupyter lab notebooks/evaluate_recommenders.ipynb
 
 services: ## start PostgreSQL and Redis on 127.0.0.1 if they are down
 	@scripts/test-services.sh up >/dev/null

@@ -5,7 +5,12 @@ the API and the notebooks all call the same functions. See docs/recommender.md.
 """
 
 from recommender.data import Dataset, Interactions
-from recommender.datasets import dataset_from_export, load_dataset, load_lastfm_hetrec2011
+from recommender.datasets import (
+    dataset_from_export,
+    load_dataset,
+    load_lastfm_hetrec2011,
+    load_spotify_playlists,
+)
 from recommender.evaluation import (
     evaluate,
     evaluate_model,
@@ -15,16 +20,19 @@ from recommender.evaluation import (
     ranking_metrics,
     summarise,
 )
+from recommender.features import ItemFeatures
 from recommender.genres import GenreSpace, normalise_genre
 from recommender.models import (
     MODELS,
     ALSRecommender,
     BPRRecommender,
     ContentRecommender,
+    EASERecommender,
     HybridRecommender,
     ItemKNNRecommender,
     PopularityRecommender,
     Recommender,
+    RP3betaRecommender,
     load_model,
     make_model,
 )
@@ -47,12 +55,15 @@ __all__ = [
     "BPRRecommender",
     "ContentRecommender",
     "Dataset",
+    "EASERecommender",
     "GenreSpace",
     "HybridRecommender",
     "Interactions",
+    "ItemFeatures",
     "ItemKNNRecommender",
     "LiveRoom",
     "PopularityRecommender",
+    "RP3betaRecommender",
     "Recommendation",
     "Recommender",
     "RoomIndex",
@@ -69,6 +80,7 @@ __all__ = [
     "load_dataset",
     "load_lastfm_hetrec2011",
     "load_model",
+    "load_spotify_playlists",
     "make_model",
     "normalise_genre",
     "per_user_metrics",

@@ -64,15 +64,15 @@ def run_evaluation(
         for fold, (train, test) in enumerate(splits):
             for name in models:
                 bar.set_postfix_str(f"fold {fold} {name}")
-                result = evaluate_model(make_model(name), train, test, dataset.item_tags)
+                result = evaluate_model(make_model(name), train, test, dataset.features)
                 rows.append({"model": name, "fold": fold, **result})
                 bar.update()
             if tune:
                 bar.set_postfix_str(f"fold {fold} tuning")
                 selection = select_model(
-                    train, dataset.item_tags, seed=seed + fold, max_trials=max_trials
+                    train, dataset.features, seed=seed + fold, max_trials=max_trials
                 )
-                result = evaluate_model(selection.build(), train, test, dataset.item_tags)
+                result = evaluate_model(selection.build(), train, test, dataset.features)
                 rows.append({"model": "tuned best", "fold": fold, **result})
                 tqdm.write(
                     f"fold {fold}: validation picked {selection.model} {selection.params}",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from recommender.features import ItemFeatures
 
 USER_COL = "user_id"
 ITEM_COL = "item_id"
@@ -146,17 +149,24 @@ class Interactions:
 class Dataset:
     """Everything a recommender may learn from, keyed by the ids of ``interactions``.
 
-    ``item_tags``: ``item_id, tag, weight`` rows (genres and user tags, normalised lower-case;
-    weight = how strongly the tag applies, e.g. how many people used it). ``item_names``:
+    ``features``: how to build the items' ``item_id, tag, weight`` side information (genres,
+    artists, listener tags) for a training matrix, :class:`recommender.ItemFeatures`; call
+    ``features.build(train)`` with the training part of a split (the evaluation does), or
+    :meth:`all_item_tags` for a model fitted on everything (the pipeline). ``item_names``:
     ``item_id → display name`` (artist or track title) for human reasons. ``friends``:
     ``user_id, friend_id`` rows (may be empty).
     """
 
     name: str
     interactions: Interactions
-    item_tags: pd.DataFrame
+    features: ItemFeatures
     item_names: pd.Series
     friends: pd.DataFrame
+
+    def all_item_tags(self) -> pd.DataFrame:
+        """Side information built from *all* interactions: for fitting on everything, never
+        for a split (pass ``features`` to the evaluation instead)."""
+        return self.features.build(self.interactions)
 
     def item_name(self, item_id: Any) -> str:
         name = self.item_names.get(item_id)

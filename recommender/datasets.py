@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender.data import ITEM_COL, USER_COL, WEIGHT_COL, Dataset, Interactions, empty_tags
-from recommender.genres import normalise_genre
+from recommender.data import ITEM_COL, USER_COL, WEIGHT_COL, Dataset, Interactions
+from recommender.features import ItemFeatures
 
 LASTFM_HETREC2011 = "lastfm-hetrec2011"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -25,9 +25,11 @@ def load_lastfm_hetrec2011(directory: str | Path | None = None) -> Dataset:
 
     - interactions: ``user_artists.dat`` (each user's top-50 artists and their play counts);
       the item axis is every artist of ``artists.dat``.
-    - item_tags: the tags listeners put on artists (``user_taggedartists.dat`` joined with
-      ``tags.dat``), weight = how many listeners used that tag on that artist; these are the
-      genres ("shoegaze", "post-rock", ...), normalised with :func:`normalise_genre`.
+    - features: the tags listeners put on artists (``user_taggedartists.dat`` joined with
+      ``tags.dat``) as listener labels: a tag counts once per listener, and a label on a
+      (listener, artist) pair counts only when that pair is in the training matrix (or is
+      not a play of the data set at all), so a held-out play never leaks through its tags.
+      These are the genres ("shoegaze", "post-rock", ...), normalised.
     - item_names: artist names; friends: the (symmetric) friend links.
 
     ``directory`` defaults to the repository's ``data/lastfm-hetrec2011`` (gzipped files).
@@ -46,18 +48,30 @@ def load_lastfm_hetrec2011(directory: str | Path | None = None) -> Dataset:
         item_ids=item_ids,
     )
     tagged = tagged.merge(tag_names, on="tagID", how="inner")
-    tagged["tag"] = tagged["tagValue"].map(normalise_genre)
-    item_tags = (
-        tagged.groupby(["artistID", "tag"]).size().rename(WEIGHT_COL).reset_index()
-    ).rename(columns={"artistID": ITEM_COL})
-    item_tags = item_tags[item_tags[ITEM_COL].isin(item_ids)].reset_index(drop=True)
+    events = tagged.rename(columns={"userID": USER_COL, "artistID": ITEM_COL, "tagValue": "tag"})[
+        [USER_COL, ITEM_COL, "tag"]
+    ]
+    events = events[events[ITEM_COL].isin(item_ids)].reset_index(drop=True)
     return Dataset(
         name=LASTFM_HETREC2011,
         interactions=interactions,
-        item_tags=item_tags,
+        features=ItemFeatures(events=events, universe=interactions),
         item_names=artists.set_index("id")["name"],
         friends=friends.rename(columns={"userID": USER_COL, "friendID": "friend_id"}),
     )
+
+
+def load_hetrec_tag_dates(directory: str | Path | None = None) -> pd.DataFrame:
+    """``user_id, item_id, date``: when each HetRec listener tagged each artist (the data's
+    only timestamps; used to find a listener's most recent new artists)."""
+    root = Path(directory) if directory is not None else DATA_DIR / LASTFM_HETREC2011
+    tagged = _read(root / "user_taggedartists.dat.gz")
+    dates = pd.to_datetime(
+        {"year": tagged["year"], "month": tagged["month"], "day": tagged["day"]}, errors="coerce"
+    )
+    return pd.DataFrame(
+        {USER_COL: tagged["userID"], ITEM_COL: tagged["artistID"], "date": dates}
+    ).dropna()
 
 
 def dataset_from_export(
@@ -72,8 +86,10 @@ def dataset_from_export(
 
     ``interactions``: ``user_id, item_id[, weight]``, either one row per listening event
     (no weight: each counts 1) or already aggregated; repeated pairs are summed.
-    ``item_tags``: ``item_id, tag[, weight]`` (a track's genres, each weight 1 unless given);
-    a ``genre`` column is accepted for ``tag``. ``item_names``: ``item_id → title`` for reasons.
+    ``item_tags``: ``item_id, tag[, weight]`` (a track's genres, each weight 1 unless given;
+    a ``genre`` column is accepted for ``tag``): catalogue facts, not labels derived from the
+    plays, so they are used as they are in every split. ``item_names``: ``item_id → title``
+    for reasons.
     ``catalogue_item_ids``: every item that may be recommended (e.g. all tracks), so tracks
     with genres but no plays yet still get a column; default: the items in ``interactions``.
     """
@@ -83,27 +99,79 @@ def dataset_from_export(
         else np.unique(np.concatenate([interactions[ITEM_COL].to_numpy()]))
     )
     matrix = Interactions.from_frame(interactions, item_ids=item_axis)
-    tags = empty_tags()
-    if item_tags is not None and len(item_tags):
-        tags = item_tags.rename(columns={"genre": "tag"})
-        if WEIGHT_COL not in tags.columns:
-            tags = tags.assign(**{WEIGHT_COL: 1.0})
-        tags = tags.assign(tag=tags["tag"].map(normalise_genre))
-        tags = tags.groupby([ITEM_COL, "tag"], as_index=False)[WEIGHT_COL].sum()
     return Dataset(
         name=name,
         interactions=matrix,
-        item_tags=tags,
+        features=ItemFeatures.catalogue(item_tags),
         item_names=item_names if item_names is not None else pd.Series(dtype=object),
         friends=(friends if friends is not None else pd.DataFrame({USER_COL: [], "friend_id": []})),
     )
 
 
-DATASETS = {LASTFM_HETREC2011: load_lastfm_hetrec2011}
+SPOTIFY_PLAYLISTS = "spotify-playlists"
+
+
+def load_spotify_playlists(path: str | Path | None = None) -> Dataset:
+    """The bundled catalogue's playlists as users: 471 playlists x 28,356 tracks (Spotify
+    Songs, TidyTuesday 2020-01-21), weight 1 per (playlist, track).
+
+    Side information, leak-free: the track's credited artist is a catalogue fact
+    (``artist:<name>``, static); the playlist genre and subgenre are labels *of the playlist*
+    and so are listener labels on each (playlist, track) pair: a track's genres come only
+    from the training playlists that contain it, never from the playlist being predicted.
+    """
+    csv_path = (
+        Path(path) if path is not None else DATA_DIR / "spotify-tracks" / "spotify_songs.csv.gz"
+    )
+    songs = pd.read_csv(
+        csv_path,
+        usecols=[
+            "track_id",
+            "track_name",
+            "track_artist",
+            "playlist_id",
+            "playlist_genre",
+            "playlist_subgenre",
+        ],
+    ).dropna(subset=["track_id", "playlist_id"])
+    pairs = songs.drop_duplicates(["playlist_id", "track_id"])
+    interactions = Interactions.from_frame(
+        pairs.rename(columns={"playlist_id": USER_COL, "track_id": ITEM_COL}), weight_col=None
+    )
+    labels = pd.concat(
+        [
+            pairs[["playlist_id", "track_id", column]].rename(columns={column: "tag"})
+            for column in ("playlist_genre", "playlist_subgenre")
+        ],
+        ignore_index=True,
+    ).rename(columns={"playlist_id": USER_COL, "track_id": ITEM_COL})
+    tracks = songs.drop_duplicates("track_id")
+    artists = tracks[["track_id", "track_artist"]].dropna()
+    static = pd.DataFrame(
+        {
+            ITEM_COL: artists["track_id"].to_numpy(),
+            "tag": ("artist:" + artists["track_artist"].astype(str)).to_numpy(),
+        }
+    )
+    names = tracks.set_index("track_id")
+    return Dataset(
+        name=SPOTIFY_PLAYLISTS,
+        interactions=interactions,
+        features=ItemFeatures(
+            static=ItemFeatures.catalogue(static).static,
+            events=labels.dropna(),
+            universe=interactions,
+        ),
+        item_names=(names["track_artist"].astype(str) + " - " + names["track_name"].astype(str)),
+        friends=pd.DataFrame({USER_COL: [], "friend_id": []}),
+    )
+
+
+DATASETS = {LASTFM_HETREC2011: load_lastfm_hetrec2011, SPOTIFY_PLAYLISTS: load_spotify_playlists}
 
 
 def load_dataset(name: str) -> Dataset:
-    """A bundled data set by name (``lastfm-hetrec2011``)."""
+    """A bundled data set by name (``lastfm-hetrec2011``, ``spotify-playlists``)."""
     try:
         return DATASETS[name]()
     except KeyError:

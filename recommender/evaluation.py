@@ -19,6 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender.data import Interactions
+from recommender.features import ItemFeatures, require_features
 from recommender.models.base import Recommender
 
 DEFAULT_KS: tuple[int, ...] = (10, 20)
@@ -195,11 +196,16 @@ def evaluate_model(
     model: Recommender,
     train: Interactions,
     test: Interactions,
-    item_tags: pd.DataFrame | None = None,
+    features: ItemFeatures | None = None,
     ks: Sequence[int] = DEFAULT_KS,
 ) -> dict[str, float]:
-    """Fit ``model`` on ``train`` and measure it on ``test``: metrics plus ``fit_s``, ``users``."""
-    model.fit(train, item_tags)
+    """Fit ``model`` on ``train`` and measure it on ``test``: metrics plus ``fit_s``, ``users``.
+
+    The model's side information is ``features.build(train)``: built from the training part
+    only (a ready ``item_tags`` frame is refused, see :mod:`recommender.features`).
+    """
+    features = require_features(features)
+    model.fit(train, None if features is None else features.build(train))
     users = evaluable_users(train, test)
     started = time.perf_counter()
     recommended = rank_users(model, train, users, max(ks))
@@ -217,7 +223,7 @@ def clone(model: Recommender) -> Recommender:
 def evaluate(
     models: Mapping[str, Recommender | ModelFactory],
     interactions: Interactions,
-    item_tags: pd.DataFrame | None = None,
+    features: ItemFeatures | None = None,
     n_folds: int = 5,
     seed: int = 0,
     ks: Sequence[int] = DEFAULT_KS,
@@ -229,13 +235,14 @@ def evaluate(
     ``progress`` wraps the fold loop (e.g. ``lambda it, desc, total: tqdm(it, desc, total)``).
     Summarise with :func:`summarise`.
     """
+    features = require_features(features)
     wrap = progress or _no_progress
     rows: list[dict[str, Any]] = []
     splits = kfold_splits(interactions, n_folds=n_folds, seed=seed)
     for fold, (train, test) in enumerate(wrap(splits, "folds", n_folds)):
         for label, spec in models.items():
             model = clone(spec) if isinstance(spec, Recommender) else spec()
-            result = evaluate_model(model, train, test, item_tags, ks)
+            result = evaluate_model(model, train, test, features, ks)
             rows.append({"model": label, "fold": fold, **result})
     return pd.DataFrame(rows)
 

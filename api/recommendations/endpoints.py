@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, RedisDep, SessionDep
-from api.exceptions import Unauthorized, Unprocessable, error_responses
+from api.exceptions import Forbidden, NotFound, Unauthorized, Unprocessable, error_responses
+from api.recommendations import groups
 from api.recommendations.schemas import (
+    GroupStrategy,
     PersonRecommendations,
     RoomRecommendations,
+    RoomTrackRecommendations,
     TrackRecommendations,
 )
 from api.recommendations.service import recommendations_service
@@ -50,3 +54,21 @@ async def recommend_rooms(
         redis, lambda r: recommendations_service.rooms(session, r, user.id, limit)
     )
     return RoomRecommendations.model_validate({"items": items, "model_version": version})
+
+
+@router.get(
+    "/rooms/{room_id}/tracks",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
+async def recommend_room_tracks(
+    room_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    limit: Limit = 10,
+    strategy: GroupStrategy = "blend",
+) -> RoomTrackRecommendations:
+    """Tracks for the people in a room now (else its members), their tastes combined: what
+    the room's auto-DJ plays next. ``strategy``: average, least_misery or blend."""
+    answer = await groups.room_tracks(session, redis, room_id, user, limit, strategy)
+    return RoomTrackRecommendations.model_validate(answer)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import desc, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Genre, ListeningEvent, Room, TrackGenre, User, UserGenre
+from api.models import Genre, ListeningEvent, Room, Track, TrackGenre, User, UserGenre
 
 RECENT_DAYS = 30
 
@@ -155,6 +155,20 @@ class RecommendationsRepository:
             .distinct()
         )
         return set(result)
+
+    async def played_spotify_ids(
+        self, session: AsyncSession, user_ids: Sequence[uuid.UUID], spotify_ids: Sequence[str]
+    ) -> set[tuple[uuid.UUID, str]]:
+        """``(user, spotify_id)`` pairs among these users and tracks that have been played."""
+        if not user_ids or not spotify_ids:
+            return set()
+        result = await session.execute(
+            select(ListeningEvent.user_id, Track.spotify_id)
+            .join(Track, Track.id == ListeningEvent.track_id)
+            .where(ListeningEvent.user_id.in_(user_ids), Track.spotify_id.in_(spotify_ids))
+            .distinct()
+        )
+        return {(row[0], row[1]) for row in result.all()}
 
     async def people_sharing(
         self, session: AsyncSession, user_id: uuid.UUID, slugs: Sequence[str], limit: int

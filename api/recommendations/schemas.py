@@ -86,3 +86,25 @@ class PersonRecommendations(BaseModel):
 class RoomRecommendations(BaseModel):
     items: list[RoomRecommendation]
     model_version: str | None
+
+
+# How a room's listeners' tastes are combined (recommender.groups).
+GroupStrategy = Literal["average", "least_misery", "blend"]
+
+
+class RoomTrackRecommendation(BaseModel):
+    track: TrackBase
+    score: float
+    reason: str
+    reason_parts: list[ReasonPart]
+    # How many of the people counted have this track among their own recommendations.
+    liked_by: int
+
+
+class RoomTrackRecommendations(BaseModel):
+    items: list[RoomTrackRecommendation]
+    strategy: GroupStrategy
+    # The people whose tastes were combined: those present now, else the room's members.
+    listeners: int
+    basis: Literal["present", "members"]
+    model_version: str | None

@@ -98,14 +98,14 @@ def _evaluate(
 ) -> dict[str, float]:
     train, test = split
     with threadpool_limits(1, "blas"):
-        metrics = evaluate_model(make_model(name, **params), train, test, dataset.item_tags)
+        metrics = evaluate_model(make_model(name, **params), train, test, dataset.features)
     return {key: round(float(value), 6) for key, value in metrics.items()}
 
 
 def _fit(model: Recommender, dataset: Dataset) -> None:
     # implicit's ALS runs its own threads; a second BLAS thread pool only fights them.
     with threadpool_limits(1, "blas"):
-        model.fit(dataset.interactions, dataset.item_tags)
+        model.fit(dataset.interactions, dataset.all_item_tags())
 
 
 def build_publication(
@@ -278,7 +278,7 @@ class TrainingService:
         step = time.perf_counter()
         model = make_model(model_name, **params)
         await asyncio.to_thread(_fit, model, dataset)
-        genres = GenreSpace().fit(dataset.interactions.item_ids, dataset.item_tags)
+        genres = GenreSpace().fit(dataset.interactions.item_ids, dataset.all_item_tags())
         seconds["fit"] = round(time.perf_counter() - step, 3)
         step = time.perf_counter()
         parts, scoring = await asyncio.to_thread(build_publication, model, dataset, genres)

@@ -10,6 +10,7 @@ from recommender.models.baselines import ItemKNNRecommender, PopularityRecommend
 from recommender.models.content import ContentRecommender
 from recommender.models.factorization import ALSRecommender, BPRRecommender
 from recommender.models.hybrid import HybridRecommender
+from recommender.models.linear import EASERecommender, RP3betaRecommender
 
 MODELS: dict[str, type[Recommender]] = {
     model.name: model
@@ -18,6 +19,8 @@ MODELS: dict[str, type[Recommender]] = {
         ItemKNNRecommender,
         BPRRecommender,
         ALSRecommender,
+        EASERecommender,
+        RP3betaRecommender,
         ContentRecommender,
         HybridRecommender,
     )
@@ -26,7 +29,7 @@ MODELS: dict[str, type[Recommender]] = {
 
 def make_model(name: str, **params: Any) -> Recommender:
     """An unfitted model by registry name (``popularity``, ``itemknn``, ``bpr``, ``als``,
-    ``content``, ``hybrid``) with the given constructor parameters."""
+    ``ease``, ``rp3beta``, ``content``, ``hybrid``) with the given constructor parameters."""
     try:
         return MODELS[name](**params)
     except KeyError:
@@ -44,9 +47,11 @@ __all__ = [
     "ALSRecommender",
     "BPRRecommender",
     "ContentRecommender",
+    "EASERecommender",
     "HybridRecommender",
     "ItemKNNRecommender",
     "PopularityRecommender",
+    "RP3betaRecommender",
     "Recommender",
     "load_model",
     "make_model",

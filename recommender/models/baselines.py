@@ -11,7 +11,7 @@ from sklearn.preprocessing import normalize
 
 from recommender.data import Interactions
 from recommender.models.base import Recommender
-from recommender.weighting import Weighting, apply_weighting
+from recommender.weighting import FittedWeighting, Weighting
 
 
 class PopularityRecommender(Recommender):
@@ -54,13 +54,14 @@ class ItemKNNRecommender(Recommender):
         super().__init__()
         self.neighbours = neighbours
         self.weighting: Weighting = weighting
+        self.weights = FittedWeighting(weighting)
         self.similarity = sp.csr_matrix((0, 0), dtype=np.float32)
 
     def get_params(self) -> dict[str, Any]:
         return {"neighbours": self.neighbours, "weighting": self.weighting}
 
     def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
-        weighted = apply_weighting(train.matrix, self.weighting)
+        weighted = self.weights.fit(train.matrix).transform(train.matrix)
         item_users = sp.csr_matrix(normalize(weighted.T.tocsr()), dtype=np.float32)
         similarity = sp.csr_matrix(item_users @ item_users.T)
         similarity.setdiag(0)
@@ -68,7 +69,7 @@ class ItemKNNRecommender(Recommender):
         self.similarity = keep_top_k_per_row(similarity, self.neighbours)
 
     def score(self, user_items: sp.csr_matrix, user_rows: np.ndarray | None = None) -> np.ndarray:
-        weighted = apply_weighting(sp.csr_matrix(user_items), self.weighting)
+        weighted = self.weights.transform(sp.csr_matrix(user_items))
         return np.asarray((weighted @ self.similarity).todense(), dtype=np.float32)
 
     def similar_items(self, item_indices: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -84,9 +85,11 @@ class ItemKNNRecommender(Recommender):
             "indices": self.similarity.indices,
             "indptr": self.similarity.indptr,
             "shape": np.asarray(self.similarity.shape),
+            **self.weights.state(),
         }
 
     def _load_state(self, state: dict[str, np.ndarray]) -> None:
+        self.weights.load_state(state)
         self.similarity = sp.csr_matrix(
             (state["data"], state["indices"], state["indptr"]), shape=tuple(state["shape"])
         )

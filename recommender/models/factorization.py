@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from recommender.data import Interactions
 from recommender.models.base import Recommender, fold_in_rows
-from recommender.weighting import Weighting, apply_weighting
+from recommender.weighting import FittedWeighting, Weighting
 
 
 def _threads(num_threads: int) -> int:
@@ -50,7 +50,10 @@ class _FactorModel(Recommender):
         return self.item_factors
 
     def score(self, user_items: sp.csr_matrix, user_rows: np.ndarray | None = None) -> np.ndarray:
-        return self.user_vectors(user_items, user_rows) @ self.item_factors.T
+        # In float64, then rounded to float32: BLAS sums a batch (gemm) and a single user
+        # (gemv) in different orders, and float32 round-off would reorder near-ties.
+        vectors = self.user_vectors(user_items, user_rows).astype(np.float64)
+        return (vectors @ self.item_factors.T.astype(np.float64)).astype(np.float32)
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"user_factors": self.user_factors, "item_factors": self.item_factors}
@@ -86,6 +89,7 @@ class ALSRecommender(_FactorModel):
         self.alpha = alpha
         self.iterations = iterations
         self.weighting: Weighting = weighting
+        self.weights = FittedWeighting(weighting)
         self.random_state = random_state
         self.num_threads = num_threads
 
@@ -111,14 +115,14 @@ class ALSRecommender(_FactorModel):
             random_state=self.random_state,
             num_threads=_threads(self.num_threads),
         )
-        model.fit(apply_weighting(train.matrix, self.weighting), show_progress=False)
+        model.fit(self.weights.fit(train.matrix).transform(train.matrix), show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
 
     def _fold_in(self, user_items: sp.csr_matrix) -> np.ndarray:
         # x_u = (YᵀY + Yᵀ(C_u - I)Y + λI)⁻¹ Yᵀ C_u p_u, the ALS user step (implicit scales the
         # confidence as 1 + alpha·w and uses the regularisation unscaled).
-        weighted = apply_weighting(user_items, self.weighting)
+        weighted = self.weights.transform(sp.csr_matrix(user_items))
         item_factors = self.item_factors.astype(np.float64)
         gram = item_factors.T @ item_factors
         eye = self.regularization * np.eye(gram.shape[0])
@@ -134,6 +138,13 @@ class ALSRecommender(_FactorModel):
             b = y.T @ (1.0 + confidence)
             out[u] = np.linalg.solve(a, b)
         return out
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {**super()._state(), **self.weights.state()}
+
+    def _load_state(self, state: dict[str, np.ndarray]) -> None:
+        super()._load_state(state)
+        self.weights.load_state(state)
 
 
 class BPRRecommender(_FactorModel):

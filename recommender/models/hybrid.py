@@ -13,16 +13,20 @@ from recommender.models.base import Recommender
 from recommender.models.baselines import ItemKNNRecommender, PopularityRecommender
 from recommender.models.content import ContentRecommender
 from recommender.models.factorization import ALSRecommender, BPRRecommender
+from recommender.models.linear import EASERecommender, RP3betaRecommender
 
 _CF_MODELS: dict[str, type[Recommender]] = {
     "als": ALSRecommender,
     "bpr": BPRRecommender,
     "itemknn": ItemKNNRecommender,
+    "ease": EASERecommender,
+    "rp3beta": RP3betaRecommender,
 }
 
 
 def _standardise(scores: np.ndarray) -> np.ndarray:
-    """Per-row z-scores, so components on different scales can be added."""
+    """Per-row z-scores (float64), so components on different scales can be added."""
+    scores = np.asarray(scores, dtype=np.float64)
     mean = scores.mean(axis=1, keepdims=True)
     std = scores.std(axis=1, keepdims=True)
     return (scores - mean) / np.where(std > 0, std, 1.0)
@@ -34,8 +38,13 @@ class HybridRecommender(Recommender):
     Each component's scores are standardised per user. The collaborative weight grows with
     what the model knows about the user, ``w_cf = n / (n + shrink)`` for a user with ``n``
     played items, so a brand-new user is served by genres and popularity and a regular by
-    their taste neighbours; items nobody has played yet are reachable through the content
-    term. Without ``item_tags`` at fit time the content term is left out.
+    their taste neighbours. Without ``item_tags`` at fit time the content term is left out.
+
+    Cold items (no listener in the training matrix) get no collaborative signal: the
+    collaborative model scores them at its floor, so they would never reach a top-10. For
+    them the content score stands in for the collaborative one, ``cold_weight·z(content)``
+    replaces ``z(cf)``, so an item nobody has played yet competes on how well its genres
+    match the listener's (``cold_weight`` = 0 switches that off; tuned on validation).
     """
 
     name = "hybrid"
@@ -47,6 +56,7 @@ class HybridRecommender(Recommender):
         content_weight: float = 0.2,
         popularity_weight: float = 0.05,
         shrink: float = 2.0,
+        cold_weight: float = 1.0,
     ) -> None:
         super().__init__()
         if cf not in _CF_MODELS:
@@ -56,6 +66,8 @@ class HybridRecommender(Recommender):
         self.content_weight = content_weight
         self.popularity_weight = popularity_weight
         self.shrink = shrink
+        self.cold_weight = cold_weight
+        self.cold_items = np.zeros(0, dtype=bool)
         self.cf_model: Recommender = _CF_MODELS[cf](**self.cf_params)
         self.content_model: ContentRecommender | None = None
         self.popularity_model = PopularityRecommender()
@@ -67,11 +79,13 @@ class HybridRecommender(Recommender):
             "content_weight": self.content_weight,
             "popularity_weight": self.popularity_weight,
             "shrink": self.shrink,
+            "cold_weight": self.cold_weight,
         }
 
     def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
         self.cf_model.fit(train)
         self.popularity_model.fit(train)
+        self.cold_items = np.diff(sp.csc_matrix(train.matrix).indptr) == 0
         self.content_model = None
         if item_tags is not None and self.content_weight > 0:
             self.content_model = ContentRecommender().fit(train, item_tags)
@@ -80,9 +94,15 @@ class HybridRecommender(Recommender):
         user_items = sp.csr_matrix(user_items)
         played = np.diff(user_items.indptr).astype(np.float32)
         cf_weight = (played / (played + self.shrink))[:, None]
-        total = cf_weight * _standardise(self.cf_model.score(user_items, user_rows))
+        cf = _standardise(self.cf_model.score(user_items, user_rows))
         if self.content_model is not None:
-            total += self.content_weight * _standardise(self.content_model.score(user_items))
+            content = _standardise(self.content_model.score(user_items))
+            if self.cold_weight and self.cold_items.any():
+                cold = self.cold_items
+                cf[:, cold] = self.cold_weight * content[:, cold]
+            total = cf_weight * cf + self.content_weight * content
+        else:
+            total = cf_weight * cf
         if self.popularity_weight:
             total += self.popularity_weight * _standardise(
                 self.popularity_model.score(user_items[:1])
@@ -99,6 +119,7 @@ class HybridRecommender(Recommender):
 
     def _state(self) -> dict[str, np.ndarray]:
         state = {f"cf__{k}": v for k, v in self.cf_model._state().items()}
+        state["cold_items"] = self.cold_items
         state.update({f"pop__{k}": v for k, v in self.popularity_model._state().items()})
         if self.content_model is not None:
             state.update({f"content__{k}": v for k, v in self.content_model._state().items()})
@@ -108,6 +129,7 @@ class HybridRecommender(Recommender):
         def part(prefix: str) -> dict[str, np.ndarray]:
             return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
 
+        self.cold_items = np.asarray(state.get("cold_items", np.zeros(0, dtype=bool)), dtype=bool)
         self.cf_model._load_state(part("cf__"))
         self.popularity_model._load_state(part("pop__"))
         content_state = part("content__")

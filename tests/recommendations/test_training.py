@@ -133,6 +133,35 @@ async def test_a_worse_model_is_recorded_as_rejected_and_the_live_one_stays(
     assert await redis.ttl(store.version_key(first.version, "tracks")) > 0  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("model_name", "params"),
+    [("ease", {"l2": 10.0}), ("hybrid", {"cf": "rp3beta", "content_weight": 0.1})],
+)
+async def test_ease_and_rp3beta_are_trained_and_published_like_the_others(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    settings: Settings,
+    model_name: str,
+    params: dict[str, object],
+) -> None:
+    people = await _listeners(session)
+
+    result = await training_service.train_and_publish(
+        redis, settings, maker=sessionmaker, model_name=model_name, params=params
+    )
+
+    assert result.status == "published"
+    assert await store.live_version(redis) == result.version
+    meta = await store.meta(redis, result.version)
+    assert meta is not None
+    assert (meta["model"], meta["params"]) == (model_name, params)
+    fan = people["Techno"][0]
+    tracks = await store.user_entry(redis, result.version, "tracks", str(fan.id))
+    assert tracks is not None
+    assert all(entry["track"]["genres"] == ["techno"] for entry in tracks[:10])
+
+
 async def test_without_enough_listening_nothing_is_trained(
     sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, settings: Settings
 ) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender import Dataset, Interactions
+from recommender import Dataset, Interactions, ItemFeatures
 
 N_USERS = 20
 N_ITEMS = 21
@@ -47,7 +47,7 @@ def _world() -> Dataset:
     return Dataset(
         name="synthetic",
         interactions=interactions,
-        item_tags=pd.DataFrame(tags),
+        features=ItemFeatures.catalogue(pd.DataFrame(tags)),
         item_names=names,
         friends=pd.DataFrame({"user_id": [], "friend_id": []}),
     )

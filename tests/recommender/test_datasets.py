@@ -34,10 +34,11 @@ def test_lastfm_tags_names_and_friends(lastfm: Dataset) -> None:
     assert len(slowdive) == 1
     assert slowdive[0] >= 0
     slowdive_id = lastfm.interactions.item_ids[slowdive[0]]
-    tags = lastfm.item_tags[lastfm.item_tags["item_id"] == slowdive_id]
+    item_tags = lastfm.all_item_tags()
+    tags = item_tags[item_tags["item_id"] == slowdive_id]
     assert tags.sort_values("weight").iloc[-1]["tag"] == "shoegaze"
-    assert lastfm.item_tags["item_id"].nunique() > 12000
-    assert (lastfm.item_tags["tag"] == lastfm.item_tags["tag"].str.lower()).all()
+    assert item_tags["item_id"].nunique() > 12000
+    assert (item_tags["tag"] == item_tags["tag"].str.lower()).all()
     assert len(lastfm.friends) == 25434
 
 
@@ -67,7 +68,8 @@ def test_export_sums_repeated_listens_and_keeps_unplayed_catalogue_items() -> No
     ann = matrix.user_index(["ann"])[0]
     assert matrix.matrix[ann].toarray().tolist() == [[2.0, 1.0, 0.0]]
     assert matrix.matrix[:, 2].nnz == 0  # t3: in the catalogue, never played
-    jazz = dataset.item_tags[dataset.item_tags["item_id"] == "t3"]
+    item_tags = dataset.all_item_tags()
+    jazz = item_tags[item_tags["item_id"] == "t3"]
     assert jazz["tag"].tolist() == ["jazz"]
     assert jazz["weight"].tolist() == [2.0]
     assert matrix.user_index(["nobody"])[0] == -1
@@ -78,7 +80,7 @@ def test_export_with_weights_and_no_tags() -> None:
     frame = pd.DataFrame({"user_id": [1, 1], "item_id": [5, 6], "weight": [3.0, 4.0]})
     dataset = dataset_from_export(frame)
     assert dataset.interactions.matrix.toarray().tolist() == [[3.0, 4.0]]
-    assert dataset.item_tags.empty
+    assert dataset.all_item_tags().empty
 
 
 def test_unknown_dataset_is_refused() -> None:

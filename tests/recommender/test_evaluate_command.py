@@ -49,7 +49,8 @@ def test_evaluate_with_tuning_adds_the_tuned_best_row(
 ) -> None:
     # The real search spaces take minutes on the full data; one small family keeps the
     # command's own path (search per fold on validation, refit, test) and stays quick.
-    monkeypatch.setattr(tuning, "DEFAULT_SPACES", {"itemknn": {"neighbours": [50, 100]}})
+    monkeypatch.setattr(tuning, "DEFAULT_SPACES", {"itemknn": {"neighbours": [50]}})
+    monkeypatch.setattr(tuning, "HYBRID_SPACE", {})
     status = main(
         ["evaluate", "--folds", "2", "--models", "popularity", "--tune", "--max-trials", "1"]
     )

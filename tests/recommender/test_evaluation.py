@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from recommender.evaluation import (
     precision_at_k,
     recall_at_k,
 )
+from recommender.models.content import ContentRecommender
 
 
 def relevant_rows(rows: list[list[int]], n_items: int = 10) -> sp.csr_matrix:
@@ -119,7 +121,7 @@ def test_evaluate_returns_a_row_per_model_and_fold(world: Dataset) -> None:
             "content": make_model("content", min_item_count=1),
         },
         world.interactions,
-        world.item_tags,
+        world.features,
         n_folds=3,
         seed=0,
     )
@@ -165,18 +167,72 @@ def test_select_model_picks_the_family_that_wins_on_validation(world: Dataset) -
     train, _ = holdout_split(world.interactions, 0.3, seed=0)
     selection = select_model(
         train,
-        world.item_tags,
+        world.features,
         spaces={
             "itemknn": {"neighbours": [1, 10]},
             "als": {"factors": [2], "iterations": [30], "num_threads": [1]},
         },
-        hybrid_content_weights=(0.1, 0.5),
+        hybrid_space={"content_weight": [0.1, 0.5]},
         seed=0,
+        n_splits=1,
+        widen=0,
     )
     assert set(selection.searches) == {"itemknn", "als", "hybrid"}
     best = max(selection.searches.values(), key=lambda found: found.best_score)
     assert selection.score == best.best_score
     assert selection.searches[selection.model] is best
     hybrid = selection.searches["hybrid"].best_params
-    assert hybrid["cf_params"] == selection.searches["als"].best_params
+    cf = max(("itemknn", "als"), key=lambda name: selection.searches[name].best_score)
+    assert hybrid["cf"] == cf
+    assert hybrid["cf_params"] == selection.searches[cf].best_params
     assert selection.build().get_params()  # an unfitted model of the winning family
+
+
+class _PeakAtEight(ContentRecommender):
+    """Content scores blurred by noise that vanishes at ``x = 8``: validation peaks there."""
+
+    def __init__(self, x: int = 1) -> None:
+        super().__init__(min_item_count=1)
+        self.x = x
+
+    def get_params(self) -> dict[str, Any]:
+        return {"x": self.x}
+
+    def score(self, user_items: Any, user_rows: Any = None) -> Any:
+        clean = super().score(user_items, user_rows)
+        noise = np.random.default_rng(0).standard_normal(clean.shape)
+        return clean + abs(np.log2(self.x) - 3) * noise
+
+
+def test_search_widens_an_edge_winner_until_it_is_interior(world: Dataset) -> None:
+    train, _ = holdout_split(world.interactions, 0.3, seed=0)
+    result = search(_PeakAtEight, {"x": [1, 2]}, train, world.features, widen=4)
+    assert sorted(result.trials["x"].tolist()) == [1, 2, 4, 8, 16]
+    assert result.best_params == {"x": 8}
+    assert result.edges == []  # 8 sits between 4 and 16
+    assert result.search_s > 0
+
+
+def test_search_averages_several_validation_splits(world: Dataset) -> None:
+    train, _ = holdout_split(world.interactions, 0.3, seed=0)
+    single = search("itemknn", {"neighbours": [4]}, train, seed=0, n_splits=1)
+    other = search("itemknn", {"neighbours": [4]}, train, seed=1, n_splits=1)
+    both = search("itemknn", {"neighbours": [4]}, train, seed=0, n_splits=2)
+    assert both.best_score == pytest.approx((single.best_score + other.best_score) / 2)
+
+
+def test_widening_respects_bounds_and_leaves_categorical_axes_alone() -> None:
+    from recommender.tuning import _beyond, edge_winners
+
+    assert _beyond([100.0, 300.0, 1000.0], 1000.0, (1.0, 1e6)) == pytest.approx(10000.0 / 3)
+    assert _beyond([100.0, 300.0, 1000.0], 100.0, (1.0, 1e6)) == pytest.approx(100.0 / 3)
+    assert _beyond([0.6, 1.0], 1.0, (0.05, 1.0)) is None  # alpha may not pass its bound
+    assert _beyond([0, 1], 0, (0.0, 5.0)) is None  # already at the lower bound
+    assert (
+        edge_winners(
+            {"weighting": "log", "l2": 300.0},
+            {"weighting": ["log", "bm25"], "l2": [100.0, 300.0, 1000.0]},
+        )
+        == []
+    )
+    assert edge_winners({"l2": 1000.0}, {"l2": [100.0, 300.0, 1000.0]}) == ["l2"]

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommender import MODELS, Dataset, HybridRecommender, Recommender, load_model, make_model
+from recommender import (
+    MODELS,
+    Dataset,
+    EASERecommender,
+    HybridRecommender,
+    Interactions,
+    Recommender,
+    load_model,
+    make_model,
+)
 from tests.recommender.conftest import COLD_JAZZ_ITEM, JAZZ, ROCK
 
 # Small but real settings for a world of two tastes: ALS gets two factors (more lets it
@@ -18,6 +27,8 @@ PARAMS: dict[str, dict] = {
     "itemknn": {"neighbours": 10},
     "bpr": {"factors": 8, "iterations": 100, "learning_rate": 0.05, "num_threads": 1},
     "als": {"factors": 2, "iterations": 30, "num_threads": 1},
+    "ease": {"l2": 2.0},
+    "rp3beta": {"alpha": 1.0, "beta": 0.3, "neighbours": 10},
     "content": {"min_item_count": 1},
     "hybrid": {"cf_params": {"factors": 2, "iterations": 30, "num_threads": 1}},
 }
@@ -25,7 +36,7 @@ PERSONALISED = [name for name in MODELS if name != "popularity"]
 
 
 def fitted(name: str, world: Dataset) -> Recommender:
-    return make_model(name, **PARAMS[name]).fit(world.interactions, world.item_tags)
+    return make_model(name, **PARAMS[name]).fit(world.interactions, world.all_item_tags())
 
 
 def test_every_registered_model_is_in_the_suite() -> None:
@@ -120,7 +131,8 @@ def test_factor_models_score_is_user_vectors_dot_item_vectors(name: str, world: 
         items = model.item_vectors()
         assert vectors is not None
         assert items is not None
-        np.testing.assert_allclose(vectors @ items.T, model.score(rows, user_rows), rtol=1e-4)
+        expected = model.score(rows, user_rows)
+        np.testing.assert_allclose(vectors @ items.T, expected, rtol=1e-4, atol=1e-6)
 
 
 def test_als_fold_in_reproduces_the_trained_user_factors(world: Dataset) -> None:
@@ -173,3 +185,70 @@ def test_keep_top_k_per_row_keeps_each_rows_largest_entries() -> None:
     kept = keep_top_k_per_row(matrix, 2).toarray()
     expected = np.array([[0, 0.9, 0.5, 0], [0.3, 0, 0, 0.7], [0, 0, 0, 0.2]], dtype=np.float32)
     np.testing.assert_array_equal(kept, expected)  # the tie 0.3/0.3 keeps the lower column
+
+
+def _random_plays(n_users: int, n_items: int, seed: int) -> Interactions:
+    matrix = sp.random(n_users, n_items, density=0.25, random_state=seed, format="csr")
+    matrix.data = np.ceil(matrix.data * 20)
+    return Interactions(matrix, np.arange(n_users), np.arange(n_items))
+
+
+def _ease_reference(plays: Interactions, l2: float) -> np.ndarray:
+    x = (plays.matrix.toarray() > 0).astype(np.float64)
+    p = np.linalg.inv(x.T @ x + l2 * np.eye(x.shape[1]))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return x @ b
+
+
+@pytest.mark.parametrize("shape", [(60, 25), (25, 60)])
+def test_ease_primal_and_dual_both_give_the_closed_form_scores(shape: tuple[int, int]) -> None:
+    plays = _random_plays(*shape, seed=3)
+    expected = _ease_reference(plays, l2=4.0)
+    for solver in ("primal", "dual", "auto"):
+        model = make_model("ease", l2=4.0, neighbours=0, solver=solver).fit(plays)
+        np.testing.assert_allclose(model.score(plays.matrix), expected, atol=1e-4)
+    auto = make_model("ease", l2=4.0).fit(plays)
+    assert isinstance(auto, EASERecommender)
+    assert auto.is_dual == (shape[1] > shape[0])  # the smaller side is inverted
+
+
+def test_ease_primal_keeps_only_each_items_strongest_weights() -> None:
+    plays = _random_plays(80, 40, seed=5)
+    model = make_model("ease", l2=4.0, neighbours=5, solver="primal").fit(plays)
+    assert isinstance(model, EASERecommender)
+    assert np.diff(model.similarity.indptr).max() <= 5
+    full = make_model("ease", l2=4.0, neighbours=0, solver="primal").fit(plays)
+    assert isinstance(full, EASERecommender)
+    dense = full.similarity.toarray()
+    for item in range(5):
+        kept = set(model.similarity[item].indices.tolist())
+        assert kept == set(np.argsort(-dense[item], kind="stable")[:5].tolist())
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("itemknn", {"neighbours": 10, "weighting": "bm25"}),
+        ("als", {"factors": 2, "iterations": 10, "num_threads": 1, "weighting": "bm25"}),
+        ("ease", {"l2": 2.0, "weighting": "bm25"}),
+        ("ease", {"l2": 2.0, "solver": "primal", "weighting": "log"}),
+        ("rp3beta", {"neighbours": 10}),
+        ("hybrid", {"cf": "als", "cf_params": {"factors": 2, "num_threads": 1}}),
+        ("hybrid", {"cf": "ease", "cf_params": {"l2": 2.0, "weighting": "bm25"}}),
+    ],
+)
+def test_a_user_gets_the_same_ranking_alone_or_in_any_batch(
+    name: str, params: dict, world: Dataset
+) -> None:
+    model = make_model(name, **params).fit(world.interactions, world.all_item_tags())
+    matrix = world.interactions.matrix
+    everyone, _ = model.recommend(matrix, None, k=10)  # folded in, one batch of 20
+    for user in range(matrix.shape[0]):
+        alone, _ = model.recommend(matrix[user], None, k=10)
+        assert alone[0].tolist() == everyone[user].tolist()
+        # ... and in a batch with a stranger who plays everything (BM25 statistics would
+        # have moved if they were re-fitted on the batch)
+        batch = sp.vstack([matrix[user], sp.csr_matrix(np.full((1, matrix.shape[1]), 50.0))])
+        mixed, _ = model.recommend(sp.csr_matrix(batch), None, k=10)
+        assert mixed[0].tolist() == everyone[user].tolist()

@@ -21,7 +21,7 @@ from recommender.scoring import liveness
 
 @pytest.fixture(scope="module")
 def genres(world: Dataset) -> GenreSpace:
-    return GenreSpace().fit(world.interactions.item_ids, world.item_tags)
+    return GenreSpace().fit(world.interactions.item_ids, world.all_item_tags())
 
 
 @pytest.fixture(scope="module")

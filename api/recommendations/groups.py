@@ -1,0 +1,135 @@
+"""Tracks for the people in a room: each listener's own recommendations, combined.
+
+The room's auto-DJ asks for ``GET /recommendations/rooms/{room_id}/tracks``. The people are
+those present in the room right now (presence), or the room's members when nobody is
+connected. Each person's list is what ``GET /recommendations/tracks`` would answer them (the
+published model, else their genres, else popularity); a track's per-person satisfaction is
+``1 - rank / len(list)``, 1 for a track they have played themselves (it is theirs), 0 when it
+is neither; the per-track satisfactions are combined with
+:func:`recommender.groups.aggregate` (average, least misery or a blend).
+See docs/recommendations.md.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.exceptions import NotFound
+from api.models import User
+from api.realtime.presence import users_key
+from api.recommendations import store
+from api.recommendations.reasons import join_words
+from api.recommendations.repository import recommendations_repository
+from api.recommendations.service import MAX_LIMIT, recommendations_service
+from api.rooms.repository import rooms_repository
+from api.rooms.service import RoomsService
+from recommender.groups import Strategy, aggregate
+
+MAX_PEOPLE = 20
+
+
+async def present_user_ids(redis: Redis, room_id: uuid.UUID) -> list[str]:
+    now_ms = int(time.time() * 1000)
+    ids: list[str] = await redis.zrangebyscore(  # type: ignore[assignment]
+        users_key(str(room_id)), now_ms, "+inf"
+    )
+    return ids
+
+
+async def room_tracks(
+    session: AsyncSession,
+    redis: Redis,
+    room_id: uuid.UUID,
+    user: User,
+    limit: int,
+    strategy: Strategy,
+) -> dict[str, Any]:
+    room = await rooms_repository.get(session, room_id)
+    if room is None:
+        raise NotFound("room not found")
+    membership = await rooms_repository.get_membership(session, room_id, user.id)
+    RoomsService.check_can_see_inside(room, user, membership)
+    members = await rooms_repository.members(session, room_id)
+    names = {str(member.id): member.display_name for member in members}
+    present = await present_user_ids(redis, room_id)
+    basis = "present" if present else "members"
+    people = (present or [str(member.id) for member in members])[:MAX_PEOPLE]
+    lists: list[list[dict[str, Any]]] = []
+    for person in people:
+        items, _version = await recommendations_service.tracks(
+            session, redis, uuid.UUID(person), MAX_LIMIT
+        )
+        lists.append(items)
+    version = await store.live_version(redis)
+    tracks: dict[str, dict[str, Any]] = {}
+    for items in lists:
+        for entry in items:
+            tracks.setdefault(entry["track"]["spotify_id"], entry["track"])
+    if not tracks:
+        return {
+            "items": [],
+            "strategy": strategy,
+            "listeners": len(people),
+            "basis": basis,
+            "model_version": version,
+        }
+    keys = list(tracks)
+    column = {key: j for j, key in enumerate(keys)}
+    satisfaction = np.zeros((len(people), len(keys)), dtype=np.float64)
+    for p, items in enumerate(lists):
+        for rank, entry in enumerate(items):
+            satisfaction[p, column[entry["track"]["spotify_id"]]] = 1.0 - rank / len(items)
+    person_index = {person: p for p, person in enumerate(people)}
+    played = await recommendations_repository.played_spotify_ids(
+        session, [uuid.UUID(person) for person in people], keys
+    )
+    for user_id, spotify_id in played:
+        satisfaction[person_index[str(user_id)], column[spotify_id]] = 1.0
+    group = aggregate(satisfaction, strategy)
+    order = np.argsort(-group, kind="stable")[:limit]
+    out = []
+    for j in order:
+        fans = [
+            people[p]
+            for p in np.argsort(-satisfaction[:, j], kind="stable")
+            if satisfaction[p, j] > 0
+        ]
+        fan_names = [names.get(fan, "a listener") for fan in fans[:3]]
+        if fans:
+            reason = f"for {join_words(fan_names)}" + (
+                f" and {len(fans) - 3} more" if len(fans) > 3 else ""
+            )
+        else:
+            reason = "for the room"
+        out.append(
+            {
+                "track": tracks[keys[j]],
+                "score": round(float(group[j]), 5),
+                "reason": reason,
+                "reason_parts": [
+                    {
+                        "code": "room_group",
+                        "params": {
+                            "listeners": fan_names,
+                            "liked_by": len(fans),
+                            "people": len(people),
+                            "strategy": strategy,
+                        },
+                    }
+                ],
+                "liked_by": len(fans),
+            }
+        )
+    return {
+        "items": out,
+        "strategy": strategy,
+        "listeners": len(people),
+        "basis": basis,
+        "model_version": version,
+    }
