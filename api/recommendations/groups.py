@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from redis.asyncio import Redis
@@ -29,7 +29,9 @@ from api.recommendations.repository import recommendations_repository
 from api.recommendations.service import MAX_LIMIT, recommendations_service
 from api.rooms.repository import rooms_repository
 from api.rooms.service import RoomsService
-from recommender.groups import Strategy, aggregate
+
+if TYPE_CHECKING:
+    from recommender.groups import Strategy
 
 MAX_PEOPLE = 20
 
@@ -91,6 +93,9 @@ async def room_tracks(
     )
     for user_id, spotify_id in played:
         satisfaction[person_index[str(user_id)], column[spotify_id]] = 1.0
+    # Imported here: API processes load the recommender (pandas) only when it is used.
+    from recommender.groups import aggregate
+
     group = aggregate(satisfaction, strategy)
     order = np.argsort(-group, kind="stable")[:limit]
     out = []

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.preprocessing import normalize
 
 ReasonParams = dict[str, str | int | float | list[str]]
 Part = dict[str, Any]
@@ -131,6 +130,9 @@ def _closest_played(taste_index: Any, items: list[int], taste: Any) -> list[int 
         return [None] * len(items)
     vectors = taste_index.model.item_vectors()
     if vectors is not None:
+        # Imported here: scikit-learn costs seconds at an API process's start.
+        from sklearn.preprocessing import normalize
+
         candidates = normalize(vectors[played])
         targets = vectors[items]
         norms = np.maximum(np.linalg.norm(targets, axis=1), 1e-12)
