@@ -26,6 +26,7 @@ from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
 from api.realtime.hub import stop_hub
 from api.redis import close_redis, get_redis
+from api.redis_version import refuse_old_redis
 from api.spa import mount_spa
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await refuse_old_redis(get_redis())
     invalidations = asyncio.create_task(listen_for_invalidations(get_redis()))
     yield
     invalidations.cancel()
