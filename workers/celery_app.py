@@ -16,7 +16,7 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import worker_init
+from celery.signals import celeryd_init
 
 from api.config import get_settings
 from api.redis import redis_ssl_options
@@ -113,4 +113,5 @@ def refuse_old_redis(**_kwargs: Any) -> None:
 
 
 app = create_celery_app()
-worker_init.connect(refuse_old_redis, weak=False)
+# celeryd_init: before the worker imports its task modules (seconds), so it refuses at once.
+celeryd_init.connect(refuse_old_redis, weak=False)
