@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import signal
 import socket
@@ -114,6 +115,32 @@ async def test_migrate_upgrades_the_database_url_to_head(scratch_database_url: s
     assert _applied_revision(scratch_database_url) == HEAD
     again = tunewave_command("migrate", env=tunewave_env(DATABASE_URL=scratch_database_url))
     assert again.returncode == 0, again.stderr
+
+
+async def test_a_start_skips_alembic_only_while_the_stamp_matches(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    import json
+
+    from api.cli import migrate_if_needed as migrate_sync
+
+    async def migrate_if_needed(url: str, stamp: Path) -> str:
+        # alembic's env.py runs its own event loop: not on the test's.
+        return await asyncio.to_thread(migrate_sync, url, stamp)
+
+    stamp = tmp_path / "migrated.json"
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"upgraded to {HEAD}"
+    assert _applied_revision(scratch_database_url) == HEAD
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"up to date ({HEAD})"
+    # Changed migration scripts (another fingerprint): alembic runs again.
+    recorded = json.loads(stamp.read_text())
+    stamp.write_text(json.dumps({**recorded, "fingerprint": "other scripts"}))
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"upgraded to {HEAD}"
+    # A database at another revision than the stamp recorded (restored from a backup, say).
+    recorded = json.loads(stamp.read_text())
+    stamp.write_text(json.dumps({**recorded, "revision": "an older one"}))
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"upgraded to {HEAD}"
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"up to date ({HEAD})"
 
 
 def test_migrate_names_an_unreachable_database() -> None:
