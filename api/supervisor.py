@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 DUPLICATE_SIGNAL_WINDOW_S = 1.0
 # A child's log file is moved to <name>.log.1 at start once it is bigger than this.
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
+# A stop that takes longer than this says what it waits for.
+STILL_STOPPING_NOTICE_S = 3.0
 # How many of a dead child's last lines the console shows.
 TAIL_LINES = 15
 _ERROR_PREFIXES = ("ERROR", "CRITICAL", "Traceback", "[ERROR", "[CRITICAL")
@@ -198,11 +200,21 @@ class Supervisor:
                 # (warm shutdown), which a SIGTERM to its pool processes would cut short.
                 child.process.terminate()
         deadline = time.monotonic() + self.stop_timeout_s
+        told_at: float | None = time.monotonic() + STILL_STOPPING_NOTICE_S
         while (
             any(child.process.poll() is None for child in self.children)
             and time.monotonic() < deadline
             and self._signals_received < 2
         ):
+            if told_at is not None and time.monotonic() > told_at:
+                told_at = None
+                waiting = [child.name for child in self.children if child.process.poll() is None]
+                # A Celery worker finishes its running task first (warm shutdown).
+                logger.warning(
+                    "waiting for %s to finish (up to %.0fs; Ctrl-C again stops it now)",
+                    ", ".join(waiting),
+                    self.stop_timeout_s,
+                )
             time.sleep(self.poll_interval_s)
         for child in self.children:
             if child.process.poll() is None:
