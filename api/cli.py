@@ -196,6 +196,10 @@ def process_specs(settings: Settings, *, worker: bool = True, beat: bool = True)
             ChildSpec(
                 "worker",
                 [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel=INFO"],
+                # Cold shutdown: Ctrl-C should not wait for a running training. Tasks are
+                # acknowledged late and idempotent, so an interrupted one runs again on the
+                # next start.
+                stop_signal=signal.SIGQUIT,
             )
         )
     if beat:

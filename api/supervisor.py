@@ -51,6 +51,8 @@ _ERROR_PREFIXES = ("ERROR", "CRITICAL", "Traceback", "[ERROR", "[CRITICAL")
 class ChildSpec:
     name: str
     argv: Sequence[str]
+    # What asks the child to stop (sent to the child itself, not its group).
+    stop_signal: int = signal.SIGTERM
 
 
 @dataclass
@@ -196,9 +198,8 @@ class Supervisor:
         """SIGTERM every child, wait, then SIGKILL whatever is left of each process group."""
         for child in self.children:
             if child.process.poll() is None:
-                # Only the child itself: a Celery worker then finishes its running tasks
-                # (warm shutdown), which a SIGTERM to its pool processes would cut short.
-                child.process.terminate()
+                # Only the child itself: a Celery worker decides what its pool processes do.
+                child.process.send_signal(child.spec.stop_signal)
         deadline = time.monotonic() + self.stop_timeout_s
         told_at: float | None = time.monotonic() + STILL_STOPPING_NOTICE_S
         while (
