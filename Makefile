@@ -12,13 +12,13 @@ export UV
 WEB := $(and $(wildcard web/package.json),$(wildcard web/package-lock.json))
 
 .PHONY: help run install uv sync web-install web-build lint format typecheck test test-py \
-	test-web web-api services clean notebook
+	test-py-embedded-redis test-web web-api services clean notebook
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 run: install ## install everything, then `tunewave run` (embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set)
-	$(UV) run --frozen tunewave run
+	$(UV) run --frozen --no-sync tunewave run
 
 install: sync web-build ## Python dependencies (uv.lock) and the built web app
 
@@ -28,8 +28,8 @@ uv: ## install uv into .tools/ when it is not on PATH
 		python3 -m venv .tools && .tools/bin/pip install --quiet uv; \
 	fi
 
-sync: uv ## install the locked Python dependencies into .venv
-	$(UV) sync --frozen
+sync: uv ## install the locked Python dependencies into .venv (skipped while uv.lock and pyproject.toml are unchanged)
+	@scripts/stamp.sh .venv/.sync-stamp uv.lock pyproject.toml -- $(UV) sync --frozen
 
 web-install: ## npm ci in web/ when node_modules is missing or older than the lock (when web/ exists)
 ifneq ($(WEB),)
@@ -43,9 +43,9 @@ else
 	@echo "web/ has no package.json + package-lock.json yet: skipping the web app"
 endif
 
-web-build: web-install ## build the SPA the API serves (when web/ exists)
+web-build: web-install ## build the SPA the API serves (when web/ exists; skipped while web/ sources and lock are unchanged)
 ifneq ($(WEB),)
-	cd web && npm run build
+	@scripts/stamp.sh web/dist/.build-stamp web -- bash -c 'cd web && npm run build'
 endif
 
 lint: ## ruff check and ruff format --check
@@ -61,10 +61,27 @@ typecheck: ## mypy on api/, workers/, recommender/
 
 test: sync lint typecheck test-py test-web ## the whole suite: lint, mypy, pytest against real PostgreSQL + Redis, web tests
 
-test-py: web-install ## pytest (the web client and browser tests need web/node_modules); starts PostgreSQL/Redis on 127.0.0.1 if they are down (see scripts/test-services.sh)
+# The second pass leaves out only tiers that never talk to Redis (offline recommender models,
+# the typed web client, the browser test on the machine's services) and the tests marked
+# `embedded`, which start servers of their own (the embedded Redis among them) in both passes.
+SECOND_PASS_ARGS ?= -m "not embedded" --ignore=tests/recommender --ignore=tests/web \
+	--ignore=tests/e2e
+
+test-py: web-install ## pytest (the web client and browser tests need web/node_modules); starts PostgreSQL/Redis on 127.0.0.1 if they are down (see scripts/test-services.sh); without PYTEST_ARGS, a second pass against the embedded Redis
 	@service_env="$$(scripts/test-services.sh up)"; eval "$$service_env"; \
 	status=0; $(UV) run --frozen pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 0 ] && [ -z "$(PYTEST_ARGS)" ]; then \
+		$(MAKE) --no-print-directory test-py-embedded-redis || status=$$?; \
+	fi; \
 	scripts/test-services.sh down; \
+	exit $$status
+
+test-py-embedded-redis: ## pytest again against the embedded Redis `tunewave run` starts (Valkey), so a command only newer servers know is caught
+	@service_env="$$(scripts/test-services.sh up)"; eval "$$service_env"; \
+	redis_env="$$(scripts/test-services.sh embedded-redis up)"; eval "$$redis_env"; \
+	echo "pytest, second pass: Redis is the embedded one ($$TUNEWAVE_TEST_REDIS_URL)"; \
+	status=0; $(UV) run --frozen pytest $(SECOND_PASS_ARGS) || status=$$?; \
+	scripts/test-services.sh embedded-redis down; \
 	exit $$status
 
 test-web: ## npm ci, test, lint, typecheck, build and the first-page JS budget in web/ (when web/ exists)

@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 import httpx
 
@@ -41,10 +41,13 @@ READY_TIMEOUT_S = 90.0
 Handler = Callable[[argparse.Namespace, Settings], int]
 Subcommands = Any  # argparse's private _SubParsersAction
 
-# Run by `tunewave run` after migrations and before any process starts, in order, with the
-# settings the processes will get (embedded URLs filled in). Each step runs on every start,
-# so it must be idempotent. Loading the demo catalog on first start belongs here.
-StartupStep = Callable[[Settings], None]
+# Run by `tunewave run` after migrations, in order, with the settings the processes will get
+# (embedded URLs filled in), while the web server starts and before the worker and beat do;
+# the address is printed once they are done. Each step runs on every start,
+# so it must be idempotent. Loading the demo catalog on first start belongs here. The console
+# names a step by its function name; a step may return a short summary shown next to it
+# (e.g. "32833 tracks").
+StartupStep = Callable[[Settings], str | None]
 STARTUP_STEPS: list[StartupStep] = []  # filled below, once the steps are defined
 
 
@@ -71,6 +74,65 @@ def migrate(database_url: str) -> None:
     except OperationalError as exc:
         where = make_url(database_url).render_as_string(hide_password=True)
         raise CommandError(f"cannot migrate {where}: {exc.orig or exc}") from exc
+
+
+def _migrations_fingerprint() -> str:
+    """A hash of the migration scripts: when it and the database's revision match what the
+    last upgrade left, there is nothing to upgrade."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    folder = PROJECT_ROOT / "migrations"
+    for path in sorted([folder / "env.py", *folder.glob("versions/*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _database_revision(database_url: str) -> str | None:
+    """The database's alembic revision, read with psycopg alone (no alembic import)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    conninfo = make_url(database_url).set(drivername="postgresql")
+    try:
+        with psycopg.connect(
+            conninfo.render_as_string(hide_password=False), connect_timeout=10
+        ) as connection:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except psycopg.Error:
+        return None
+    return None if row is None else str(row[0])
+
+
+def migrate_if_needed(database_url: str, stamp: Path) -> str:
+    """``migrate`` unless ``stamp`` (written after the last upgrade) shows the database is
+    already at the head of these scripts; importing alembic and walking the scripts is a few
+    seconds of every start otherwise. Returns what was done, for the console."""
+    import hashlib
+    import json
+
+    key = hashlib.sha256(database_url.encode()).hexdigest()
+    fingerprint = _migrations_fingerprint()
+    try:
+        recorded = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        recorded = {}
+    revision = _database_revision(database_url)
+    if (
+        revision is not None
+        and recorded.get("database") == key
+        and recorded.get("fingerprint") == fingerprint
+        and recorded.get("revision") == revision
+    ):
+        return f"up to date ({revision})"
+    migrate(database_url)
+    revision = _database_revision(database_url)
+    with contextlib.suppress(OSError):
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(
+            json.dumps({"database": key, "fingerprint": fingerprint, "revision": revision})
+        )
+    return f"upgraded to {revision}"
 
 
 @contextlib.contextmanager
@@ -134,6 +196,10 @@ def process_specs(settings: Settings, *, worker: bool = True, beat: bool = True)
             ChildSpec(
                 "worker",
                 [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel=INFO"],
+                # Cold shutdown: Ctrl-C should not wait for a running training. Tasks are
+                # acknowledged late and idempotent, so an interrupted one runs again on the
+                # next start.
+                stop_signal=signal.SIGQUIT,
             )
         )
     if beat:
@@ -223,52 +289,174 @@ def _wait_until_ready(supervisor: Supervisor, url: str) -> bool:
     return False
 
 
-def run(settings: Settings, *, worker: bool = True, beat: bool = True) -> int:
+class Story:
+    """The console of `tunewave run`: one line per startup phase with its duration."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.started = time.monotonic()
+        self.stopping_at: float | None = None
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    @contextlib.contextmanager
+    def phase(self, label: str) -> Iterator[list[str]]:
+        """Time the block; it may append a detail to the list it is given."""
+        detail: list[str] = []
+        started = time.monotonic()
+        yield detail
+        seconds = time.monotonic() - started
+        logger.info("startup phase done", extra={"phase": label, "seconds": round(seconds, 2)})
+        suffix = f": {detail[0]}" if detail else ""
+        self.say(f"  {label}{suffix} ({seconds:.1f}s)")
+
+
+def _configure_run_logging(settings: Settings, log_dir: Path, verbose: bool) -> None:
+    """This process's own log records go to <log_dir>/tunewave.log; the console gets warnings
+    and errors only (everything with --verbose)."""
+    from api.logging import JsonFormatter, PlainFormatter
+
+    configure_logging(settings.log_level, settings.log_json)
+    if verbose:
+        return
+    log_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    console = root.handlers[0]
+    console.setFormatter(PlainFormatter("tunewave: %(levelname)s: %(message)s"))
+    console.setLevel(logging.WARNING)
+    to_file = logging.FileHandler(log_dir / "tunewave.log", encoding="utf-8")
+    to_file.setFormatter(
+        JsonFormatter()
+        if settings.log_json
+        else PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root.addHandler(to_file)
+
+
+def log_directory(settings: Settings) -> Path:
+    return settings.data_dir / "logs"
+
+
+def run(
+    settings: Settings, *, worker: bool = True, beat: bool = True, verbose: bool = False
+) -> int:
     _ensure_port_free(settings.host, settings.port)
     embedded = not settings.database_url or not settings.redis_url
+    log_dir = log_directory(settings)
+    _configure_run_logging(settings, log_dir, verbose)
+    story = Story()
+    story.say(f"Starting TuneWave (data in {_shown(settings.data_dir)}, logs in {_shown(log_dir)})")
     # Until the supervisor takes over, SIGTERM unwinds like Ctrl-C so embedded servers stop.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     with contextlib.ExitStack() as stack:
+        stack.callback(_say_stopped, story)
         try:
             if embedded:
                 stack.enter_context(_data_dir_lock(settings.data_dir))
-            settings = _start_services(settings, stack)
-            migrate(settings.require_database_url())
+            settings = _start_services(settings, stack, story)
+            with story.phase("database schema") as detail:
+                detail.append(
+                    migrate_if_needed(
+                        settings.require_database_url(), settings.data_dir / "migrated.json"
+                    )
+                )
+            supervisor = Supervisor(
+                process_specs(settings, worker=worker, beat=beat),
+                child_environment(settings),
+                log_dir=log_dir,
+                stream=verbose,
+            )
+            stack.callback(supervisor.stop)
+            stack.callback(story.say, "Stopping TuneWave...")
+            # The web server starts now and imports its modules on one core while the steps
+            # run on the other; the address is printed once both are done.
+            web_started = time.monotonic()
+            supervisor.start(["web"])
             for step in STARTUP_STEPS:
-                step(settings)
+                label = step.__name__.replace("_", " ")
+                with story.phase(label) as detail:
+                    summary = step(settings)
+                    if summary:
+                        detail.append(summary)
         except KeyboardInterrupt:
             logger.info("interrupted during startup")
             return 130
 
-        supervisor = Supervisor(
-            process_specs(settings, worker=worker, beat=beat), child_environment(settings)
-        )
         supervisor.install_signal_handlers()
-        stack.callback(supervisor.stop)
-        supervisor.start()
         url = browser_url(settings)
-        if _wait_until_ready(supervisor, url):
-            print(f"\nTuneWave is running at {url}  (Ctrl-C stops it)\n", flush=True)
+        ready = _wait_until_ready(supervisor, url)
+        story.say(f"  web server (started {time.monotonic() - web_started:.1f}s ago)")
+        # The worker and beat start once the web server answers, so that it has the CPU while
+        # it starts (tasks sent meanwhile wait in Redis).
+        others = [spec.name for spec in supervisor.specs if spec.name != "web"]
+        if others and not supervisor.stop_requested.is_set():
+            supervisor.start(others)
+            story.say(f"  {', '.join(others)}: starting in the background")
+        if ready:
+            story.say(
+                f"\nTuneWave is running at {url}  (ready in "
+                f"{time.monotonic() - story.started:.1f}s; Ctrl-C stops it)\n"
+            )
         exited = supervisor.wait()
+        story.stopping_at = time.monotonic()
         if exited is None:
             logger.info("stopping")
         return 0 if exited is None else 1
 
 
-def _start_services(settings: Settings, stack: contextlib.ExitStack) -> Settings:
-    """Start the embedded servers the settings leave unset; return settings naming them."""
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return f"{path.resolve().relative_to(Path.cwd())}/"
+    except ValueError:
+        return str(path)
+
+
+def _say_stopped(story: Story) -> None:
+    if story.stopping_at is not None:
+        story.say(f"TuneWave stopped ({time.monotonic() - story.stopping_at:.1f}s)")
+
+
+def _check_redis(url: str, *, embedded: bool) -> str:
+    from redis.exceptions import RedisError
+
+    from api.redis_version import RedisVersionError, check_redis_version_sync, redacted
+
+    try:
+        return check_redis_version_sync(url)
+    except RedisVersionError as exc:
+        raise CommandError(str(exc)) from exc
+    except RedisError as exc:
+        if embedded:
+            raise CommandError(f"the embedded Redis does not answer: {exc}") from exc
+        raise CommandError(f"cannot reach Redis at {redacted(url)}: {exc}") from exc
+
+
+def _start_services(
+    settings: Settings, stack: contextlib.ExitStack, story: Story | None = None
+) -> Settings:
+    """Start the embedded servers the settings leave unset (and check Redis's version);
+    return settings naming them."""
     from api.embedded import EmbeddedPostgres, EmbeddedRedis
 
+    story = story or Story(open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
     updates: dict[str, str] = {}
     if not settings.database_url:
-        postgres = EmbeddedPostgres(settings.data_dir)
-        # Registered first so it stops last: the processes using it are gone by then.
-        stack.callback(postgres.stop)
-        updates["database_url"] = postgres.start()
-    if not settings.redis_url:
-        redis_server = EmbeddedRedis(settings.data_dir)
-        stack.callback(redis_server.stop)
-        updates["redis_url"] = redis_server.start()
+        with story.phase("PostgreSQL") as detail:
+            postgres = EmbeddedPostgres(settings.data_dir)
+            # Registered first so it stops last: the processes using it are gone by then.
+            stack.callback(postgres.stop)
+            updates["database_url"] = postgres.start()
+            detail.append("embedded" + (", already running" if postgres.reused else ""))
+    with story.phase("Redis") as detail:
+        if not settings.redis_url:
+            redis_server = EmbeddedRedis(settings.data_dir)
+            stack.callback(redis_server.stop)
+            updates["redis_url"] = redis_server.start()
+            detail.append("embedded " + _check_redis(updates["redis_url"], embedded=True))
+        else:
+            detail.append(_check_redis(settings.redis_url, embedded=False))
     return settings.model_copy(update=updates)
 
 
@@ -278,7 +466,12 @@ def _run_handler(args: argparse.Namespace, settings: Settings) -> int:
         overrides["host"] = args.host
     if args.port is not None:
         overrides["port"] = args.port
-    return run(settings.model_copy(update=overrides), worker=args.worker, beat=args.beat)
+    return run(
+        settings.model_copy(update=overrides),
+        worker=args.worker,
+        beat=args.beat,
+        verbose=args.verbose,
+    )
 
 
 def _port(value: str) -> int:
@@ -309,6 +502,12 @@ def add_run_command(subcommands: Subcommands) -> None:
     )
     parser.add_argument(
         "--no-beat", dest="beat", action="store_false", help="do not start Celery beat"
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="stream every log line of the web server, worker and beat to the console "
+        "(otherwise they go to logs/ in the data directory, and only errors are shown)",
     )
     parser.set_defaults(handler=_run_handler)
 
@@ -345,7 +544,7 @@ def import_catalog(
     return asyncio.run(load())
 
 
-def load_demo_catalog(settings: Settings) -> None:
+def load_demo_catalog(settings: Settings) -> str:
     """Startup step: a first start loads the catalog, so the product has music to play."""
     started = time.monotonic()
     tracks = import_catalog(settings.require_database_url(), only_if_empty=True)
@@ -353,9 +552,10 @@ def load_demo_catalog(settings: Settings) -> None:
         "catalog ready",
         extra={"tracks": tracks, "seconds": round(time.monotonic() - started, 2)},
     )
+    return f"{tracks} tracks"
 
 
-def load_demo_listeners(settings: Settings) -> None:
+def load_demo_listeners(settings: Settings) -> str:
     """Startup step: a first start turns the catalog's playlists into demo listeners and asks
     the worker for an initial training, so recommendations have taste to work from."""
     import asyncio
@@ -364,12 +564,16 @@ def load_demo_listeners(settings: Settings) -> None:
 
     from api.db import session_scope
     from api.history.demo import read_playlists
+    from api.history.repository import history_repository
     from api.history.service import history_service
 
     async def load() -> int:
         engine = create_async_engine(settings.require_database_url())
         try:
             async with session_scope(async_sessionmaker(engine)) as session:
+                # Asked first: reading the playlists (pandas) is the slow part of a restart.
+                if await history_repository.any_demo_user(session):
+                    return 0
                 return await history_service.load_demo_listeners(session, read_playlists())
         finally:
             await engine.dispose()
@@ -382,6 +586,8 @@ def load_demo_listeners(settings: Settings) -> None:
             extra={"events": events, "seconds": round(time.monotonic() - started, 2)},
         )
         request_training(settings, reason="first start")
+        return f"{events} listening events loaded, first training queued"
+    return "already loaded"
 
 
 def request_training(settings: Settings, *, reason: str) -> None:

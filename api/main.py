@@ -29,6 +29,7 @@ from api.realtime.hub import close_live_sockets, stop_hub
 from api.realtime.shutdown import install_sigterm_hook
 from api.realtime.socket_control import SocketProbeMiddleware
 from api.redis import close_redis, get_redis
+from api.redis_version import refuse_old_redis
 from api.security_headers import SecurityHeadersMiddleware
 from api.spa import mount_spa
 
@@ -43,6 +44,7 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await refuse_old_redis(get_redis())
     invalidations = asyncio.create_task(listen_for_invalidations(get_redis()))
     install_sigterm_hook(close_live_sockets, app.state.settings.shutdown_deadline_s)
     yield

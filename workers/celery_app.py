@@ -11,8 +11,12 @@ sending every periodic task twice (see workers/beat.py).
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import celeryd_init
 
 from api.config import get_settings
 from api.redis import redis_ssl_options
@@ -99,4 +103,22 @@ def create_celery_app() -> Celery:
     return celery_app
 
 
+def refuse_old_redis(**_kwargs: Any) -> None:
+    """A worker on a too-old Redis would fail its tasks one by one: refuse to start instead.
+    A server that does not answer yet is left to Celery's own connection retries."""
+    from redis.exceptions import RedisError
+
+    from api.redis_version import RedisVersionError, check_redis_version_sync
+
+    try:
+        check_redis_version_sync(get_settings().require_redis_url())
+    except RedisVersionError as exc:
+        logging.getLogger(__name__).critical("%s", exc)
+        raise SystemExit(f"worker not started: {exc}") from exc
+    except RedisError:
+        pass
+
+
 app = create_celery_app()
+# celeryd_init: before the worker imports its task modules (seconds), so it refuses at once.
+celeryd_init.connect(refuse_old_redis, weak=False)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from api.db import get_engine
 from api.redis import get_redis
+from api.redis_version import RedisVersionError, check_redis_version
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ async def _check_database() -> None:
 
 
 async def _check_redis() -> None:
-    await get_redis().ping()
+    # INFO answers like PING does, and tells whether the server is new enough.
+    await check_redis_version(get_redis())
 
 
 @router.get("/healthz", operation_id="healthz")
@@ -50,12 +52,16 @@ async def healthz() -> HealthResponse:
     responses={503: {"model": ReadyResponse, "description": "A dependency is down"}},
 )
 async def readyz(response: Response) -> ReadyResponse:
-    """PostgreSQL and Redis answer; 503 names the part that does not."""
+    """PostgreSQL and Redis answer and Redis is new enough; 503 names the part that is not
+    (for a too-old Redis: the version found and the one needed)."""
     checks: dict[str, str] = {}
     for name, check in (("database", _check_database), ("redis", _check_redis)):
         try:
             await asyncio.wait_for(check(), READY_TIMEOUT_S)
             checks[name] = "ok"
+        except RedisVersionError as exc:
+            logger.error("readiness check failed", extra={"check": name, "error": str(exc)})
+            checks[name] = f"error: {exc}"
         except Exception as exc:  # any failure means "not ready", never a 500
             logger.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
             checks[name] = f"error: {type(exc).__name__}"
