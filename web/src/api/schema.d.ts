@@ -33,7 +33,8 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description PostgreSQL and Redis answer; 503 names the part that does not.
+         * @description PostgreSQL and Redis answer and Redis is new enough; 503 names the part that is not
+         *     (for a too-old Redis: the version found and the one needed).
          */
         get: operations["readyz"];
         put?: never;
@@ -781,6 +782,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/recommendations/rooms/{room_id}/tracks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recommend Room Tracks
+         * @description Tracks for the people in a room now (else its members), their tastes combined: what
+         *     the room's auto-DJ plays next. ``strategy``: average, least_misery or blend.
+         */
+        get: operations["recommendations-recommend_room_tracks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1312,6 +1334,37 @@ export interface components {
              * Format: date-time
              */
             last_activity_at: string;
+        };
+        /** RoomTrackRecommendation */
+        RoomTrackRecommendation: {
+            track: components["schemas"]["TrackBase"];
+            /** Score */
+            score: number;
+            /** Reason */
+            reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
+            /** Liked By */
+            liked_by: number;
+        };
+        /** RoomTrackRecommendations */
+        RoomTrackRecommendations: {
+            /** Items */
+            items: components["schemas"]["RoomTrackRecommendation"][];
+            /**
+             * Strategy
+             * @enum {string}
+             */
+            strategy: "average" | "least_misery" | "blend";
+            /** Listeners */
+            listeners: number;
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "present" | "members";
+            /** Model Version */
+            model_version: string | null;
         };
         /**
          * RoomUpdate
@@ -4505,6 +4558,85 @@ export interface operations {
             };
             /** @description Not authenticated. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "recommendations-recommend_room_tracks": {
+        parameters: {
+            query?: {
+                limit?: number;
+                strategy?: "average" | "least_misery" | "blend";
+            };
+            header?: never;
+            path: {
+                room_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomTrackRecommendations"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
