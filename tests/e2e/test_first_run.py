@@ -3,10 +3,11 @@ DATABASE_URL and REDIS_URL unset, so the embedded PostgreSQL and Redis (Valkey) 
 browser test talks to; then Ctrl-C, a second start on the same directory, and the data of the
 first run is still there.
 
-The two-user browser scenario is web/e2e/run.mjs (the same one tests/e2e/test_web_e2e.py runs
-against the machine's services). Timings (first start, second start, Ctrl-C) are printed and
-written to test-artifacts/first-run/timings.txt; they are reported, not asserted (the speed
-targets are measured on an idle machine, see docs/deployment.md).
+The two-user browser scenario is web/e2e/run.mjs: sign-in, Discover, a private room with
+chat and playback for two listeners, the profile; axe-core on every screen in both themes and
+both widths, and screenshots in both languages. Timings (first start, second start, Ctrl-C)
+are printed and written to test-artifacts/first-run/timings.txt; they are reported, not
+asserted (the speed targets are measured on an idle machine, see docs/deployment.md).
 
 Select it with ``pytest -m first_run``.
 """
@@ -25,7 +26,7 @@ import psutil
 import pytest
 
 from api.config import PROJECT_ROOT
-from tests.e2e.test_web_e2e import TRACKS, ensure_chromium
+from tests.e2e.browser import TRACKS, assert_every_screen_shot, ensure_chromium
 from tests.support.processes import (
     RunningTunewave,
     start_tunewave_run,
@@ -200,6 +201,7 @@ def test_first_run_browser_ctrl_c_and_second_start(
         )
         print(browser.stdout)
         assert browser.returncode == 0, browser.stdout + browser.stderr
+        assert_every_screen_shot(ARTIFACTS, browser.stdout)
         room_before, chat_before = _alices_room_and_chat(first.url)
         assert "hello from alice" in chat_before
         # After the browser run: the worker's pool processes are up by now.

@@ -1,0 +1,48 @@
+"""What the browser tests share: Debian's chromium (driven by playwright-core from
+web/e2e/run.mjs) and the catalog tracks the browser scenario searches for."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from api.config import PROJECT_ROOT
+
+WEB = PROJECT_ROOT / "web"
+CHROMIUM = Path("/usr/bin/chromium")
+# A few catalog tracks the browser searches for ("lanterns") and adds to a room's queue.
+TRACKS = [
+    ("0e2eLanternsMidnight01", "Midnight Lanterns", ["The Quiet Hours"], 183_000),
+    ("0e2eLanternsHarbour002", "Harbour of Lanterns", ["Ada Voss"], 201_000),
+    ("0e2eNeonRiverside00003", "Neon Riverside", ["Ada Voss", "Kiri"], 174_000),
+]
+
+
+def ensure_chromium() -> Path:
+    """Debian's chromium, installed when missing (as root, with apt-get)."""
+    if not CHROMIUM.exists() and shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "update", "-q"], check=True, timeout=300)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "chromium"],
+            check=True,
+            timeout=900,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+    assert CHROMIUM.exists(), "chromium is missing: install Debian's `chromium` package"
+    return CHROMIUM
+
+
+def assert_every_screen_shot(artifacts: Path, stdout: str) -> None:
+    """run.mjs saved every screen in both themes and both languages, and ran axe-core."""
+    for page in ("discover", "room", "profile"):
+        for width in ("desktop", "phone"):
+            assert (artifacts / f"{page}-{width}.png").stat().st_size > 10_000
+    for page in ("signin", "discover", "room", "profile"):
+        for width in ("desktop", "phone"):
+            for theme in ("light", "dark"):
+                for language in ("en", "ru"):
+                    shot = artifacts / f"{page}-{width}-{theme}-{language}.png"
+                    assert shot.stat().st_size > 10_000, shot
+    assert "accessibility (axe-core" in stdout
