@@ -315,26 +315,25 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
 
 
 async def _hello(hub: Hub, connection: Connection) -> None:
-    """The first frame: who is here, the playback state and the room's latest chat seq."""
-    async with session_scope() as session:
-        state = await playback_service.current(session, hub.redis, connection.room_id)
-        found = await chat_repository.get_room(session, connection.room_id, member_id=None)
-    last_seq = found[0].last_message_seq if found is not None else 0
-    hub.sequencer.note_stored(connection.room_id, last_seq)
-    online = await hub.online_users(connection.room_id)
-    frame = {
-        "type": "hello",
-        "room_id": str(connection.room_id),
-        "user_id": str(connection.user_id),
-        "connection_id": connection.id,
-        "server_time_ms": now_ms(),
-        "last_seq": last_seq,
-        "playback": state.wire(),
-        "online": [user.info for user in online],
-    }
-    connection.offer(encode(frame))
+    """The first frame: who is here, the playback state and the room's latest chat seq.
+
+    Read after the socket is attached (so no event between the read and the subscription
+    is missed), and shared with the other sockets arriving meanwhile (``hub.snapshots``)."""
+    snapshot = await hub.snapshots.get(connection.room_id)
+    head = encode(
+        {
+            "type": "hello",
+            "room_id": str(connection.room_id),
+            "user_id": str(connection.user_id),
+            "connection_id": connection.id,
+            "server_time_ms": now_ms(),
+            "last_seq": snapshot.last_seq,
+            "playback": snapshot.playback,
+        }
+    )
+    connection.offer(f'{head[:-1]},"online":{snapshot.online_json}}}')
     # Live messages up to last_seq are history the client pages (or resumes) itself.
-    connection.last_seq = max(connection.last_seq, last_seq)
+    connection.last_seq = max(connection.last_seq, snapshot.last_seq)
     connection.release()
 
 

@@ -38,10 +38,12 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
+from api.chat.repository import chat_repository
 from api.chat.service import chat_service
 from api.config import Settings
 from api.db import session_scope
 from api.playback.service import playback_service
+from api.realtime.coalesce import Coalesced
 from api.realtime.events import (
     CHANNEL_PREFIX,
     encode,
@@ -51,7 +53,7 @@ from api.realtime.events import (
     room_channel,
     set_publish_fallback,
 )
-from api.realtime.presence import Presence, PresentUser
+from api.realtime.presence import Presence
 from api.realtime.socket_control import SocketControl
 from api.redis import get_redis, new_redis
 
@@ -494,6 +496,16 @@ class RedisOutage:
         return True
 
 
+@dataclass(frozen=True)
+class RoomSnapshot:
+    """What a socket's hello says of its room (the online list already encoded: the same
+    text goes into every hello of a storm)."""
+
+    playback: dict[str, Any]
+    last_seq: int
+    online_json: str
+
+
 class Hub:
     def __init__(
         self,
@@ -536,6 +548,8 @@ class Hub:
         self.sequencer = ChatSequencer(
             reorder_window_s, self._deliver_to_room, self._fetch_messages
         )
+        # What a socket's hello tells: read once for all the sockets arriving meanwhile.
+        self.snapshots: Coalesced[uuid.UUID, RoomSnapshot] = Coalesced(self._room_snapshot)
         # Set once the process is shutting down: new sockets are refused.
         self.closing = False
 
@@ -570,6 +584,7 @@ class Hub:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        await self.snapshots.close()
         for timer in self._timers.values():
             timer.cancel()
         # Give writers a moment to deliver their close frames.
@@ -669,15 +684,27 @@ class Hub:
         except RedisError:
             return len({c.user_id for c in self.rooms.get(room_id, ()) if not c.closed})
 
-    async def online_users(self, room_id: uuid.UUID) -> list[PresentUser]:
-        """Who is in the room; while Redis is down, the users of this process's sockets."""
+    async def online_json(self, room_id: uuid.UUID) -> str:
+        """Who is in the room (a JSON list of user infos); while Redis is down, the users of
+        this process's sockets."""
         try:
-            return await self.presence.online(str(room_id), now_ms())
+            return await self.presence.online_json(str(room_id), now_ms())
         except RedisError:
-            local: dict[str, PresentUser] = {}
+            local: dict[uuid.UUID, dict[str, Any]] = {}
             for c in self.rooms.get(room_id, ()):
-                local.setdefault(str(c.user_id), PresentUser(str(c.user_id), c.user_info))
-            return list(local.values())
+                local.setdefault(c.user_id, c.user_info)
+            return json.dumps(list(local.values()), separators=(",", ":"), default=str)
+
+    async def _room_snapshot(self, room_id: uuid.UUID) -> RoomSnapshot:
+        """The playback state, the latest chat seq and who is online, read now."""
+        async with session_scope() as session:
+            state = await playback_service.current(session, self.redis, room_id)
+            found = await chat_repository.get_room(session, room_id, member_id=None)
+        last_seq = found[0].last_message_seq if found is not None else 0
+        self.sequencer.note_stored(room_id, last_seq)
+        return RoomSnapshot(
+            playback=state.wire(), last_seq=last_seq, online_json=await self.online_json(room_id)
+        )
 
     async def _announce_joined(self, room_id: uuid.UUID, user_info: dict[str, Any]) -> None:
         online = await self._online_count(room_id)

@@ -246,6 +246,23 @@ class Presence:
             for user_id, info in zip(user_ids, infos, strict=True)
         ]
 
+    async def online_json(self, room_id: str, now_ms: int) -> str:
+        """``online`` as the JSON list of the users' infos, joined from the stored texts
+        (this process wrote them with json.dumps) without decoding each one."""
+        user_ids: list[str] = await self.redis.zrangebyscore(  # type: ignore[assignment]
+            users_key(room_id), now_ms, "+inf"
+        )
+        if not user_ids:
+            return "[]"
+        infos: list[str | None] = await self.redis.hmget(  # type: ignore[misc,assignment]
+            info_key(room_id), user_ids
+        )
+        parts = [
+            info if info else json.dumps({"id": user_id})
+            for user_id, info in zip(user_ids, infos, strict=True)
+        ]
+        return f"[{','.join(parts)}]"
+
     async def present(self, room_id: str, user_id: str) -> bool:
         """Whether the user has an entry in the room at all (expired or not)."""
         return await self.redis.zscore(users_key(room_id), user_id) is not None
