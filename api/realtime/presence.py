@@ -38,6 +38,11 @@ def info_key(room_id: str) -> str:
     return f"{PREFIX}{room_id}:info"
 
 
+def socket_process(socket_id: str) -> str:
+    """The process of a socket id (``<process>:<n>``), as the sweep reads it."""
+    return socket_id.split(":", 1)[0]
+
+
 def sockets_prefix(room_id: str) -> str:
     return f"{PREFIX}{room_id}:sockets:"
 
@@ -49,8 +54,12 @@ def process_key(process_id: str) -> str:
     return f"{PROCESS_PREFIX}{process_id}"
 
 
-# KEYS: users, info, sockets-of-user, rooms. ARGV: user, socket, expires_ms, now_ms, info, room
+# KEYS: users, info, sockets-of-user, rooms, process heartbeat. ARGV: user, socket, expires_ms,
+# now_ms, info, room, grace_ms. A process that has not refreshed yet gets its first heartbeat
+# here (only if it has none: an earlier one must stay, or the sweep would take sockets
+# refreshed before it for gone while the process stalls).
 _JOIN = """
+redis.call('SET', KEYS[5], ARGV[4], 'NX', 'PX', ARGV[7])
 local had = redis.call('ZCOUNT', KEYS[3], '(' .. ARGV[4], '+inf')
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -167,8 +176,17 @@ class Presence:
                 info_key(room_id),
                 sockets_prefix(room_id) + user_id,
                 ROOMS_KEY,
+                process_key(socket_process(socket_id)),
             ],
-            args=[user_id, socket_id, now_ms + self.ttl_ms, now_ms, json.dumps(info), room_id],
+            args=[
+                user_id,
+                socket_id,
+                now_ms + self.ttl_ms,
+                now_ms,
+                json.dumps(info),
+                room_id,
+                self.grace_ms,
+            ],
         )
         return bool(first)
 

@@ -58,6 +58,24 @@ async def test_a_stalled_process_keeps_its_users_and_a_dead_or_moving_one_does_n
     assert await presence.count(room, 6_000) == 1
 
 
+async def test_a_process_that_stalls_before_its_first_refresh_keeps_its_users(
+    redis: Redis,
+) -> None:
+    # Sockets joined (a storm of arrivals) and the process stalled before its first
+    # heartbeat: the join stamped one, so the sweep tells it from a dead process.
+    presence = Presence(redis, ttl_s=3, process_grace_s=60)
+    room, ann, bob = _ids()
+    assert await presence.join(room, ann, "fresh:1", {"id": ann}, 1_000)
+    assert await presence.join(room, bob, "fresh:2", {"id": bob}, 1_500)
+    assert await presence.sweep(9_000) == {}
+    assert await presence.present(room, ann)
+    assert await presence.present(room, bob)
+    # A later join does not move an earlier heartbeat forward past ann's socket.
+    await presence.refresh([(room, ann, "other:1", {"id": ann})], 1_000, "other")
+    assert await presence.join(room, str(uuid.uuid4()), "other:2", {}, 2_000)
+    assert await presence.sweep(9_000) == {}
+
+
 async def test_a_process_silent_for_the_whole_grace_loses_its_users(redis: Redis) -> None:
     presence = Presence(redis, ttl_s=0.5, process_grace_s=0.5)
     room, user, _ = _ids()
