@@ -144,7 +144,27 @@ async def storm(
         online_seen=f"{online}/{len(set(tokens))}",
         server_cpu_per_socket=ms(cpu_used / max(1, result.connected)),
     )
-    await asyncio.gather(*(c.close() for c in [*result.clients, *late.clients]))
+    # Everybody drops and reconnects at once (a deploy, a network blip): the leaves of the
+    # old sockets race the joins of the new ones, and presence must still end exact.
+    await late.clients[0].close()
+    closing = asyncio.gather(*(c.close() for c in result.clients))
+    again = await connect_storm(urls, timeout_s=120)
+    await closing
+    late = await connect_storm(
+        [f"ws://127.0.0.1:{ports[1 % len(ports)]}/ws/chat/{room_id}?token={tokens[0]}"],
+        timeout_s=60,
+    )
+    hello = late.clients[0].hello or {}
+    online = len({user["id"] for user in hello.get("online", [])})
+    report(
+        "storm reconnect (all close and reconnect at once)",
+        sockets=len(urls),
+        connected=again.connected,
+        hello_p50=ms(percentile(again.hello_s, 0.5)),
+        hello_p99=ms(percentile(again.hello_s, 0.99)),
+        online_seen=f"{online}/{len(set(tokens))}",
+    )
+    await asyncio.gather(*(c.close() for c in [*again.clients, *late.clients]))
     cpu_before = cpu_s([baseline_server])
     base = await baseline_storm(baseline_port, len(urls))
     cpu_used = cpu_s([baseline_server]) - cpu_before

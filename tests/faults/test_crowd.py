@@ -102,6 +102,19 @@ async def test_a_connect_storm_across_two_processes_all_connect_and_presence_is_
             assert online == {str(p.user.id) for p in [*people, owner]}
         finally:
             await late.clients[0].close()
+        # Everybody drops and reconnects at once: the old sockets' leaves race the new
+        # sockets' joins, and presence still ends exact.
+        closing = asyncio.gather(*(c.close() for c in storm.clients))
+        storm = await connect_storm(urls(apis, room_id, people), timeout_s=60)
+        await closing
+        assert storm.connected == len(people), [c.close_code for c in storm.clients]
+        late = await connect_storm([channel_url(apis[0], room_id, owner.token)], timeout_s=30)
+        try:
+            assert late.clients[0].hello is not None
+            online = {user["id"] for user in late.clients[0].hello["online"]}
+            assert online == {str(p.user.id) for p in [*people, owner]}
+        finally:
+            await late.clients[0].close()
     finally:
         await asyncio.gather(*(c.close() for c in storm.clients))
 
