@@ -107,7 +107,9 @@ return 1
 class NearCache:
     """This process's short-lived copies of read-cache answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        # Seconds, monotonic (a test moves it on instead of sleeping).
+        self.clock = clock
         # scope -> field -> (value, expires_at, refresh started at or 0.0)
         self._entries: dict[str, dict[str, tuple[str, float, float]]] = {}
         self._size = 0
@@ -124,7 +126,7 @@ class NearCache:
         if fields is None or found is None:
             return None
         value, expires_at, refreshing_since = found
-        now = time.monotonic()
+        now = self.clock()
         if now < expires_at:
             return value
         if refreshing_since and now - refreshing_since < LOCAL_REFRESH_GRACE_S:
@@ -140,7 +142,7 @@ class NearCache:
             self._size = 0
         fields = self._entries.setdefault(scope, {})
         self._size += field not in fields
-        fields[field] = (value, time.monotonic() + LOCAL_TTL_S, 0.0)
+        fields[field] = (value, self.clock() + LOCAL_TTL_S, 0.0)
 
     def drop(self, scopes: Iterable[str]) -> None:
         self.epoch += 1

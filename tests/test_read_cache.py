@@ -250,16 +250,16 @@ async def test_the_near_cache_keeps_nothing_fetched_before_an_invalidation(
     assert await read_cache.put("room:race", "view", '"old"', miss)  # Redis's generation held
     assert near_cache.get("room:race", "view") is None
 
-    monkeypatch.setattr(cache, "LOCAL_TTL_S", 0.05)
+    now = [1000.0]
+    monkeypatch.setattr(near_cache, "clock", lambda: now[0])
     assert await read_cache.get("room:race", "view") == '"old"'
     assert near_cache.get("room:race", "view") == '"old"'
-    await asyncio.sleep(0.1)
+    now[0] += cache.LOCAL_TTL_S
     # Expired: the first reader refreshes it, the others meanwhile keep the old copy ...
     assert near_cache.get("room:race", "view") is None
     assert near_cache.get("room:race", "view") == '"old"'
     # ... for a moment only, should that refresh never come back.
-    monkeypatch.setattr(cache, "LOCAL_REFRESH_GRACE_S", 0.05)
-    await asyncio.sleep(0.1)
+    now[0] += cache.LOCAL_REFRESH_GRACE_S
     assert near_cache.get("room:race", "view") is None
     near_cache.put("room:race", "view", '"new"', near_cache.epoch)
     assert near_cache.get("room:race", "view") == '"new"'

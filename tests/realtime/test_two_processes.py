@@ -6,9 +6,12 @@ import asyncio
 import time
 import uuid
 
+from redis.asyncio import Redis
 from sqlalchemy import select
 
 from api.models import ListeningEvent, QueueEntry, QueueEntryStatus
+from api.realtime.presence import sockets_prefix
+from tests.conftest import TEST_REDIS_URL
 from tests.realtime.conftest import StartApis
 from tests.support.live import ApiProcess, LiveData, api_call, live_client, make_room
 
@@ -93,6 +96,18 @@ async def test_chat_presence_and_playback_cross_processes_and_survive_a_killed_o
         assert len(on_second.of_type("left")) == 1
 
 
+async def _until_sockets(room_id: str, user_id: str, count: int, timeout_s: float = 5) -> None:
+    """Until presence holds ``count`` sockets of the user in the room."""
+    client = Redis.from_url(TEST_REDIS_URL)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while await client.zcard(sockets_prefix(room_id) + user_id) != count:
+            assert time.monotonic() < deadline, f"presence never held {count} sockets"
+            await asyncio.sleep(0.02)
+    finally:
+        await client.aclose()
+
+
 async def test_a_user_is_left_only_when_their_last_socket_closes(
     api_pair: list[ApiProcess], live: LiveData
 ) -> None:
@@ -106,8 +121,15 @@ async def test_a_user_is_left_only_when_their_last_socket_closes(
                 await watcher.wait_for(
                     lambda f: f.get("type") == "joined" and f["user"]["id"] == str(guest.user.id)
                 )
-            # One of the guest's two sockets closed: nobody left.
-            await asyncio.sleep(0.5)
+            # One of the guest's two sockets closed: once its process has taken it out of
+            # presence, a wrong `left` would be published at once, before the guest's next
+            # message (posted to the same process) is.
+            await _until_sockets(room_id, str(guest.user.id), 1)
+            response = await api_call(
+                second, "POST", f"/chat/{room_id}", guest, json={"text": "still here"}
+            )
+            assert response.status_code == 201
+            await watcher.wait_type("message", text="still here")
             assert watcher.of_type("left") == []
             guest_joins = [
                 f for f in watcher.of_type("joined") if f["user"]["id"] != str(owner.user.id)
@@ -153,7 +175,14 @@ async def test_a_track_advances_once_with_one_listening_event_per_member(
             assert state["version"] == version + 1
             # The next entry starts at the instant the first one ended.
             assert state["started_at_ms"] == started_at_ms + 2_500
-        await asyncio.sleep(0.5)
+        # A second advance (the other process's timer) would come at the track's end, before
+        # anything asked later: a pause, heard by both.
+        paused = await api_call(
+            first, "POST", f"/rooms/{room_id}/playback", owner, json={"action": "pause"}
+        )
+        assert paused.status_code == 200
+        for client in (on_first, on_second):
+            await client.wait_type("playback", reason="pause")
         for client in (on_first, on_second):
             advances = [f for f in client.of_type("playback") if f["reason"] == "advance"]
             assert len(advances) == 1
@@ -200,7 +229,9 @@ async def test_a_track_that_ended_while_no_process_ran_advances_once_after_a_res
         await api_call(api, "POST", f"/rooms/{room_id}/playback", owner, json={"action": "play"})
     ).json()
     api.stop()
-    await asyncio.sleep(2)
+    # The first track (1.5 s) ends while no process runs: wait for that instant.
+    ends_at_s = (started["started_at_ms"] + 1_500) / 1000
+    await asyncio.sleep(max(0.0, ends_at_s - time.time()) + 0.1)
 
     restarted = start_live_apis(2)
     states = await asyncio.gather(

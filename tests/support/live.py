@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import signal
 import subprocess
@@ -29,6 +30,8 @@ from api.config import PROJECT_ROOT, Settings
 from api.embedded import free_tcp_port
 from api.models import User
 from tests.factories import auth_headers, create_track, create_user
+
+_BARRIERS = itertools.count()
 
 
 @dataclass
@@ -207,6 +210,28 @@ class LiveClient:
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
+
+    async def wait_until(self, condition: Callable[[], bool], timeout_s: float = 5) -> None:
+        """Until ``condition()`` holds, checked as each frame arrives."""
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"timed out; frames so far: {[f for _, f in self.frames][-10:]}"
+                )
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), min(remaining, 0.1))
+
+    async def barrier(self, timeout_s: float = 5) -> None:
+        """Every frame the server queued for this socket before it took this barrier has
+        arrived: a ``resume`` from beyond the last seq goes through the connection's worker
+        after every frame sent before it (the reader answers in order too), and its
+        ``resumed`` comes back after their replies."""
+        marker = 2**62 + next(_BARRIERS)
+        await self.send({"type": "resume", "after_seq": marker})
+        await self.wait_type("resumed", timeout_s, after_seq=marker)
 
     async def wait_type(self, kind: str, timeout_s: float = 5, **fields: Any) -> dict[str, Any]:
         _, frame = await self.wait_for(
