@@ -11,7 +11,7 @@ export UV
 # The web app joins `make run` / `make test` once it has both its manifest and its lock.
 WEB := $(and $(wildcard web/package.json),$(wildcard web/package-lock.json))
 
-.PHONY: help run install uv sync web-install web-build lint format typecheck test test-py \
+.PHONY: help run install uv sync web-install web-build lint format typecheck test test-quick test-py browser-deps \
 	test-web web-api services clean notebook
 
 help: ## list the targets
@@ -71,7 +71,17 @@ test: sync lint typecheck test-py test-web ## the whole suite: lint, mypy, pytes
 SECOND_PASS_ARGS ?= -m "not embedded" --ignore=tests/recommender --ignore=tests/web \
 	--ignore=tests/e2e --ignore=tests/faults --ignore=tests/workers --ignore=tests/test_cli.py
 
-test-py: web-install ## pytest against the embedded Redis (Valkey), then a second pass against the machine's Redis (the minimum version); starts PostgreSQL/Redis on 127.0.0.1 if they are down (see scripts/test-services.sh)
+browser-deps: ## Debian's chromium for the browser test, installed once when missing (as root, with apt-get)
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+test-quick: sync ## the quick loop: pytest without the slow tiers (processes, browser, notebook, embedded servers)
+	@service_env="$$(scripts/test-services.sh up)"; eval "$$service_env"; \
+	$(UV) run --frozen pytest -m "not processes and not browser and not notebook and not embedded" $(PYTEST_ARGS)
+
+test-py: web-install browser-deps ## pytest against the embedded Redis (Valkey), then a second pass against the machine's Redis (the minimum version); starts PostgreSQL/Redis on 127.0.0.1 if they are down (see scripts/test-services.sh)
 	@service_env="$$(scripts/test-services.sh up)"; eval "$$service_env"; \
 	status=0; \
 	( redis_env="$$(scripts/test-services.sh embedded-redis up)"; eval "$$redis_env"; \

@@ -41,6 +41,41 @@ from tests.support.database import recreate_database, upgrade_to_head  # noqa: E
 # Signed-in users and their rooms, for every API test.
 pytest_plugins = ["tests.support.people"]
 
+# The slow tiers, by module (tests/ path): `make test` runs everything, `make test-quick`
+# leaves these out. `processes`: starts API, worker or server processes of its own;
+# `browser`: drives Chromium; `notebook`: executes a notebook.
+SLOW_TIERS: dict[str, tuple[str, ...]] = {
+    "processes": (
+        "api/test_openapi_fuzz.py",
+        "e2e/",
+        "faults/",
+        "realtime/test_admission.py",
+        "realtime/test_backpressure.py",
+        "realtime/test_channel.py",
+        "realtime/test_error_codes.py",
+        "realtime/test_security_live.py",
+        "realtime/test_two_processes.py",
+        "test_cli.py",
+        "test_embedded.py",
+        "test_redis_version.py",
+        "web/test_api_client.py",
+        "workers/test_heartbeat.py",
+        "workers/test_history_import_worker.py",
+        "workers/test_training_worker.py",
+    ),
+    "browser": ("e2e/",),
+    "notebook": ("recommender/test_notebook.py",),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_root = config.rootpath / "tests"
+    for item in items:
+        where = item.path.relative_to(tests_root).as_posix()
+        for marker, prefixes in SLOW_TIERS.items():
+            if where.startswith(prefixes):
+                item.add_marker(marker)
+
 
 @pytest.fixture(scope="session", autouse=True)
 async def _migrated_database() -> AsyncIterator[None]:

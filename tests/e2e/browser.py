@@ -3,9 +3,6 @@ web/e2e/run.mjs) and the catalog tracks the browser scenario searches for."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 from api.config import PROJECT_ROOT
@@ -21,16 +18,10 @@ TRACKS = [
 
 
 def ensure_chromium() -> Path:
-    """Debian's chromium, installed when missing (as root, with apt-get)."""
-    if not CHROMIUM.exists() and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "update", "-q"], check=True, timeout=300)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "chromium"],
-            check=True,
-            timeout=900,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
-    assert CHROMIUM.exists(), "chromium is missing: install Debian's `chromium` package"
+    """Debian's chromium (`make browser-deps` installs it; `make test` does that first)."""
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} is missing: run `make browser-deps` (Debian's `chromium` package)"
+    )
     return CHROMIUM
 
 
