@@ -14,7 +14,7 @@ function useGenreNames(): (slug: string) => string {
   return (slug) => names.get(slug) ?? slug;
 }
 
-/** "Rooms for you": hidden while the endpoint does not exist or has nothing to say. */
+/** "Rooms for you": hidden while loading, on a failure, or when there is nothing to say. */
 export function RecommendedRooms() {
   const i18n = useI18n();
   const { t } = i18n;
@@ -53,7 +53,7 @@ export function RecommendedRooms() {
   );
 }
 
-/** "People with your taste": hidden while the endpoint does not exist or has nobody. */
+/** "People with your taste": hidden while loading, on a failure, or when there is nobody. */
 export function PeopleLikeYou() {
   const i18n = useI18n();
   const { t } = i18n;
