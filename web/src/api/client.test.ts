@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { getToken, resetSessionCache, signIn } from "../shared/session.ts";
 import { makeI18n } from "../shared/i18n.ts";
-import { ApiError, createApiClient, detailText, errorText, requestOptional, unwrap } from "./client.ts";
+import { ApiError, createApiClient, detailText, errorText, unwrap } from "./client.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
@@ -64,25 +64,5 @@ describe("the typed client", () => {
   it("reads validation errors as one line", () => {
     expect(detailText([{ msg: "too short" }, { msg: "not a genre" }])).toBe("too short; not a genre");
     expect(detailText({ odd: true })).toBeNull();
-  });
-});
-
-describe("endpoints that are not in the schema yet", () => {
-  it("answer null while the route does not exist", async () => {
-    const fetchImpl = vi.fn(async () => json(404, { detail: "Not Found" }));
-    await expect(requestOptional("/recommendations/rooms", fetchImpl)).resolves.toBeNull();
-  });
-
-  it("still report a 404 that is about the thing asked for", async () => {
-    const fetchImpl = vi.fn(async () => json(404, { detail: "room not found" }));
-    await expect(requestOptional("/rooms/x/playback", fetchImpl)).rejects.toMatchObject({ status: 404 });
-  });
-
-  it("send the token and return the body", async () => {
-    signIn("tok-2", 60);
-    const fetchImpl = vi.fn<(url: RequestInfo | URL, init?: RequestInit) => Promise<Response>>(async () => json(200, { items: [] }));
-    await expect(requestOptional("/users/me/history", fetchImpl)).resolves.toEqual({ items: [] });
-    const init = fetchImpl.mock.calls[0]![1]!;
-    expect(new Headers(init.headers).get("Authorization")).toBe("Bearer tok-2");
   });
 });

@@ -94,48 +94,4 @@ export async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
   return data as T;
 }
 
-/** A 404 that means "no such route" (FastAPI's own answer), not "no such room". */
-export function isMissingRoute(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 404 && error.detail === "Not Found";
-}
-
-/**
- * JSON from an endpoint that is not in the generated schema yet (it is being built on another
- * branch), with the same token and 401 handling as the typed client. Answers null while the
- * route does not exist, so the screens that use it can hide themselves.
- */
-export async function requestOptional(
-  path: string,
-  fetchImpl: typeof fetch = (...args) => fetch(...args),
-): Promise<unknown> {
-  const headers = new Headers({ Accept: "application/json" });
-  const token = getToken();
-  if (token) headers.set("Authorization", `Bearer ${token}`);
-  const response = await fetchImpl(new URL(path, baseUrl()).toString(), { headers });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    throw new ApiError(response.status, undefined, `${path}: the response is not JSON`);
-  }
-  if (response.status === 401 && token) signOut();
-  if (!response.ok) {
-    const detail =
-      typeof body === "object" && body !== null && "detail" in body
-        ? (body as { detail: unknown }).detail
-        : undefined;
-    const error = new ApiError(
-      response.status,
-      detail,
-      `${path}: ${response.status} ${detailText(detail) ?? response.statusText}`,
-      body,
-      response.headers,
-    );
-    if (isMissingRoute(error)) return null;
-    throw error;
-  }
-  return body;
-}
-
 export { errorText } from "../shared/errors.ts";

@@ -1,13 +1,13 @@
 import { useQuery } from "@tanstack/react-query";
 
-import { api, unwrap } from "../api/client.ts";
+import { meQuery } from "../api/queries.ts";
 import { HistoryList, LinkedProviders, ProfileForm, TopLists } from "../profile/ProfilePanels.tsx";
 import { useI18n } from "../shared/i18n.ts";
 import { ErrorNotice, Spinner } from "../shared/ui.tsx";
 
 export default function ProfileScreen() {
   const { t } = useI18n();
-  const me = useQuery({ queryKey: ["me"], queryFn: () => unwrap(api.GET("/users/me")) });
+  const me = useQuery(meQuery);
   if (me.isPending) return <Spinner label={t("common.loading")} />;
   if (me.isError) return <ErrorNotice error={me.error} />;
   return (

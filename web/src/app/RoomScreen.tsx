@@ -2,22 +2,21 @@
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 
-import { api, ApiError, requestOptional, unwrap } from "../api/client.ts";
+import { api, unwrap } from "../api/client.ts";
+import { authConfigQuery, meQuery } from "../api/queries.ts";
 import { ChatPanel } from "../chat/ChatPanel.tsx";
-import { isRecord } from "../shared/fetchJson.ts";
 import { type GoneReason, useRoom } from "../live/use-room.ts";
 import { ListenPanel } from "../player/ListenPanel.tsx";
 import { QueuePanel } from "../queue/QueuePanel.tsx";
 import { EditRoomForm } from "../rooms/EditRoomForm.tsx";
 import { Members } from "../rooms/Members.tsx";
-import { DemoBadge } from "../rooms/RoomList.tsx";
 import { isDemo } from "../shared/contract.ts";
 import { errorText } from "../shared/errors.ts";
 import { navigate } from "../shared/router.ts";
 import { PasswordPrompt } from "../rooms/PasswordPrompt.tsx";
 import { type Translate, useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
-import { Button, Card, ErrorNotice, ErrorText, GenreChip, Spinner } from "../shared/ui.tsx";
+import { Button, Card, DemoBadge, ErrorNotice, ErrorText, GenreChip, Spinner } from "../shared/ui.tsx";
 import { Icon } from "../shared/icons.tsx";
 
 const CONNECTION_TONE = {
@@ -28,11 +27,13 @@ const CONNECTION_TONE = {
   offline: "bg-rose-500",
 } as const;
 
-/** A Spotify access token for the Web Playback SDK, from the API when it hands one out. */
+/**
+ * The user's Spotify access token for the Web Playback SDK; the API answers 404
+ * `spotify_not_linked` when there is no usable link, which the listen panel shows.
+ */
 async function spotifyPlaybackToken(): Promise<string> {
-  const body = await requestOptional("/auth/spotify/token");
-  if (isRecord(body) && typeof body.access_token === "string") return body.access_token;
-  throw new ApiError(404, null, "no Spotify playback token", { code: "spotify_not_linked" });
+  const answer = await unwrap(api.GET("/auth/spotify/token"));
+  return answer.access_token;
 }
 
 function goneText(reason: GoneReason, t: Translate): string {
@@ -44,8 +45,8 @@ function goneText(reason: GoneReason, t: Translate): string {
 
 export default function RoomScreen({ roomId }: { roomId: string }) {
   const { t, plural } = useI18n();
-  const me = useQuery({ queryKey: ["me"], queryFn: () => unwrap(api.GET("/users/me")) });
-  const config = useQuery({ queryKey: ["auth-config"], queryFn: () => unwrap(api.GET("/auth/config")) });
+  const me = useQuery(meQuery);
+  const config = useQuery(authConfigQuery);
   const room = useRoom(roomId, me.data);
   const [editing, setEditing] = useState(false);
   const [controlError, setControlError] = useState<string | null>(null);

@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 
 import { api, unwrap } from "../api/client.ts";
+import { authConfigQuery } from "../api/queries.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { navigate } from "../shared/router.ts";
 import { signIn } from "../shared/session.ts";
@@ -10,10 +11,7 @@ import { rememberNext } from "./callback.ts";
 
 export function SignInPage({ next, expired }: { next: string; expired: boolean }) {
   const { t } = useI18n();
-  const config = useQuery({
-    queryKey: ["auth-config"],
-    queryFn: () => unwrap(api.GET("/auth/config")),
-  });
+  const config = useQuery(authConfigQuery);
   const [name, setName] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);

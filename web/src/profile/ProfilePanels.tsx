@@ -2,16 +2,17 @@ import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-quer
 import { type FormEvent, useState } from "react";
 
 import { api, unwrap, type User } from "../api/client.ts";
+import { authConfigQuery, genresQuery, meQuery } from "../api/queries.ts";
 import { GenrePicker } from "../shared/GenrePicker.tsx";
 import { useI18n } from "../shared/i18n.ts";
 import { formatDuration } from "../shared/format.ts";
 import { Button, Card, ErrorNotice, Field, Spinner, TextInput } from "../shared/ui.tsx";
-import { loadHistoryPage, loadSummary } from "./history.ts";
+import { historyQuery, summaryQuery } from "./history.ts";
 
 export function ProfileForm({ me }: { me: User }) {
   const { t } = useI18n();
   const queryClient = useQueryClient();
-  const genres = useQuery({ queryKey: ["genres"], queryFn: () => unwrap(api.GET("/genres")), staleTime: 300_000 });
+  const genres = useQuery(genresQuery);
   const [name, setName] = useState(me.display_name);
   const [favourites, setFavourites] = useState<string[]>(me.favorite_genres);
   const [status, setStatus] = useState<string | null>(null);
@@ -24,7 +25,7 @@ export function ProfileForm({ me }: { me: User }) {
       const updated = await unwrap(
         api.PATCH("/users/me", { body: { display_name: name.trim(), favorite_genres: favourites } }),
       );
-      queryClient.setQueryData(["me"], updated);
+      queryClient.setQueryData(meQuery.queryKey, updated);
       setStatus(t("profile.saved"));
     } catch (caught) {
       setError(caught);
@@ -57,7 +58,7 @@ const PROVIDER_NAMES = { google: "Google", spotify: "Spotify" } as const;
  */
 export function LinkedProviders() {
   const { t } = useI18n();
-  const config = useQuery({ queryKey: ["auth-config"], queryFn: () => unwrap(api.GET("/auth/config")) });
+  const config = useQuery(authConfigQuery);
   const links = useQuery({ queryKey: ["auth-links"], queryFn: () => unwrap(api.GET("/auth/links")) });
   const [error, setError] = useState<unknown>(null);
   const linked = links.data ?? [];
@@ -97,7 +98,7 @@ export function LinkedProviders() {
 
 export function TopLists() {
   const { t, plural } = useI18n();
-  const summary = useQuery({ queryKey: ["summary"], queryFn: loadSummary, retry: false });
+  const summary = useQuery(summaryQuery);
   if (summary.isPending) return null;
   if (!summary.data) {
     return (
@@ -124,8 +125,8 @@ export function TopLists() {
     <Card label={t("profile.top")} className="space-y-3">
       <h2 className="text-lg font-semibold">{t("profile.top")}</h2>
       <div className="grid gap-3 sm:grid-cols-2">
-        {list(t("profile.topGenres"), summary.data.topGenres)}
-        {list(t("profile.topArtists"), summary.data.topArtists)}
+        {list(t("profile.topGenres"), summary.data.top_genres)}
+        {list(t("profile.topArtists"), summary.data.top_artists)}
       </div>
     </Card>
   );
@@ -133,33 +134,24 @@ export function TopLists() {
 
 export function HistoryList() {
   const { t, dateTime } = useI18n();
-  const history = useInfiniteQuery({
-    queryKey: ["history"],
-    queryFn: ({ pageParam }) => loadHistoryPage(pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last?.nextBefore ?? null,
-    retry: false,
-  });
-  const pages = history.data?.pages ?? [];
-  const missing = history.isSuccess && pages[0] === null;
-  const items = pages.flatMap((page) => page?.items ?? []);
+  const history = useInfiniteQuery(historyQuery);
+  const items = (history.data?.pages ?? []).flatMap((page) => page.items);
   return (
     <Card label={t("profile.history")} className="space-y-3">
       <h2 className="text-lg font-semibold">{t("profile.history")}</h2>
       {history.isPending ? <Spinner label={t("common.loading")} /> : null}
       {history.isError ? <ErrorNotice error={history.error} /> : null}
-      {missing ? <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("profile.notYet")}</p> : null}
-      {!missing && history.isSuccess && items.length === 0 ? (
+      {history.isSuccess && items.length === 0 ? (
         <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("profile.noHistory")}</p>
       ) : null}
       <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
         {items.map((item) => (
           <li key={item.id} className="flex flex-wrap items-baseline gap-x-3 py-2 text-sm">
-            <span className="min-w-0 break-words font-medium">{item.title}</span>
-            <span className="min-w-0 break-words text-zinc-600 dark:text-zinc-400">{item.artists.join(", ")}</span>
+            <span className="min-w-0 break-words font-medium">{item.track.title}</span>
+            <span className="min-w-0 break-words text-zinc-600 dark:text-zinc-400">{item.track.artists.join(", ")}</span>
             <span className="ml-auto min-w-0 break-words text-xs text-zinc-600 dark:text-zinc-400">
-              {item.roomName ? `${item.roomName} · ` : ""}
-              {formatDuration(item.msPlayed)} · <time dateTime={item.playedAt}>{dateTime(item.playedAt)}</time>
+              {item.room ? `${item.room.name} · ` : ""}
+              {formatDuration(item.ms_played)} · <time dateTime={item.played_at}>{dateTime(item.played_at)}</time>
             </span>
           </li>
         ))}

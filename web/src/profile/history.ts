@@ -1,83 +1,29 @@
 /**
- * Listening history (`GET /users/me/history`) and its summary (`GET /users/me/summary`) are
- * built on another branch and are not in the generated schema yet: these readers take their
- * documented shapes and answer null while the endpoints do not exist.
+ * Listening history (`GET /users/me/history`, newest first, paged by `next_before`) and its
+ * summary (`GET /users/me/summary`): the profile's queries, typed by the generated schema.
  */
-import { requestOptional } from "../api/client.ts";
-import { isRecord } from "../shared/fetchJson.ts";
+import { infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
 
-export interface HistoryItem {
-  id: string;
-  playedAt: string;
-  msPlayed: number;
-  source: string;
-  roomName: string | null;
-  title: string;
-  artists: string[];
+import { api, type Schemas, unwrap } from "../api/client.ts";
+
+export type HistoryPage = Schemas["HistoryPage"];
+export type HistoryItem = Schemas["HistoryItem"];
+export type ListeningSummary = Schemas["ListeningSummary"];
+
+export function loadHistoryPage(before: string | null, limit = 20): Promise<HistoryPage> {
+  return unwrap(api.GET("/users/me/history", { params: { query: { limit, ...(before ? { before } : {}) } } }));
 }
 
-export interface HistoryPage {
-  items: HistoryItem[];
-  nextBefore: string | null;
+export function loadSummary(): Promise<ListeningSummary> {
+  return unwrap(api.GET("/users/me/summary"));
 }
 
-export interface Count {
-  name: string;
-  plays: number;
-}
+export const summaryQuery = queryOptions({ queryKey: ["summary"], queryFn: loadSummary, retry: false });
 
-export interface ListeningSummary {
-  plays: number;
-  topGenres: Count[];
-  topArtists: Count[];
-}
-
-export function readHistoryPage(body: unknown): HistoryPage {
-  if (!isRecord(body)) return { items: [], nextBefore: null };
-  const raw = Array.isArray(body.items) ? body.items : [];
-  const items = raw.flatMap((item): HistoryItem[] => {
-    if (!isRecord(item) || !isRecord(item.track)) return [];
-    return [
-      {
-        id: String(item.id),
-        playedAt: String(item.played_at ?? ""),
-        msPlayed: typeof item.ms_played === "number" ? item.ms_played : 0,
-        source: String(item.source ?? ""),
-        roomName: isRecord(item.room) && typeof item.room.name === "string" ? item.room.name : null,
-        title: String(item.track.title ?? ""),
-        artists: Array.isArray(item.track.artists) ? item.track.artists.map(String) : [],
-      },
-    ];
-  });
-  return { items, nextBefore: typeof body.next_before === "string" ? body.next_before : null };
-}
-
-function counts(value: unknown): Count[] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((item) =>
-    isRecord(item) && typeof item.name === "string" && typeof item.plays === "number"
-      ? [{ name: item.name, plays: item.plays }]
-      : [],
-  );
-}
-
-export function readSummary(body: unknown): ListeningSummary | null {
-  if (!isRecord(body)) return null;
-  return {
-    plays: typeof body.plays === "number" ? body.plays : 0,
-    topGenres: counts(body.top_genres),
-    topArtists: counts(body.top_artists),
-  };
-}
-
-export async function loadHistoryPage(before: string | null, limit = 20): Promise<HistoryPage | null> {
-  const query = new URLSearchParams({ limit: String(limit) });
-  if (before) query.set("before", before);
-  const body = await requestOptional(`/users/me/history?${query}`);
-  return body === null ? null : readHistoryPage(body);
-}
-
-export async function loadSummary(): Promise<ListeningSummary | null> {
-  const body = await requestOptional("/users/me/summary");
-  return body === null ? null : readSummary(body);
-}
+export const historyQuery = infiniteQueryOptions({
+  queryKey: ["history"],
+  queryFn: ({ pageParam }) => loadHistoryPage(pageParam),
+  initialPageParam: null as string | null,
+  getNextPageParam: (last) => last.next_before,
+  retry: false,
+});

@@ -11,7 +11,7 @@ import { addedByLine } from "./added-by.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { formatDuration } from "../shared/format.ts";
 import { Button, ErrorNotice, TextInput } from "../shared/ui.tsx";
-import { addToQueue, moveInQueue, removeFromQueue, searchCatalog } from "./queue-api.ts";
+import { addToQueue, catalogQuery, moveInQueue, removeFromQueue } from "./queue-api.ts";
 
 const ROW_PX = 64;
 
@@ -29,12 +29,7 @@ function CatalogSearch({ roomId, onAdded }: { roomId: string; onAdded: () => voi
   const [text, setText] = useState("");
   const query = useDeferredValue(text.trim());
   const [error, setError] = useState<unknown>(null);
-  const results = useQuery({
-    queryKey: ["catalog", query],
-    queryFn: () => searchCatalog(query),
-    enabled: query.length >= 2,
-    staleTime: 60_000,
-  });
+  const results = useQuery(catalogQuery(query));
   const add = async (spotifyId: string) => {
     setError(null);
     try {

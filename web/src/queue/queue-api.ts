@@ -1,7 +1,20 @@
+/** Queue requests and the catalog search, typed by the generated schema. */
+import { queryOptions } from "@tanstack/react-query";
+
 import { api, unwrap } from "../api/client.ts";
 
 export function searchCatalog(query: string, limit = 10) {
   return unwrap(api.GET("/spotify-public/search/tracks", { params: { query: { query, limit } } }));
+}
+
+/** Catalog search as the user types: from two characters, kept a minute. */
+export function catalogQuery(query: string) {
+  return queryOptions({
+    queryKey: ["catalog", query],
+    queryFn: () => searchCatalog(query),
+    enabled: query.length >= 2,
+    staleTime: 60_000,
+  });
 }
 
 export function addToQueue(roomId: string, spotifyId: string) {

@@ -1,40 +1,39 @@
 import { useQuery } from "@tanstack/react-query";
 
-import { listGenres } from "../rooms/rooms-api.ts";
-import { DemoBadge } from "../rooms/RoomList.tsx";
+import { genresQuery } from "../api/queries.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
-import { Card, GenreChip } from "../shared/ui.tsx";
-import { reasonText } from "./reasons.ts";
-import { loadRecommendedPeople, loadRecommendedRooms } from "./recommendations.ts";
+import { Card, DemoBadge, GenreChip } from "../shared/ui.tsx";
+import { readReasonParts, reasonText } from "./reasons.ts";
+import { recommendedPeopleQuery, recommendedRoomsQuery } from "./recommendations.ts";
 
 /** Genre slug → the vocabulary's display name (the slug until the list has loaded). */
 function useGenreNames(): (slug: string) => string {
-  const genres = useQuery({ queryKey: ["genres"], queryFn: listGenres, staleTime: 300_000 });
+  const genres = useQuery(genresQuery);
   const names = new Map((genres.data ?? []).map((genre) => [genre.slug, genre.name]));
   return (slug) => names.get(slug) ?? slug;
 }
 
-/** "Rooms for you": hidden while the endpoint does not exist or has nothing to say. */
+/** "Rooms for you": hidden while loading, on a failure, or when there is nothing to say. */
 export function RecommendedRooms() {
   const i18n = useI18n();
   const { t } = i18n;
   const genreName = useGenreNames();
-  const rooms = useQuery({ queryKey: ["recommendations", "rooms"], queryFn: loadRecommendedRooms, retry: false });
+  const rooms = useQuery(recommendedRoomsQuery);
   if (!rooms.data?.length) return null;
   return (
     <Card label={t("discover.forYou")} className="space-y-3">
       <h2 className="text-lg font-semibold">{t("discover.forYou")}</h2>
       <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
-        {rooms.data.map((room) => {
-          const reason = reasonText(room.reasonParts, room.reason, i18n, genreName);
+        {rooms.data.map(({ room, reason_parts, reason: english }) => {
+          const reason = reasonText(readReasonParts(reason_parts), english, i18n, genreName);
           return (
             <li key={room.id} className="min-w-0 rounded-xl border border-zinc-200 p-3 dark:border-zinc-800">
               <div className="flex min-w-0 items-start justify-between gap-2">
                 <Link to={`/room/${room.id}`} className="min-w-0 break-words font-medium [overflow-wrap:anywhere] hover:underline">
                   {room.name}
                 </Link>
-                {room.isDemo ? <DemoBadge /> : null}
+                {room.is_demo ? <DemoBadge /> : null}
               </div>
               {reason ? (
                 <p className="break-words text-sm text-zinc-600 dark:text-zinc-400" data-testid="reason">
@@ -54,25 +53,25 @@ export function RecommendedRooms() {
   );
 }
 
-/** "People with your taste": hidden while the endpoint does not exist or has nobody. */
+/** "People with your taste": hidden while loading, on a failure, or when there is nobody. */
 export function PeopleLikeYou() {
   const i18n = useI18n();
   const { t } = i18n;
   const genreName = useGenreNames();
-  const people = useQuery({ queryKey: ["recommendations", "users"], queryFn: loadRecommendedPeople, retry: false });
+  const people = useQuery(recommendedPeopleQuery);
   if (!people.data?.length) return null;
   return (
     <Card label={t("discover.people")} className="min-w-0 space-y-3">
       <h2 className="text-lg font-semibold">{t("discover.people")}</h2>
       <ul className="space-y-2">
-        {people.data.map((person) => {
-          const reason = reasonText(person.reasonParts, person.reason, i18n, genreName);
+        {people.data.map(({ user: person, reason_parts, reason: english }) => {
+          const reason = reasonText(readReasonParts(reason_parts), english, i18n, genreName);
           return (
             <li key={person.id} className="flex min-w-0 flex-col">
-              <span className="truncate font-medium" title={person.displayName}>
-                {person.displayName}
+              <span className="truncate font-medium" title={person.display_name}>
+                {person.display_name}
               </span>
-              {person.isDemo ? (
+              {person.is_demo ? (
                 <span className="text-xs italic text-zinc-600 dark:text-zinc-400">{t("profile.sample")}</span>
               ) : null}
               {reason ? <span className="break-words text-sm text-zinc-600 dark:text-zinc-400">{reason}</span> : null}

@@ -2,16 +2,17 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 
 import type { QueuePolicy } from "../api/client.ts";
+import { genresQuery } from "../api/queries.ts";
 import { GenrePicker } from "../shared/GenrePicker.tsx";
 import { useI18n } from "../shared/i18n.ts";
 import { navigate } from "../shared/router.ts";
 import { Button, Card, ErrorNotice, Field, TextInput } from "../shared/ui.tsx";
-import { createRoom, listGenres } from "./rooms-api.ts";
+import { createRoom, ROOMS_KEY } from "./rooms-api.ts";
 
 export function CreateRoomForm({ onClose, initialName = "" }: { onClose: () => void; initialName?: string }) {
   const { t } = useI18n();
   const queryClient = useQueryClient();
-  const genres = useQuery({ queryKey: ["genres"], queryFn: listGenres, staleTime: 300_000 });
+  const genres = useQuery(genresQuery);
   const [name, setName] = useState(initialName);
   const [description, setDescription] = useState("");
   const [isPrivate, setPrivate] = useState(false);
@@ -34,7 +35,7 @@ export function CreateRoomForm({ onClose, initialName = "" }: { onClose: () => v
         genres: chosen,
         queue_policy: policy,
       });
-      await queryClient.invalidateQueries({ queryKey: ["rooms"] });
+      await queryClient.invalidateQueries({ queryKey: ROOMS_KEY });
       navigate(`/room/${room.id}`);
     } catch (caught) {
       setError(caught);

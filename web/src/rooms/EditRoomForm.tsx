@@ -1,16 +1,18 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 
-import { api, type QueuePolicy, type Room, unwrap } from "../api/client.ts";
+import type { QueuePolicy, Room } from "../api/client.ts";
+import { genresQuery } from "../api/queries.ts";
 import { GenrePicker } from "../shared/GenrePicker.tsx";
 import { useI18n } from "../shared/i18n.ts";
 import { navigate } from "../shared/router.ts";
 import { Button, ErrorNotice, Field, TextInput } from "../shared/ui.tsx";
-import { listGenres } from "./rooms-api.ts";
+import { deleteRoom, ROOMS_KEY, updateRoom } from "./rooms-api.ts";
 
 export function EditRoomForm({ room, onSaved, onClose }: { room: Room; onSaved: () => void; onClose: () => void }) {
   const { t } = useI18n();
-  const genres = useQuery({ queryKey: ["genres"], queryFn: listGenres, staleTime: 300_000 });
+  const queryClient = useQueryClient();
+  const genres = useQuery(genresQuery);
   const [name, setName] = useState(room.name);
   const [description, setDescription] = useState(room.description);
   const [isPrivate, setPrivate] = useState(room.is_private);
@@ -18,25 +20,21 @@ export function EditRoomForm({ room, onSaved, onClose }: { room: Room; onSaved: 
   const [chosen, setChosen] = useState<string[]>(room.genres);
   const [policy, setPolicy] = useState<QueuePolicy>(room.queue_policy);
   const [error, setError] = useState<unknown>(null);
-  const path = { room_id: room.id };
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
     try {
-      await unwrap(
-        api.PUT("/rooms/{room_id}", {
-          params: { path },
-          body: {
-            name: name.trim(),
-            description,
-            is_private: isPrivate,
-            ...(isPrivate && password ? { password } : {}),
-            genres: chosen,
-            queue_policy: policy,
-          },
-        }),
-      );
+      await updateRoom(room.id, {
+        name: name.trim(),
+        description,
+        is_private: isPrivate,
+        ...(isPrivate && password ? { password } : {}),
+        genres: chosen,
+        queue_policy: policy,
+      });
+      // Discover's lists show the name, genres and privacy just changed.
+      await queryClient.invalidateQueries({ queryKey: ROOMS_KEY });
       onSaved();
       onClose();
     } catch (caught) {
@@ -47,7 +45,8 @@ export function EditRoomForm({ room, onSaved, onClose }: { room: Room; onSaved: 
   const remove = async () => {
     if (!window.confirm(t("edit.confirmDelete", { name: room.name }))) return;
     try {
-      await unwrap(api.DELETE("/rooms/{room_id}", { params: { path } }));
+      await deleteRoom(room.id);
+      await queryClient.invalidateQueries({ queryKey: ROOMS_KEY });
       navigate("/", { replace: true });
     } catch (caught) {
       setError(caught);

@@ -2,21 +2,17 @@ import { useQuery } from "@tanstack/react-query";
 import { useDeferredValue, useState } from "react";
 
 import type { Room } from "../api/client.ts";
+import { genresQuery } from "../api/queries.ts";
 import { isDemo, onlineCount } from "../shared/contract.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
-import { Button, Card, ErrorNotice, GenreChip, Skeleton, TextInput } from "../shared/ui.tsx";
-import { listGenres, listRooms, loadNowPlaying } from "./rooms-api.ts";
+import { Button, Card, DemoBadge, ErrorNotice, GenreChip, Skeleton, TextInput } from "../shared/ui.tsx";
+import { nowPlayingQuery, roomsQuery } from "./rooms-api.ts";
 import { Icon } from "../shared/icons.tsx";
 
 function NowPlayingLine({ roomId }: { roomId: string }) {
   const { t } = useI18n();
-  const now = useQuery({
-    queryKey: ["now-playing", roomId],
-    queryFn: () => loadNowPlaying(roomId),
-    staleTime: 15_000,
-    retry: false,
-  });
+  const now = useQuery(nowPlayingQuery(roomId));
   if (!now.data) return null;
   const line = `${now.data.title} — ${now.data.artists}`;
   return (
@@ -43,19 +39,6 @@ export function RoomCounts({ room }: { room: Room }) {
         </>
       ) : null}
       {plural("room.memberCount", room.member_count)}
-    </span>
-  );
-}
-
-export function DemoBadge() {
-  const { t } = useI18n();
-  return (
-    <span
-      className="shrink-0 rounded-full border border-amber-600 px-1.5 text-[11px] font-medium uppercase text-amber-800 dark:border-amber-400 dark:text-amber-300"
-      title={t("room.demoHint")}
-    >
-      {t("room.demo")}
-      <span className="sr-only">: {t("room.demoHint")}</span>
     </span>
   );
 }
@@ -120,13 +103,8 @@ export function RoomList({ onCreate }: { onCreate: (name: string) => void }) {
   const [text, setText] = useState("");
   const [genre, setGenre] = useState("");
   const q = useDeferredValue(text.trim());
-  const genres = useQuery({ queryKey: ["genres"], queryFn: listGenres, staleTime: 300_000 });
-  const rooms = useQuery({
-    queryKey: ["rooms", q, genre],
-    queryFn: () => listRooms({ q, genre }),
-    refetchInterval: 15_000,
-    placeholderData: (previous) => previous,
-  });
+  const genres = useQuery(genresQuery);
+  const rooms = useQuery(roomsQuery(q, genre));
   const searching = Boolean(q || genre);
   return (
     <Card label={t("discover.live")} className="min-w-0 space-y-4">

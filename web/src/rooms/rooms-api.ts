@@ -1,5 +1,10 @@
-/** Room requests: one function per call, typed by the generated schema. */
-import { api, type RoomCreate, unwrap } from "../api/client.ts";
+/** Room requests: one function per call, typed by the generated schema, and their queries. */
+import { queryOptions } from "@tanstack/react-query";
+
+import { api, type RoomCreate, type RoomUpdate, unwrap } from "../api/client.ts";
+
+/** The key every room list is cached under (one entry per filter below it). */
+export const ROOMS_KEY = ["rooms"] as const;
 
 export function listRooms(filter: { q?: string; genre?: string; limit?: number }) {
   return unwrap(
@@ -15,12 +20,26 @@ export function listRooms(filter: { q?: string; genre?: string; limit?: number }
   );
 }
 
-export function listGenres() {
-  return unwrap(api.GET("/genres"));
+/** Discover's live rooms for a search and a genre, refreshed every 15 s. */
+export function roomsQuery(q: string, genre: string) {
+  return queryOptions({
+    queryKey: [...ROOMS_KEY, q, genre],
+    queryFn: () => listRooms({ q, genre }),
+    refetchInterval: 15_000,
+    placeholderData: (previous) => previous,
+  });
 }
 
 export function createRoom(body: RoomCreate) {
   return unwrap(api.POST("/rooms/", { body }));
+}
+
+export function updateRoom(roomId: string, body: RoomUpdate) {
+  return unwrap(api.PUT("/rooms/{room_id}", { params: { path: { room_id: roomId } }, body }));
+}
+
+export function deleteRoom(roomId: string) {
+  return unwrap(api.DELETE("/rooms/{room_id}", { params: { path: { room_id: roomId } } }));
 }
 
 export interface NowPlaying {
@@ -36,4 +55,13 @@ export async function loadNowPlaying(roomId: string): Promise<NowPlaying | null>
   ).catch(() => null);
   if (!state?.track || state.status === "idle") return null;
   return { title: state.track.title, artists: state.track.artist_names, status: state.status };
+}
+
+export function nowPlayingQuery(roomId: string) {
+  return queryOptions({
+    queryKey: ["now-playing", roomId],
+    queryFn: () => loadNowPlaying(roomId),
+    staleTime: 15_000,
+    retry: false,
+  });
 }

@@ -2,7 +2,8 @@ import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { Room } from "../api/client.ts";
-import { renderIn, stubApi } from "../test/render.tsx";
+import { renderIn, stubApi, testQueryClient } from "../test/render.tsx";
+import { EditRoomForm } from "./EditRoomForm.tsx";
 import { Members } from "./Members.tsx";
 import { PasswordPrompt } from "./PasswordPrompt.tsx";
 import { RoomCounts, RoomList } from "./RoomList.tsx";
@@ -11,6 +12,7 @@ import { ApiError } from "../shared/fetchJson.ts";
 afterEach(() => {
   cleanup();
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 const room = (fields: Partial<Room> & Record<string, unknown> = {}): Room =>
@@ -80,6 +82,52 @@ describe("the room list", () => {
     renderIn("ru", <RoomList onCreate={() => undefined} />);
     const alert = await screen.findByRole("alert");
     expect(alert.textContent).toBe("На сервере что-то пошло не так. Попробуйте через минуту.");
+  });
+});
+
+describe("editing a room", () => {
+  const roomId = room().id;
+
+  it("refreshes the room lists with what was saved", async () => {
+    let saved = room();
+    stubApi({
+      "/genres": [],
+      "/rooms/": () => [saved],
+      [`PUT /rooms/${roomId}`]: async (_url: URL, request: Request) => {
+        saved = { ...saved, ...((await request.json()) as Partial<Room>) };
+        return saved;
+      },
+    });
+    const client = testQueryClient();
+    const onSaved = vi.fn();
+    renderIn(
+      "en",
+      <>
+        <RoomList onCreate={() => undefined} />
+        <EditRoomForm room={saved} onSaved={onSaved} onClose={() => undefined} />
+      </>,
+      client,
+    );
+    expect(await screen.findByRole("link", { name: "Night Shift" })).toBeTruthy();
+    fireEvent.change(screen.getByDisplayValue("Night Shift"), { target: { value: "Day Shift" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(onSaved).toHaveBeenCalled());
+    expect(await screen.findByRole("link", { name: "Day Shift" })).toBeTruthy();
+    expect(screen.queryByRole("link", { name: "Night Shift" })).toBeNull();
+  });
+
+  it("marks every cached room list stale when the room is deleted", async () => {
+    stubApi({ "/genres": [], [`DELETE /rooms/${roomId}`]: () => new Response(null, { status: 204 }) });
+    vi.spyOn(window, "confirm").mockReturnValue(true);
+    const client = testQueryClient();
+    client.setQueryData(["rooms", "", ""], [room()]);
+    client.setQueryData(["rooms", "night", ""], [room()]);
+    window.history.pushState(null, "", `/room/${roomId}`);
+    renderIn("en", <EditRoomForm room={room()} onSaved={() => undefined} onClose={() => undefined} />, client);
+    fireEvent.click(screen.getByRole("button", { name: "Delete room" }));
+    await waitFor(() => expect(window.location.pathname).toBe("/"));
+    expect(client.getQueryState(["rooms", "", ""])?.isInvalidated).toBe(true);
+    expect(client.getQueryState(["rooms", "night", ""])?.isInvalidated).toBe(true);
   });
 });
 

@@ -80,6 +80,20 @@ export function GenreChip({ children }: { children: ReactNode }) {
   );
 }
 
+/** The "demo" badge of a seeded demo room (rooms list, recommendations, the room page). */
+export function DemoBadge() {
+  const { t } = useI18n();
+  return (
+    <span
+      className="shrink-0 rounded-full border border-amber-600 px-1.5 text-[11px] font-medium uppercase text-amber-800 dark:border-amber-400 dark:text-amber-300"
+      title={t("room.demoHint")}
+    >
+      {t("room.demo")}
+      <span className="sr-only">: {t("room.demoHint")}</span>
+    </span>
+  );
+}
+
 export function ErrorText({ children }: { children: ReactNode }) {
   if (!children) return null;
   return (

@@ -6,8 +6,12 @@ import { vi } from "vitest";
 
 import { I18nContext, type Language, makeI18n } from "../shared/i18n.ts";
 
-export function renderIn(language: Language, ui: ReactNode) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+export function testQueryClient() {
+  return new QueryClient({ defaultOptions: { queries: { retry: false } } });
+}
+
+/** Render `ui` in `language`; pass `client` to look at the query cache afterwards. */
+export function renderIn(language: Language, ui: ReactNode, client: QueryClient = testQueryClient()) {
   return render(
     <QueryClientProvider client={client}>
       <I18nContext.Provider value={makeI18n(language)}>{ui}</I18nContext.Provider>
