@@ -10,7 +10,11 @@
 4. Publish to Redis under a new version (top-K tracks and people with reasons, the vectors and
    genre space live room scoring needs), switch the live version atomically, and mark the run
    ``published``.
-See docs/recommendations.md.
+
+One training at a time, whoever starts it (the worker, ``tunewave train``): the pipeline
+runs holding the Redis lease ``tunewave:lease:training`` (api/lease.py). A second training
+while one runs answers "busy"; a redelivered task that already completed answers
+"duplicate". See docs/recommendations.md.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from threadpoolctl import threadpool_limits
 from api.config import Settings
 from api.db import session_scope
 from api.history.repository import history_repository
+from api.lease import run_leased
 from api.models import ModelRunStatus
 from api.recommendations import store
 from api.recommendations.reasons import model_people_parts, model_track_parts, render
@@ -62,13 +67,14 @@ TOP_TRACKS = 50
 TOP_PEOPLE = 20
 MIN_USERS = 2
 MIN_INTERACTIONS = 10
+LEASE = "training"
 
 Progress = Callable[[str], None]
 
 
 @dataclass
 class TrainingResult:
-    status: str  # "published", "rejected", "skipped"
+    status: str  # "published", "rejected", "skipped"; "busy", "duplicate" (the lease)
     version: str | None = None
     model_name: str = DEFAULT_MODEL
     metrics: dict[str, float] = field(default_factory=dict)
@@ -186,6 +192,46 @@ class TrainingService:
         model_name: str = DEFAULT_MODEL,
         params: dict[str, Any] | None = None,
         progress: Progress | None = None,
+        task_id: str | None = None,
+    ) -> TrainingResult:
+        """Train, evaluate and publish, holding the training lease: never two at once.
+
+        ``task_id`` names a Celery delivery, so a second delivery of a completed task is
+        answered "duplicate" instead of training again."""
+
+        async def train() -> TrainingResult:
+            return await self._train_and_publish(
+                redis,
+                settings,
+                maker=maker,
+                model_name=model_name,
+                params=params,
+                progress=progress,
+            )
+
+        outcome = await run_leased(redis, LEASE, task_id, settings.task_lease_ttl_s, train)
+        if outcome.status == "busy":
+            return TrainingResult(
+                status="busy", model_name=model_name, detail="another training is running"
+            )
+        if outcome.status == "duplicate":
+            return TrainingResult(
+                status="duplicate",
+                model_name=model_name,
+                detail="this training already completed",
+            )
+        result: TrainingResult = outcome.value
+        return result
+
+    async def _train_and_publish(
+        self,
+        redis: Redis,
+        settings: Settings,
+        *,
+        maker: async_sessionmaker[AsyncSession] | None,
+        model_name: str,
+        params: dict[str, Any] | None,
+        progress: Progress | None,
     ) -> TrainingResult:
         say = progress or (lambda message: logger.info(message))
         params = dict(
