@@ -122,6 +122,23 @@ def decode_history_cursor(raw: str) -> tuple[datetime, int]:
         ) from exc
 
 
+@dataclass(slots=True)
+class _ImportRun:
+    """Where one import is: what it reads with and what it has stored so far."""
+
+    settings: Settings
+    user_id: uuid.UUID
+    maker: async_sessionmaker[AsyncSession] | None
+    client: SpotifyClient
+    token: str
+    cursor: int | None
+    newest: int | None
+    before: int | None = None
+    stored: int = 0
+    pages: int = 0
+    refreshed_after_401: bool = False
+
+
 class HistoryService:
     # --- importing ---------------------------------------------------------------------------
 
@@ -139,6 +156,30 @@ class HistoryService:
         a revoked link is marked on the identity and reported, never raised.
         """
         client = client or SpotifyClient(settings)
+        run = await self._begin_import(settings, user_id, maker, client)
+        if isinstance(run, ImportResult):
+            return run
+        while run.pages < MAX_PAGES:
+            page = await self._next_page(run)
+            if page is None:
+                return ImportResult(status="revoked", stored=run.stored, cursor_ms=run.cursor)
+            if not await self._store_page(run, page):
+                break
+        if run.newest is not None and run.newest != run.cursor:
+            async with session_scope(maker) as session:
+                await history_repository.set_cursor(session, user_id, run.newest)
+        return ImportResult(
+            status="imported", stored=run.stored, pages=run.pages, cursor_ms=run.newest
+        )
+
+    async def _begin_import(
+        self,
+        settings: Settings,
+        user_id: uuid.UUID,
+        maker: async_sessionmaker[AsyncSession] | None,
+        client: SpotifyClient,
+    ) -> _ImportRun | ImportResult:
+        """The import's starting point (cursor and access token), or why there is none."""
         async with session_scope(maker) as session:
             identity = await history_repository.spotify_identity(session, user_id)
             if identity is None:
@@ -149,46 +190,47 @@ class HistoryService:
             )
         if token is None:
             return ImportResult(status="revoked", cursor_ms=cursor)
+        return _ImportRun(settings, user_id, maker, client, token, cursor, newest=cursor)
 
-        stored = pages = 0
-        newest = cursor
-        before: int | None = None
-        refreshed_after_401 = False
-        while pages < MAX_PAGES:
+    async def _next_page(self, run: _ImportRun) -> dict[str, Any] | None:
+        """The next page of plays; None when the link turned out revoked.
+
+        A token revoked before its expiry is refreshed once; a refused refresh marks the
+        link revoked (committed) and ends the import quietly."""
+        while True:
             try:
-                page = await client.recently_played(
-                    token, after_ms=cursor, before_ms=before, limit=PAGE_LIMIT
+                return await run.client.recently_played(
+                    run.token, after_ms=run.cursor, before_ms=run.before, limit=PAGE_LIMIT
                 )
             except SpotifyUnauthorized:
-                # A token revoked before its expiry: refresh once; a refused refresh marks
-                # the link revoked (committed) and ends the import quietly.
-                if refreshed_after_401:
+                if run.refreshed_after_401:
                     raise
-                refreshed_after_401 = True
-                async with session_scope(maker) as session:
-                    await history_repository.expire_spotify_token(session, user_id)
-                async with session_scope(maker) as session:
-                    token = await auth_service.spotify_access_token(
-                        session, settings, user_id, client=client
-                    )
-                if token is None:
-                    return ImportResult(status="revoked", stored=stored, cursor_ms=cursor)
-                continue
-            pages += 1
-            plays = parse_recently_played(page)
-            fresh = [play for play in plays if cursor is None or play.played_at_ms > cursor]
-            if fresh:
-                async with session_scope(maker) as session:
-                    stored += await self.store_spotify_plays(session, user_id, fresh)
-                newest = max(newest or 0, *(play.played_at_ms for play in fresh))
-            oldest = min((play.played_at_ms for play in plays), default=None)
-            if not page.get("next") or oldest is None or (cursor is not None and oldest <= cursor):
-                break
-            before = oldest
-        if newest is not None and newest != cursor:
-            async with session_scope(maker) as session:
-                await history_repository.set_cursor(session, user_id, newest)
-        return ImportResult(status="imported", stored=stored, pages=pages, cursor_ms=newest)
+                run.refreshed_after_401 = True
+            async with session_scope(run.maker) as session:
+                await history_repository.expire_spotify_token(session, run.user_id)
+            async with session_scope(run.maker) as session:
+                token = await auth_service.spotify_access_token(
+                    session, run.settings, run.user_id, client=run.client
+                )
+            if token is None:
+                return None
+            run.token = token
+
+    async def _store_page(self, run: _ImportRun, page: dict[str, Any]) -> bool:
+        """Store a page's plays newer than the cursor; True when an older page may follow."""
+        run.pages += 1
+        plays = parse_recently_played(page)
+        cursor = run.cursor
+        fresh = [play for play in plays if cursor is None or play.played_at_ms > cursor]
+        if fresh:
+            async with session_scope(run.maker) as session:
+                run.stored += await self.store_spotify_plays(session, run.user_id, fresh)
+            run.newest = max(run.newest or 0, *(play.played_at_ms for play in fresh))
+        oldest = min((play.played_at_ms for play in plays), default=None)
+        if not page.get("next") or oldest is None or (cursor is not None and oldest <= cursor):
+            return False
+        run.before = oldest
+        return True
 
     async def store_spotify_plays(
         self, session: AsyncSession, user_id: uuid.UUID, plays: list[SpotifyPlay]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +48,12 @@ CATCH_UP_GRACE_MS = 10_000
 # Bound on transitions one read performs.
 MAX_CATCH_UP = 50
 CONTROLLERS = (RoomRole.owner, RoomRole.dj)
+
+
+_Command = Callable[
+    ["PlaybackService", AsyncSession, Redis, "PlaybackState", int, int | None],
+    Awaitable["PlaybackState"],
+]
 
 
 class StaleVersion(Conflict):
@@ -242,92 +248,137 @@ class PlaybackService:
         state = await self.current(session, redis, room.id)
         if expected_version is not None and state.version != expected_version:
             raise StaleVersion(f"playback is at version {state.version}")
-        at = self.clock()
-        if action == "play":
-            if state.status == "playing":
-                return state
+        handler = self._commands.get(action)
+        if handler is None:
+            raise Unprocessable(f"unknown playback action {action!r}")
+        return await handler(self, session, redis, state, self.clock(), position_ms)
+
+    async def _play(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        at: int,
+        _position_ms: int | None,
+    ) -> PlaybackState:
+        if state.status == "playing":
+            return state
+        if state.status == "idle":
+            started = await self._start_first(session, redis, state, at, reason="play")
+            if started is None:
+                raise NotFound("the queue is empty", code="queue_empty")
+            return started
+        paused = state.paused_position_ms or 0
+        return await self._set(
+            session,
+            redis,
+            state,
+            {"started_at_ms": at - paused, "paused_position_ms": None},
+            "play",
+        )
+
+    async def _pause(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        at: int,
+        _position_ms: int | None,
+    ) -> PlaybackState:
+        if state.status != "playing":
             if state.status == "idle":
-                started = await self._start_first(session, redis, state, at, reason="play")
-                if started is None:
-                    raise NotFound("the queue is empty", code="queue_empty")
-                return started
-            paused = state.paused_position_ms or 0
-            return await self._set(
+                raise NotFound("nothing is playing", code="nothing_playing")
+            return state
+        return await self._set(
+            session,
+            redis,
+            state,
+            {"started_at_ms": None, "paused_position_ms": state.position_ms(at)},
+            "pause",
+        )
+
+    async def _seek(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        at: int,
+        position_ms: int | None,
+    ) -> PlaybackState:
+        if state.entry_id is None:
+            raise NotFound("nothing is playing", code="nothing_playing")
+        if position_ms is None or not 0 <= position_ms < state.duration_ms:
+            raise Unprocessable(
+                f"position_ms must be from 0 to {state.duration_ms - 1}", field="position_ms"
+            )
+        if state.status == "playing":
+            values: dict[str, Any] = {"started_at_ms": at - position_ms}
+        else:
+            values = {"paused_position_ms": position_ms}
+        from_ms = state.position_ms(at)
+        room_id, entry_id, to_ms = state.room_id, state.entry_id, position_ms
+
+        async def move_listeners() -> None:
+            await listening_tracker.seek(redis, room_id, entry_id, from_ms, to_ms)
+
+        after_commit(session, move_listeners)
+        return await self._set(session, redis, state, values, "seek")
+
+    async def _skip(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        at: int,
+        _position_ms: int | None,
+    ) -> PlaybackState:
+        if state.entry_id is None:
+            raise NotFound("nothing is playing", code="nothing_playing")
+        if state.is_demo:
+            skipped = await self._demo_move(
                 session,
                 redis,
                 state,
-                {"started_at_ms": at - paused, "paused_position_ms": None},
-                "play",
+                start_at_ms=at,
+                ended=Ended(state.position_ms(at), at, QueueEntryStatus.skipped),
+                reason="skip",
             )
-        if action == "pause":
-            if state.status != "playing":
-                if state.status == "idle":
-                    raise NotFound("nothing is playing", code="nothing_playing")
-                return state
-            return await self._set(
+        else:
+            skipped = await self._skip_queued(session, redis, state, at)
+        if skipped is None:
+            raise StaleVersion("playback changed at the same moment; try again")
+        return skipped
+
+    async def _skip_queued(
+        self, session: AsyncSession, redis: Redis, state: PlaybackState, at: int
+    ) -> PlaybackState | None:
+        try:
+            return await self._transition(
                 session,
                 redis,
                 state,
-                {"started_at_ms": None, "paused_position_ms": state.position_ms(at)},
-                "pause",
+                end_position_ms=state.position_ms(at),
+                ended_at_ms=at,
+                start_next_at_ms=at,
+                finished=QueueEntryStatus.skipped,
+                reason="skip",
             )
-        if action == "seek":
-            if state.entry_id is None:
-                raise NotFound("nothing is playing", code="nothing_playing")
-            if position_ms is None or not 0 <= position_ms < state.duration_ms:
-                raise Unprocessable(
-                    f"position_ms must be from 0 to {state.duration_ms - 1}", field="position_ms"
-                )
-            if state.status == "playing":
-                values: dict[str, Any] = {"started_at_ms": at - position_ms}
-            else:
-                values = {"paused_position_ms": position_ms}
-            from_ms = state.position_ms(at)
-            entry_id = state.entry_id
+        except RedisError as exc:
+            # The listening totals live in Redis: a skip waits for it rather than lose
+            # what everybody heard of this entry (the request rolls back whole).
+            raise TuneWaveError(
+                "playback is briefly unavailable; try again in a few seconds",
+                status_code=503,
+                headers={"Retry-After": "2"},
+            ) from exc
 
-            async def move_listeners() -> None:
-                await listening_tracker.seek(redis, room.id, entry_id, from_ms, position_ms)
-
-            after_commit(session, move_listeners)
-            return await self._set(session, redis, state, values, "seek")
-        if action == "skip":
-            if state.entry_id is None:
-                raise NotFound("nothing is playing", code="nothing_playing")
-            if state.is_demo:
-                skipped = await self._demo_move(
-                    session,
-                    redis,
-                    state,
-                    start_at_ms=at,
-                    ended=Ended(state.position_ms(at), at, QueueEntryStatus.skipped),
-                    reason="skip",
-                )
-                if skipped is None:
-                    raise StaleVersion("playback changed at the same moment; try again")
-                return skipped
-            try:
-                skipped = await self._transition(
-                    session,
-                    redis,
-                    state,
-                    end_position_ms=state.position_ms(at),
-                    ended_at_ms=at,
-                    start_next_at_ms=at,
-                    finished=QueueEntryStatus.skipped,
-                    reason="skip",
-                )
-            except RedisError as exc:
-                # The listening totals live in Redis: a skip waits for it rather than lose
-                # what everybody heard of this entry (the request rolls back whole).
-                raise TuneWaveError(
-                    "playback is briefly unavailable; try again in a few seconds",
-                    status_code=503,
-                    headers={"Retry-After": "2"},
-                ) from exc
-            if skipped is None:
-                raise StaleVersion("playback changed at the same moment; try again")
-            return skipped
-        raise Unprocessable(f"unknown playback action {action!r}")
+    # The playback actions a client may send, each one step of ``command``.
+    _commands: dict[str, _Command] = {
+        "play": _play,
+        "pause": _pause,
+        "seek": _seek,
+        "skip": _skip,
+    }
 
     async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
         state = await self._peek(room_id)
