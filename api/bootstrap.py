@@ -126,18 +126,17 @@ def seed_demo_listeners(database_url: str) -> int:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     from api.db import session_scope
-    from api.history.demo import read_playlists
-    from api.history.repository import history_repository
-    from api.history.service import history_service
+    from api.demo.playlists import read_playlists
+    from api.demo.service import demo_service
 
     async def load() -> int:
         engine = create_async_engine(database_url)
         try:
             async with session_scope(async_sessionmaker(engine)) as session:
                 # Asked first: reading the playlists (pandas) is the slow part of a restart.
-                if await history_repository.any_demo_user(session):
+                if await demo_service.seeded(session):
                     return 0
-                return await history_service.load_demo_listeners(session, read_playlists())
+                return await demo_service.seed(session, read_playlists())
         finally:
             await engine.dispose()
 

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.config import Settings
 from api.db import after_commit
 from api.exceptions import Conflict, Forbidden, NotFound, TuneWaveError, Unprocessable
+from api.history.repository import history_repository
 from api.models import QueueEntryStatus, RoomRole, User
 from api.playback.listening import listening_tracker
 from api.playback.repository import StateRow, playback_repository
@@ -496,7 +497,7 @@ class PlaybackService:
             for user_id, ms in heard.items()
             if ms >= threshold
         }
-        await playback_repository.add_listening_events(
+        await history_repository.add_room_events(
             session,
             room_id=state.room_id,
             track_id=state.track_id,

@@ -73,6 +73,28 @@ class QueueRepository:
             entries=row[0], added_by_user=row[1], last_position=row[2], has_track=bool(row[3])
         )
 
+    async def add_playlist(
+        self,
+        session: AsyncSession,
+        room_id: uuid.UUID,
+        added_by: uuid.UUID,
+        track_ids: Sequence[uuid.UUID],
+    ) -> list[uuid.UUID]:
+        """Queue ``track_ids`` in order, the first one marked playing; returns the entry ids."""
+        entries = [
+            QueueEntry(
+                room_id=room_id,
+                track_id=track_id,
+                added_by=added_by,
+                position=position * 1024,
+                status=QueueEntryStatus.playing if position == 1 else QueueEntryStatus.queued,
+            )
+            for position, track_id in enumerate(track_ids, start=1)
+        ]
+        session.add_all(entries)
+        await session.flush()
+        return [entry.id for entry in entries]
+
     async def add(self, session: AsyncSession, entry: QueueEntry) -> QueueEntry:
         session.add(entry)
         await session.flush()

@@ -21,7 +21,6 @@ import numpy as np
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.history.repository import history_repository
 from api.models import Track
 from api.playback.service import playback_service
 from api.realtime.events import now_ms
@@ -30,6 +29,7 @@ from api.recommendations import store
 from api.recommendations.reasons import model_room_parts, part, render
 from api.recommendations.repository import PersonRow, RoomRow, recommendations_repository
 from api.recommendations.scoring import LoadedScorer, room_scorer
+from api.tracks.repository import tracks_repository
 
 FALLBACK_TTL_S = 600
 ROOMS_SNAPSHOT_TTL_S = 10
@@ -199,7 +199,7 @@ class RecommendationsService:
             rows = await recommendations_repository.top_tracks_per_genre(
                 session, missing, GENRE_CANDIDATES
             )
-            tracks = await history_repository.tracks_with_credits(
+            tracks = await tracks_repository.with_credits(
                 session, [track_id for _, track_id, _ in rows]
             )
             fresh: dict[str, list[dict[str, Any]]] = {slug: [] for slug in missing}
@@ -238,7 +238,7 @@ class RecommendationsService:
         if cached is not None:
             return list(json.loads(cached))
         track_ids = await recommendations_repository.popular_tracks(session, CANDIDATES)
-        tracks = await history_repository.tracks_with_credits(session, track_ids)
+        tracks = await tracks_repository.with_credits(session, track_ids)
         candidates = [
             {"id": str(track_id), "track": track_payload(tracks[track_id]), "matched": []}
             for track_id in track_ids
@@ -529,7 +529,7 @@ class RecommendationsService:
             session, list(member_ids)
         )
         playing_ids = [room.now_playing_id for room in rooms if room.now_playing_id]
-        playing = await history_repository.tracks_with_credits(session, playing_ids)
+        playing = await tracks_repository.with_credits(session, playing_ids)
         snapshot = []
         for room in rooms:
             tracks_count: dict[str, int] = {}

@@ -37,7 +37,6 @@ from threadpoolctl import threadpool_limits
 
 from api.config import Settings
 from api.db import session_scope
-from api.history.repository import history_repository
 from api.lease import run_leased
 from api.models import ModelRunStatus
 from api.recommendations import store
@@ -45,6 +44,7 @@ from api.recommendations.reasons import model_people_parts, model_track_parts, r
 from api.recommendations.scoring import SCORING_BLOB, scoring_blob
 from api.recommendations.service import track_payload
 from api.recommendations.training_repository import training_repository
+from api.tracks.repository import tracks_repository
 from recommender import (
     Dataset,
     GenreSpace,
@@ -368,7 +368,7 @@ class TrainingService:
                 for entries in parts["tracks"].values()
                 for entry in entries
             }
-            tracks = await history_repository.tracks_with_credits(session, list(track_ids))
+            tracks = await tracks_repository.with_credits(session, list(track_ids))
         payloads = {str(track_id): track_payload(track) for track_id, track in tracks.items()}
         parts["tracks"] = _hydrated(parts["tracks"], payloads)
         await store.publish(

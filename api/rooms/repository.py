@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.models import Genre, Room, RoomGenre, RoomMember, RoomRole, User
+from api.models import Genre, QueuePolicy, Room, RoomGenre, RoomMember, RoomRole, User
 
 
 def _escape_like(text: str) -> str:
@@ -138,6 +138,33 @@ class RoomsRepository:
                 .order_by(RoomMember.joined_at, User.id)
             )
         )
+
+    async def add_demo_room(
+        self,
+        session: AsyncSession,
+        *,
+        name: str,
+        description: str,
+        owner_id: uuid.UUID,
+        member_ids: Sequence[uuid.UUID],
+        genre_ids: Sequence[int],
+    ) -> uuid.UUID:
+        """A demo room (members may add tracks) with its owner, members and genres."""
+        room = Room(
+            name=name,
+            description=description,
+            owner_id=owner_id,
+            is_demo=True,
+            queue_policy=QueuePolicy.members,
+        )
+        session.add(room)
+        await session.flush()
+        for member_id in dict.fromkeys([owner_id, *member_ids]):
+            role = RoomRole.owner if member_id == owner_id else RoomRole.member
+            session.add(RoomMember(room_id=room.id, user_id=member_id, role=role))
+        for genre_id in dict.fromkeys(genre_ids):
+            session.add(RoomGenre(room_id=room.id, genre_id=genre_id))
+        return room.id
 
     async def add(self, session: AsyncSession, room: Room) -> Room:
         session.add(room)
