@@ -26,9 +26,11 @@ from api.realtime.presence import users_key
 from api.recommendations import store
 from api.recommendations.reasons import join_words
 from api.recommendations.repository import recommendations_repository
+from api.recommendations.schemas import TrackRecommendation
 from api.recommendations.service import MAX_LIMIT, recommendations_service
 from api.rooms.repository import rooms_repository
 from api.rooms.service import RoomsService
+from api.tracks.schemas import TrackBase
 
 if TYPE_CHECKING:
     from recommender.groups import Strategy
@@ -62,17 +64,17 @@ async def room_tracks(
     present = await present_user_ids(redis, room_id)
     basis = "present" if present else "members"
     people = (present or [str(member.id) for member in members])[:MAX_PEOPLE]
-    lists: list[list[dict[str, Any]]] = []
+    lists: list[list[TrackRecommendation]] = []
     for person in people:
         items, _version = await recommendations_service.tracks(
             session, redis, uuid.UUID(person), MAX_LIMIT
         )
         lists.append(items)
     version = await store.live_version(redis)
-    tracks: dict[str, dict[str, Any]] = {}
+    tracks: dict[str, TrackBase] = {}
     for items in lists:
         for entry in items:
-            tracks.setdefault(entry["track"]["spotify_id"], entry["track"])
+            tracks.setdefault(entry.track.spotify_id, entry.track)
     if not tracks:
         return {
             "items": [],
@@ -86,7 +88,7 @@ async def room_tracks(
     satisfaction = np.zeros((len(people), len(keys)), dtype=np.float64)
     for p, items in enumerate(lists):
         for rank, entry in enumerate(items):
-            satisfaction[p, column[entry["track"]["spotify_id"]]] = 1.0 - rank / len(items)
+            satisfaction[p, column[entry.track.spotify_id]] = 1.0 - rank / len(items)
     person_index = {person: p for p, person in enumerate(people)}
     played = await recommendations_repository.played_spotify_ids(
         session, [uuid.UUID(person) for person in people], keys
