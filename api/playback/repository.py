@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,35 +124,6 @@ class PlaybackRepository:
             DemoEntry(entry_id, max(int(duration or 0), 0), status, bool(is_demo))
             for entry_id, duration, status, is_demo in result.all()
         ]
-
-    async def set_statuses(
-        self, session: AsyncSession, entry_ids: list[uuid.UUID], status: QueueEntryStatus
-    ) -> None:
-        if entry_ids:
-            await session.execute(
-                update(QueueEntry)
-                .where(QueueEntry.id.in_(entry_ids))
-                .values(status=status)
-                .execution_options(synchronize_session=False)
-            )
-
-    async def delete_entries(self, session: AsyncSession, entry_ids: list[uuid.UUID]) -> None:
-        if entry_ids:
-            await session.execute(
-                delete(QueueEntry)
-                .where(QueueEntry.id.in_(entry_ids))
-                .execution_options(synchronize_session=False)
-            )
-
-    async def set_status(
-        self, session: AsyncSession, entry_id: uuid.UUID, status: QueueEntryStatus
-    ) -> None:
-        await session.execute(
-            update(QueueEntry)
-            .where(QueueEntry.id == entry_id)
-            .values(status=status)
-            .execution_options(synchronize_session=False)
-        )
 
     async def start(
         self, session: AsyncSession, room_id: uuid.UUID, entry_id: uuid.UUID, started_at_ms: int

@@ -33,6 +33,7 @@ from api.history.repository import history_repository
 from api.models import QueueEntryStatus, RoomRole, User
 from api.playback.listening import listening_tracker
 from api.playback.repository import StateRow, playback_repository
+from api.queue.repository import queue_repository
 from api.realtime.events import now_ms, publish, publish_after_commit
 from api.realtime.presence import Presence
 from api.rooms.repository import rooms_repository
@@ -437,7 +438,7 @@ class PlaybackService:
             {"current_entry_id": next_id, "started_at_ms": at, "paused_position_ms": None},
         ):
             return None
-        await playback_repository.set_status(session, next_id, QueueEntryStatus.playing)
+        await queue_repository.set_status(session, next_id, QueueEntryStatus.playing)
         moved = await self._load(session, state.room_id)
         self._after_start(session, redis, moved, reason)
         return moved
@@ -468,9 +469,9 @@ class PlaybackService:
         ):
             return None
         # Old entry first: at most one entry of a room is playing (a unique index).
-        await playback_repository.set_status(session, state.entry_id, finished)
+        await queue_repository.set_status(session, state.entry_id, finished)
         if next_id is not None:
-            await playback_repository.set_status(session, next_id, QueueEntryStatus.playing)
+            await queue_repository.set_status(session, next_id, QueueEntryStatus.playing)
         await self._record_listens(session, redis, state, end_position_ms, ended_at_ms)
         moved = await self._load(session, state.room_id)
         self._after_move(session, redis, state, moved, reason)
@@ -580,19 +581,19 @@ class PlaybackService:
             return None
         if state.entry_id is not None:
             finished = ended.status if ended else QueueEntryStatus.played
-            await playback_repository.set_status(session, state.entry_id, finished)
-        await playback_repository.set_statuses(session, passed, QueueEntryStatus.played)
+            await queue_repository.set_status(session, state.entry_id, finished)
+        await queue_repository.set_statuses(session, passed, QueueEntryStatus.played)
         if wrapped:
             assert target is not None
             place = cycle.index(target)
-            await playback_repository.set_statuses(
+            await queue_repository.set_statuses(
                 session, [entry.entry_id for entry in cycle[:place]], QueueEntryStatus.played
             )
-            await playback_repository.set_statuses(
+            await queue_repository.set_statuses(
                 session, [entry.entry_id for entry in cycle[place + 1 :]], QueueEntryStatus.queued
             )
             done = {state.entry_id, *passed}
-            await playback_repository.delete_entries(
+            await queue_repository.delete_entries(
                 session,
                 [
                     entry.entry_id
@@ -602,7 +603,7 @@ class PlaybackService:
                 ],
             )
         if target is not None:
-            await playback_repository.set_status(session, target.entry_id, QueueEntryStatus.playing)
+            await queue_repository.set_status(session, target.entry_id, QueueEntryStatus.playing)
         if ended is not None and state.entry_id is not None:
             await self._record_listens(session, redis, state, ended.position_ms, ended.at_ms)
         moved = await self._load(session, state.room_id)

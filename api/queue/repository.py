@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -34,22 +34,6 @@ _WITH_TRACK = (
 class QueueRepository:
     async def get_room(self, session: AsyncSession, room_id: uuid.UUID) -> Room | None:
         return await session.scalar(select(Room).where(Room.id == room_id))
-
-    async def lock_room_touching_activity(self, session: AsyncSession, room_id: uuid.UUID) -> bool:
-        """Lock the room row for the rest of the transaction and bump its activity time.
-
-        An UPDATE takes the row lock, so concurrent queue changes of one room run one after
-        another (positions and limits stay consistent) at the cost of a single statement.
-        """
-        updated = await session.scalar(
-            update(Room)
-            .where(Room.id == room_id)
-            # clock_timestamp(): the moment of the change, not the start of the transaction.
-            .values(last_activity_at=func.clock_timestamp())
-            .returning(Room.id)
-            .execution_options(synchronize_session=False)
-        )
-        return updated is not None
 
     async def upcoming_stats(
         self,
@@ -94,6 +78,35 @@ class QueueRepository:
         session.add_all(entries)
         await session.flush()
         return [entry.id for entry in entries]
+
+    async def set_statuses(
+        self, session: AsyncSession, entry_ids: list[uuid.UUID], status: QueueEntryStatus
+    ) -> None:
+        if entry_ids:
+            await session.execute(
+                update(QueueEntry)
+                .where(QueueEntry.id.in_(entry_ids))
+                .values(status=status)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def delete_entries(self, session: AsyncSession, entry_ids: list[uuid.UUID]) -> None:
+        if entry_ids:
+            await session.execute(
+                delete(QueueEntry)
+                .where(QueueEntry.id.in_(entry_ids))
+                .execution_options(synchronize_session=False)
+            )
+
+    async def set_status(
+        self, session: AsyncSession, entry_id: uuid.UUID, status: QueueEntryStatus
+    ) -> None:
+        await session.execute(
+            update(QueueEntry)
+            .where(QueueEntry.id == entry_id)
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )
 
     async def add(self, session: AsyncSession, entry: QueueEntry) -> QueueEntry:
         session.add(entry)

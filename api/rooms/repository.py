@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -138,6 +138,22 @@ class RoomsRepository:
                 .order_by(RoomMember.joined_at, User.id)
             )
         )
+
+    async def lock_touching_activity(self, session: AsyncSession, room_id: uuid.UUID) -> bool:
+        """Lock the room row for the rest of the transaction and bump its activity time.
+
+        An UPDATE takes the row lock, so concurrent queue changes of one room run one after
+        another (positions and limits stay consistent) at the cost of a single statement.
+        """
+        updated = await session.scalar(
+            update(Room)
+            .where(Room.id == room_id)
+            # clock_timestamp(): the moment of the change, not the start of the transaction.
+            .values(last_activity_at=func.clock_timestamp())
+            .returning(Room.id)
+            .execution_options(synchronize_session=False)
+        )
+        return updated is not None
 
     async def add_demo_room(
         self,
