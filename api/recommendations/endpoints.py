@@ -70,5 +70,4 @@ async def recommend_room_tracks(
 ) -> RoomTrackRecommendations:
     """Tracks for the people in a room now (else its members), their tastes combined: what
     the room's auto-DJ plays next. ``strategy``: average, least_misery or blend."""
-    answer = await groups.room_tracks(session, redis, room_id, user, limit, strategy)
-    return RoomTrackRecommendations.model_validate(answer)
+    return await groups.room_tracks(session, redis, room_id, user, limit, strategy)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from redis.asyncio import Redis
@@ -26,7 +26,12 @@ from api.realtime.presence import users_key
 from api.recommendations import store
 from api.recommendations.reasons import join_words
 from api.recommendations.repository import recommendations_repository
-from api.recommendations.schemas import TrackRecommendation
+from api.recommendations.schemas import (
+    ReasonPart,
+    RoomTrackRecommendation,
+    RoomTrackRecommendations,
+    TrackRecommendation,
+)
 from api.recommendations.service import MAX_LIMIT, recommendations_service
 from api.rooms.repository import rooms_repository
 from api.rooms.service import RoomsService
@@ -53,7 +58,7 @@ async def room_tracks(
     user: User,
     limit: int,
     strategy: Strategy,
-) -> dict[str, Any]:
+) -> RoomTrackRecommendations:
     room = await rooms_repository.get(session, room_id)
     if room is None:
         raise NotFound("room not found")
@@ -76,13 +81,13 @@ async def room_tracks(
         for entry in items:
             tracks.setdefault(entry.track.spotify_id, entry.track)
     if not tracks:
-        return {
-            "items": [],
-            "strategy": strategy,
-            "listeners": len(people),
-            "basis": basis,
-            "model_version": version,
-        }
+        return RoomTrackRecommendations(
+            items=[],
+            strategy=strategy,
+            listeners=len(people),
+            basis=basis,
+            model_version=version,
+        )
     keys = list(tracks)
     column = {key: j for j, key in enumerate(keys)}
     satisfaction = np.zeros((len(people), len(keys)), dtype=np.float64)
@@ -115,28 +120,28 @@ async def room_tracks(
         else:
             reason = "for the room"
         out.append(
-            {
-                "track": tracks[keys[j]],
-                "score": round(float(group[j]), 5),
-                "reason": reason,
-                "reason_parts": [
-                    {
-                        "code": "room_group",
-                        "params": {
+            RoomTrackRecommendation(
+                track=tracks[keys[j]],
+                score=round(float(group[j]), 5),
+                reason=reason,
+                reason_parts=[
+                    ReasonPart(
+                        code="room_group",
+                        params={
                             "listeners": fan_names,
                             "liked_by": len(fans),
                             "people": len(people),
                             "strategy": strategy,
                         },
-                    }
+                    )
                 ],
-                "liked_by": len(fans),
-            }
+                liked_by=len(fans),
+            )
         )
-    return {
-        "items": out,
-        "strategy": strategy,
-        "listeners": len(people),
-        "basis": basis,
-        "model_version": version,
-    }
+    return RoomTrackRecommendations(
+        items=out,
+        strategy=strategy,
+        listeners=len(people),
+        basis=basis,
+        model_version=version,
+    )
