@@ -4,7 +4,8 @@
 they are set and otherwise starts embedded PostgreSQL and Redis under ``settings.data_dir``,
 applies migrations, runs the startup steps, then supervises the web server, a Celery worker
 and Celery beat until Ctrl-C or SIGTERM (see api/supervisor.py for what happens when a child
-dies). ``tunewave migrate`` upgrades the schema to the newest revision.
+dies). ``tunewave migrate`` upgrades the schema to the newest revision. Preparing a database
+(migrate, catalog import, demo seed) lives in api/bootstrap.py, shared with the benchmarks.
 
 Adding a command (``train`` and ``evaluate`` are planned): write an
 ``add_*_command(subcommands)`` function that registers a subparser and sets its ``handler``
@@ -29,7 +30,14 @@ from typing import IO, Any, TextIO
 
 import httpx
 
-from api.config import PROJECT_ROOT, Settings, get_settings
+from api.bootstrap import (
+    BootstrapError,
+    import_catalog,
+    migrate,
+    migrate_if_needed,
+    seed_demo_listeners,
+)
+from api.config import Settings, get_settings
 from api.embedded import EmbeddedServiceError
 from api.logging import configure_logging
 from api.supervisor import ChildSpec, Supervisor
@@ -56,83 +64,6 @@ class CommandError(Exception):
 
 
 # --- migrate ---------------------------------------------------------------------------------
-
-
-def migrate(database_url: str) -> None:
-    """``alembic upgrade head`` against ``database_url``."""
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError
-
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    # Our logging is already configured; alembic's ini would replace it.
-    config.attributes["configure_logger"] = False
-    try:
-        command.upgrade(config, "head")
-    except OperationalError as exc:
-        where = make_url(database_url).render_as_string(hide_password=True)
-        raise CommandError(f"cannot migrate {where}: {exc.orig or exc}") from exc
-
-
-def _migrations_fingerprint() -> str:
-    """A hash of the migration scripts: when it and the database's revision match what the
-    last upgrade left, there is nothing to upgrade."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    folder = PROJECT_ROOT / "migrations"
-    for path in sorted([folder / "env.py", *folder.glob("versions/*.py")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _database_revision(database_url: str) -> str | None:
-    """The database's alembic revision, read with psycopg alone (no alembic import)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    conninfo = make_url(database_url).set(drivername="postgresql")
-    try:
-        with psycopg.connect(
-            conninfo.render_as_string(hide_password=False), connect_timeout=10
-        ) as connection:
-            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except psycopg.Error:
-        return None
-    return None if row is None else str(row[0])
-
-
-def migrate_if_needed(database_url: str, stamp: Path) -> str:
-    """``migrate`` unless ``stamp`` (written after the last upgrade) shows the database is
-    already at the head of these scripts; importing alembic and walking the scripts is a few
-    seconds of every start otherwise. Returns what was done, for the console."""
-    import hashlib
-    import json
-
-    key = hashlib.sha256(database_url.encode()).hexdigest()
-    fingerprint = _migrations_fingerprint()
-    try:
-        recorded = json.loads(stamp.read_text())
-    except (OSError, ValueError):
-        recorded = {}
-    revision = _database_revision(database_url)
-    if (
-        revision is not None
-        and recorded.get("database") == key
-        and recorded.get("fingerprint") == fingerprint
-        and recorded.get("revision") == revision
-    ):
-        return f"up to date ({revision})"
-    migrate(database_url)
-    revision = _database_revision(database_url)
-    with contextlib.suppress(OSError):
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(
-            json.dumps({"database": key, "fingerprint": fingerprint, "revision": revision})
-        )
-    return f"upgraded to {revision}"
 
 
 @contextlib.contextmanager
@@ -515,35 +446,6 @@ def add_run_command(subcommands: Subcommands) -> None:
 # --- catalog ---------------------------------------------------------------------------------
 
 
-def import_catalog(
-    database_url: str, path: Path | None = None, *, only_if_empty: bool = False
-) -> int:
-    """Load the bundled Spotify catalog (or ``path``); return how many tracks it holds."""
-    import asyncio
-
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from api.db import session_scope
-    from api.tracks.catalog import SPOTIFY_SONGS_PATH
-    from api.tracks.service import tracks_service
-
-    async def load() -> int:
-        engine = create_async_engine(database_url)
-        try:
-            async with session_scope(async_sessionmaker(engine)) as session:
-                existing = await tracks_service.count_tracks(session)
-                if only_if_empty and existing:
-                    return existing
-                result = await tracks_service.import_catalog_file(
-                    session, path or SPOTIFY_SONGS_PATH
-                )
-                return result.tracks
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(load())
-
-
 def load_demo_catalog(settings: Settings) -> str:
     """Startup step: a first start loads the catalog, so the product has music to play."""
     started = time.monotonic()
@@ -558,28 +460,8 @@ def load_demo_catalog(settings: Settings) -> str:
 def load_demo_listeners(settings: Settings) -> str:
     """Startup step: a first start turns the catalog's playlists into demo listeners and asks
     the worker for an initial training, so recommendations have taste to work from."""
-    import asyncio
-
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from api.db import session_scope
-    from api.history.demo import read_playlists
-    from api.history.repository import history_repository
-    from api.history.service import history_service
-
-    async def load() -> int:
-        engine = create_async_engine(settings.require_database_url())
-        try:
-            async with session_scope(async_sessionmaker(engine)) as session:
-                # Asked first: reading the playlists (pandas) is the slow part of a restart.
-                if await history_repository.any_demo_user(session):
-                    return 0
-                return await history_service.load_demo_listeners(session, read_playlists())
-        finally:
-            await engine.dispose()
-
     started = time.monotonic()
-    events = asyncio.run(load())
+    events = seed_demo_listeners(settings.require_database_url())
     if events:
         logger.info(
             "demo listeners loaded",
@@ -689,9 +571,10 @@ def _train_handler(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import json
 
-    from api.db import dispose_engine
-    from api.recommendations.training import training_service
-    from api.redis import close_redis, get_redis
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from api.recommendations.training import TrainingResult, training_service
+    from api.redis import new_redis
 
     if settings.redis_url is None:
         raise CommandError(
@@ -700,21 +583,24 @@ def _train_handler(args: argparse.Namespace, settings: Settings) -> int:
         )
     with _database(settings) as database_url:
         run_settings = settings.model_copy(update={"database_url": database_url})
-        os.environ["DATABASE_URL"] = database_url
-        get_settings.cache_clear()
 
-        async def train() -> Any:
+        async def train() -> TrainingResult:
+            # Its own engine and Redis client, built from these settings (the database may
+            # be the embedded one started above, which no environment variable names).
+            engine = create_async_engine(database_url)
+            redis = new_redis(run_settings)
             try:
                 return await training_service.train_and_publish(
-                    get_redis(),
+                    redis,
                     run_settings,
+                    maker=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
                     model_name=args.model,
                     params=json.loads(args.params) if args.params else None,
                     progress=lambda message: print(f"  {message}", flush=True),
                 )
             finally:
-                await close_redis()
-                await dispose_engine()
+                await redis.aclose()
+                await engine.dispose()
 
         result = asyncio.run(train())
     print(f"training: {result.status} {result.version or ''} {result.detail}".rstrip())
@@ -777,7 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (CommandError, EmbeddedServiceError) as exc:
+    except (CommandError, BootstrapError, EmbeddedServiceError) as exc:
         print(f"tunewave: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
-"""Shared by the live-channel benchmarks: a scratch database, API processes, users and rooms."""
+"""Shared by the benchmarks: a scratch database (dropped, created and prepared through
+api/bootstrap.py), API processes, users and rooms."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.auth.tokens import issue_access_token  # noqa: E402
-from api.cli import migrate  # noqa: E402
+from api.bootstrap import import_catalog, migrate  # noqa: E402
 from api.config import get_settings  # noqa: E402
 from api.embedded import free_tcp_port  # noqa: E402
 
@@ -32,20 +33,40 @@ BENCH_DB = os.environ.get("TUNEWAVE_LIVE_BENCH_DB", "tunewave_bench_live")
 BENCH_REDIS = os.environ.get("TUNEWAVE_LIVE_BENCH_REDIS", "redis://127.0.0.1:6379/12")
 
 
+def scratch_database_url(name: str) -> str:
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_database(name: str, *, catalog: bool = False) -> str:
+    """Drop and create the scratch database ``name``, migrate it and, with ``catalog``, load
+    the bundled catalog; return its URL."""
+    drop_scratch_database(name)
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = scratch_database_url(name)
+    migrate(url)
+    if catalog:
+        import_catalog(url)
+    return url
+
+
+def drop_scratch_database(name: str) -> None:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def database_url() -> str:
-    return make_url(ADMIN_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
+    return scratch_database_url(BENCH_DB)
 
 
 def prepare_database(users: int, rooms: int) -> tuple[list[str], list[str]]:
     """A fresh migrated database with ``users`` users and ``rooms`` public rooms, every user
     a member of one room (round robin). Returns (access tokens, room ids)."""
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    url = database_url()
-    migrate(url)
+    url = fresh_database(BENCH_DB)
     user_ids = [uuid.uuid4() for _ in range(users)]
     room_ids = [uuid.uuid4() for _ in range(rooms)]
     engine = create_engine(url)
@@ -79,10 +100,7 @@ def prepare_database(users: int, rooms: int) -> tuple[list[str], list[str]]:
 
 
 def drop_database() -> None:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-    admin.dispose()
+    drop_scratch_database(BENCH_DB)
 
 
 def api_env(**extra: str) -> dict[str, str]:

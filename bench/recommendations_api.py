@@ -21,7 +21,6 @@ than wall-clock percentiles. Target: p99 <= 10 ms.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -35,17 +34,16 @@ from pathlib import Path
 import httpx
 import redis
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.auth.tokens import issue_access_token  # noqa: E402
-from api.cli import import_catalog, migrate  # noqa: E402
+from api.bootstrap import seed_demo_listeners  # noqa: E402
 from api.config import get_settings  # noqa: E402
+from bench.live_support import fresh_database, scratch_database_url  # noqa: E402
 from bench.rest import Result, run_wrk, serve  # noqa: E402
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "tunewave_bench_reco"
 BENCH_REDIS = "redis://127.0.0.1:6379/9"
 ROOMS = 200
@@ -53,19 +51,12 @@ NEW_USERS = 50
 
 
 def database_url() -> str:
-    return make_url(ADMIN_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
+    return scratch_database_url(BENCH_DB)
 
 
 def prepare_database() -> dict[str, list[str]]:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    url = database_url()
-    migrate(url)
-    import_catalog(url)
-    asyncio.run(load_demo(url))
+    url = fresh_database(BENCH_DB, catalog=True)
+    seed_demo_listeners(url)
     engine = create_engine(url)
     rng = random.Random(0)
     with engine.begin() as connection:
@@ -133,21 +124,6 @@ def prepare_database() -> dict[str, list[str]]:
         "known": [issue_access_token(settings, uuid.UUID(u))[0] for u in demo[:200]],
         "new": [issue_access_token(settings, uuid.UUID(u))[0] for u in new_users],
     }
-
-
-async def load_demo(url: str) -> None:
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from api.db import session_scope
-    from api.history.demo import read_playlists
-    from api.history.service import history_service
-
-    engine = create_async_engine(url)
-    try:
-        async with session_scope(async_sessionmaker(engine)) as session:
-            await history_service.load_demo_listeners(session, read_playlists())
-    finally:
-        await engine.dispose()
 
 
 def train(env: dict[str, str]) -> str:

@@ -37,17 +37,16 @@ from urllib.parse import quote
 import httpx
 import redis
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.auth.tokens import issue_access_token  # noqa: E402
-from api.cli import import_catalog, migrate  # noqa: E402
 from api.config import get_settings  # noqa: E402
 from api.embedded import free_tcp_port  # noqa: E402
+from bench.live_support import fresh_database, scratch_database_url  # noqa: E402
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "tunewave_bench"
 BENCH_REDIS = "redis://127.0.0.1:6379/13"
 USERS = 200
@@ -145,18 +144,11 @@ class Server:
 
 
 def database_url() -> str:
-    return make_url(ADMIN_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
+    return scratch_database_url(BENCH_DB)
 
 
 def prepare_database() -> dict[str, list[str]]:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    url = database_url()
-    migrate(url)
-    import_catalog(url)
+    url = fresh_database(BENCH_DB, catalog=True)
     engine = create_engine(url)
     with engine.begin() as connection:
         seeded = seed(connection)

@@ -25,17 +25,15 @@ from pathlib import Path
 import httpx
 import redis
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.auth.tokens import issue_access_token  # noqa: E402
-from api.cli import migrate  # noqa: E402
 from api.config import get_settings  # noqa: E402
 from api.embedded import free_tcp_port  # noqa: E402
+from bench.live_support import fresh_database, scratch_database_url  # noqa: E402
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "tunewave_bench_web"
 BENCH_REDIS = os.environ.get("TUNEWAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 QUEUE_ENTRIES = 500
@@ -43,17 +41,11 @@ MESSAGES = 1000
 
 
 def database_url() -> str:
-    return make_url(ADMIN_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
+    return scratch_database_url(BENCH_DB)
 
 
 def prepare() -> tuple[str, str]:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    url = database_url()
-    migrate(url)
+    url = fresh_database(BENCH_DB)
     owner, other, room = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     engine = create_engine(url)
     with engine.begin() as connection:

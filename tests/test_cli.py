@@ -26,6 +26,7 @@ from api.supervisor import ChildSpec, Supervisor
 from api.tracks.catalog import SPOTIFY_SONGS_PATH
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.database import alembic_config, drop_database, recreate_database
+from tests.support.leases import lease_held_elsewhere
 from tests.support.processes import (
     start_tunewave_run,
     still_running,
@@ -354,6 +355,21 @@ def test_catalog_import_names_a_missing_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "no such file" in result.stderr
+
+
+# --- train ----------------------------------------------------------------------------------
+
+
+def test_train_answers_busy_while_another_training_runs() -> None:
+    """`tunewave train` takes the training lease too: while a worker trains, it answers busy
+    instead of training next to it."""
+    from api.recommendations.training import LEASE
+
+    with lease_held_elsewhere(TEST_REDIS_URL, LEASE, 1.5):
+        result = tunewave_command("train", env=tunewave_env(TUNEWAVE_TASK_LEASE_TTL_S="1.5"))
+    assert result.returncode == 1, result.stderr
+    assert "training: busy" in result.stdout
+    assert "another training is running" in result.stdout
 
 
 # --- console and child logs -------------------------------------------------------------------

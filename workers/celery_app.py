@@ -57,7 +57,7 @@ def create_celery_app() -> Celery:
         # Redis redelivers an unacknowledged task after the visibility timeout, checked every
         # celery_restore_interval_s by any live worker: a lost worker's task runs again
         # within about a minute. Long tasks outlast the timeout and are then delivered a
-        # second time while they run: their lease (workers/lease.py) makes that delivery
+        # second time while they run: their lease (api/lease.py) makes that delivery
         # answer "busy" (or "duplicate" once the first completed) instead of a parallel run.
         broker_transport_options={
             "visibility_timeout": settings.celery_visibility_timeout_s,

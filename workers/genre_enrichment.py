@@ -14,10 +14,10 @@ from typing import Any
 from api.config import get_settings
 from api.db import session_scope
 from api.genres.enrichment import EnrichmentResult, enrichment_service
+from api.lease import run_leased
 from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
-from workers.lease import run_leased
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ async def _enrich_once() -> EnrichmentResult:
 
 
 async def _enrich() -> EnrichmentResult | None:
-    """One enrichment at a time (a lease, workers/lease.py); None when one is running.
+    """One enrichment at a time (a lease, api/lease.py); None when one is running.
     No completion record: a rate-limited run retries under the same task id, and a second
     run finds everything already asked."""
     outcome = await run_leased(

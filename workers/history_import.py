@@ -5,7 +5,7 @@ stores each page of plays in its own transaction and moves the user's cursor onl
 the unique key of ``listening_events`` makes a re-run (after a retry, or a worker killed mid-
 import and the task redelivered) skip plays already stored. A rate limit retries after
 Spotify's Retry-After; a revoked link is marked on the identity and the task ends quietly.
-Each user's import holds a lease (workers/lease.py): never two at once for one user, and a
+Each user's import holds a lease (api/lease.py): never two at once for one user, and a
 redelivery after its worker died takes over at once.
 """
 
@@ -22,10 +22,10 @@ from api.config import get_settings
 from api.db import session_scope
 from api.history.service import history_service
 from api.integrations.spotify.client import SpotifyRateLimited, SpotifyUnavailable
+from api.lease import LeasedOutcome, run_leased
 from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
-from workers.lease import LeasedOutcome, run_leased
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """Training: nightly (beat), on the first start with demo data, and on demand
 (``tunewave train --queue``). See api/recommendations/training.py for the pipeline.
 
-One training at a time: a lease (``tunewave:lease:training``, see workers/lease.py) renewed
-while the training runs. A second run while one is going ends with status "busy"; a
+One training at a time: the training service holds a lease (``tunewave:lease:training``, see
+api/lease.py) renewed while the training runs, so ``tunewave train`` and the worker never
+train at once. A second run while one is going ends with status "busy"; a
 redelivery after the worker running it died takes the lease over and trains (never "busy"
 because of a dead run); a second delivery of a training that already completed ends with
 status "duplicate". Re-running is harmless: it trains a new version, published only if it is
@@ -20,30 +21,16 @@ from api.recommendations.training import TrainingResult, training_service
 from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
-from workers.lease import run_leased
 
 logger = logging.getLogger(__name__)
 
-LEASE = "training"
 SOFT_TIME_LIMIT_S = 25 * 60
 TIME_LIMIT_S = 30 * 60
 
 
 async def train_once(reason: str, task_id: str | None = None) -> TrainingResult:
-    settings = get_settings()
-    redis = get_redis()
-
-    async def train() -> TrainingResult:
-        logger.info("training (%s)", reason)
-        return await training_service.train_and_publish(redis, settings)
-
-    outcome = await run_leased(redis, LEASE, task_id, settings.task_lease_ttl_s, train)
-    if outcome.status == "busy":
-        return TrainingResult(status="busy", detail="another training is running")
-    if outcome.status == "duplicate":
-        return TrainingResult(status="duplicate", detail="this training already completed")
-    result: TrainingResult = outcome.value
-    return result
+    logger.info("training (%s)", reason)
+    return await training_service.train_and_publish(get_redis(), get_settings(), task_id=task_id)
 
 
 @app.task(

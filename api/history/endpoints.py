@@ -6,9 +6,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, SessionDep
 from api.exceptions import Unauthorized, Unprocessable, error_responses
-from api.history.schemas import HistoryItem, HistoryPage, HistoryRoom, ListeningSummary
+from api.history.schemas import HistoryItem, HistoryPage, ListeningSummary
 from api.history.service import MAX_HISTORY_PAGE, history_service
-from api.tracks.endpoints import track_response
 
 router = APIRouter(prefix="/users", tags=["history"])
 
@@ -26,19 +25,7 @@ async def get_my_history(
     """The signed-in user's listening history, newest first."""
     rows, next_before = await history_service.page(session, user.id, limit=limit, before=before)
     return HistoryPage(
-        items=[
-            HistoryItem(
-                id=row.id,
-                played_at=row.played_at,
-                ms_played=row.ms_played,
-                source=row.source,
-                room=HistoryRoom(id=row.room_id, name=row.room_name)
-                if row.room_id is not None and row.room_name is not None
-                else None,
-                track=track_response(track),
-            )
-            for row, track in rows
-        ],
+        items=[HistoryItem.from_row(row, track) for row, track in rows],
         next_before=next_before,
     )
 

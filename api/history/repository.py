@@ -1,4 +1,5 @@
-"""Queries of listening history: bulk writes of plays, the paged history, the taste summary."""
+"""Queries of listening history: the only writer of ``listening_events`` (bulk imports and
+room plays), the paged history, the taste summary."""
 
 from __future__ import annotations
 
@@ -8,32 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import desc, func, or_, select, tuple_, update
+from sqlalchemy import desc, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from api.bulk import copy_insert
 from api.models import (
     Artist,
     Genre,
-    IdentityStatus,
     ListeningEvent,
     ListeningSource,
-    OAuthIdentity,
-    OAuthProvider,
-    QueueEntry,
-    QueueEntryStatus,
-    QueuePolicy,
     Room,
-    RoomGenre,
-    RoomMember,
-    RoomPlayback,
-    RoomRole,
-    Track,
     TrackArtist,
     TrackGenre,
     User,
-    UserGenre,
 )
 
 
@@ -65,204 +54,42 @@ class HistoryRepository:
         )
         return len(inserted)
 
-    async def insert_missing_tracks(
-        self, session: AsyncSession, rows: Sequence[dict[str, Any]]
-    ) -> dict[str, uuid.UUID]:
-        """Tracks unknown to the catalog are added (a known one is left as it is); returns
-        spotify_id -> id for every row."""
-        if not rows:
-            return {}
-        columns = (
-            "id",
-            "spotify_id",
-            "title",
-            "artist_names",
-            "album",
-            "duration_ms",
-            "image_url",
-            "popularity",
-        )
-        await copy_insert(
-            session,
-            Track.__table__,  # type: ignore[arg-type]
-            columns,
-            ([uuid.uuid4(), *(row[name] for name in columns[1:])] for row in rows),
-            on_conflict="ON CONFLICT (spotify_id) DO NOTHING",
-        )
-        result = await session.execute(
-            select(Track.spotify_id, Track.id).where(
-                Track.spotify_id.in_([row["spotify_id"] for row in rows])
-            )
-        )
-        return {spotify_id: track_id for spotify_id, track_id in result.all()}
-
-    async def ensure_artists(
-        self, session: AsyncSession, artists: Sequence[tuple[uuid.UUID, str, str | None]]
-    ) -> None:
-        """(id, name, spotify_id) artists: created when missing; a known artist without a
-        provider id gets this one, unless another artist already holds it."""
-        if not artists:
-            return
-        await copy_insert(
-            session,
-            Artist.__table__,  # type: ignore[arg-type]
-            ("id", "name"),
-            ((artist_id, name) for artist_id, name, _ in artists),
-        )
-        with_ids = {artist_id: spotify_id for artist_id, _, spotify_id in artists if spotify_id}
-        for artist_id, spotify_id in with_ids.items():
-            taken = select(Artist.id).where(Artist.spotify_id == spotify_id).exists()
-            await session.execute(
-                update(Artist)
-                .where(Artist.id == artist_id, Artist.spotify_id.is_(None), ~taken)
-                .values(spotify_id=spotify_id)
-                .execution_options(synchronize_session=False)
-            )
-
-    async def link_track_artists(
-        self, session: AsyncSession, rows: Sequence[tuple[uuid.UUID, uuid.UUID, int]]
-    ) -> None:
-        if rows:
-            await copy_insert(
-                session,
-                TrackArtist.__table__,  # type: ignore[arg-type]
-                ("track_id", "artist_id", "position"),
-                rows,
-            )
-
-    async def spotify_identity(
-        self, session: AsyncSession, user_id: uuid.UUID
-    ) -> OAuthIdentity | None:
-        return await session.scalar(
-            select(OAuthIdentity).where(
-                OAuthIdentity.user_id == user_id, OAuthIdentity.provider == OAuthProvider.spotify
-            )
-        )
-
-    async def set_cursor(self, session: AsyncSession, user_id: uuid.UUID, cursor_ms: int) -> None:
-        """Only ever forwards: a slow import finishing late never moves the cursor back."""
-        await session.execute(
-            update(OAuthIdentity)
-            .where(
-                OAuthIdentity.user_id == user_id,
-                OAuthIdentity.provider == OAuthProvider.spotify,
-                or_(
-                    OAuthIdentity.history_cursor_ms.is_(None),
-                    OAuthIdentity.history_cursor_ms < cursor_ms,
-                ),
-            )
-            .values(history_cursor_ms=cursor_ms)
-            .execution_options(synchronize_session=False)
-        )
-
-    async def expire_spotify_token(self, session: AsyncSession, user_id: uuid.UUID) -> None:
-        await session.execute(
-            update(OAuthIdentity)
-            .where(
-                OAuthIdentity.user_id == user_id, OAuthIdentity.provider == OAuthProvider.spotify
-            )
-            .values(token_expires_at=func.now())
-            .execution_options(synchronize_session=False)
-        )
-
-    async def importable_user_ids(self, session: AsyncSession) -> list[uuid.UUID]:
-        """Users with an active Spotify link (a refresh token to keep importing with)."""
-        result = await session.scalars(
-            select(OAuthIdentity.user_id)
-            .where(
-                OAuthIdentity.provider == OAuthProvider.spotify,
-                OAuthIdentity.status == IdentityStatus.active,
-                OAuthIdentity.refresh_token_enc.is_not(None),
-            )
-            .order_by(OAuthIdentity.user_id)
-        )
-        return list(result)
-
-    async def any_demo_user(self, session: AsyncSession) -> bool:
-        return bool(await session.scalar(select(User.id).where(User.is_demo).limit(1)))
-
-    async def insert_demo_users(
-        self, session: AsyncSession, users: Sequence[tuple[uuid.UUID, str]]
-    ) -> None:
-        await copy_insert(
-            session,
-            User.__table__,  # type: ignore[arg-type]
-            ("id", "display_name", "is_demo", "email_verified"),
-            ((user_id, name, True, False) for user_id, name in users),
-            on_conflict="ON CONFLICT (id) DO NOTHING",
-        )
-
-    async def insert_user_genres(
-        self, session: AsyncSession, rows: Sequence[tuple[uuid.UUID, int]]
-    ) -> None:
-        if rows:
-            await copy_insert(
-                session,
-                UserGenre.__table__,  # type: ignore[arg-type]
-                ("user_id", "genre_id"),
-                rows,
-            )
-
-    async def add_demo_room(
+    async def add_room_events(
         self,
         session: AsyncSession,
         *,
-        name: str,
-        description: str,
-        owner_id: uuid.UUID,
-        member_ids: Sequence[uuid.UUID],
-        genre_ids: Sequence[int],
-        track_ids: Sequence[uuid.UUID],
-        started_at_ms: int,
-    ) -> None:
-        """A demo room whose playlist (``track_ids``, added by its demo owner) plays from
-        ``started_at_ms`` on, in a loop; members may add tracks."""
-        room = Room(
-            name=name,
-            description=description,
-            owner_id=owner_id,
-            is_demo=True,
-            queue_policy=QueuePolicy.members,
-        )
-        session.add(room)
-        await session.flush()
-        for member_id in dict.fromkeys([owner_id, *member_ids]):
-            role = RoomRole.owner if member_id == owner_id else RoomRole.member
-            session.add(RoomMember(room_id=room.id, user_id=member_id, role=role))
-        for genre_id in dict.fromkeys(genre_ids):
-            session.add(RoomGenre(room_id=room.id, genre_id=genre_id))
-        entries = [
-            QueueEntry(
-                room_id=room.id,
-                track_id=track_id,
-                added_by=owner_id,
-                position=position * 1024,
-                status=QueueEntryStatus.playing if position == 1 else QueueEntryStatus.queued,
-            )
-            for position, track_id in enumerate(track_ids, start=1)
+        room_id: uuid.UUID,
+        track_id: uuid.UUID,
+        played_at: datetime,
+        ms_played: dict[uuid.UUID, int],
+    ) -> int:
+        """One room listening event per user (users that still exist); idempotent."""
+        if not ms_played:
+            return 0
+        existing = set(await session.scalars(select(User.id).where(User.id.in_(list(ms_played)))))
+        rows = [
+            {
+                "user_id": user_id,
+                "track_id": track_id,
+                "source": ListeningSource.room,
+                "room_id": room_id,
+                "played_at": played_at,
+                "ms_played": ms,
+            }
+            for user_id, ms in ms_played.items()
+            if user_id in existing
         ]
-        session.add_all(entries)
-        await session.flush()
-        if entries:
-            session.add(
-                RoomPlayback(
-                    room_id=room.id, current_entry_id=entries[0].id, started_at_ms=started_at_ms
-                )
-            )
-            await session.flush()
-
-    async def track_ids_by_spotify_id(
-        self, session: AsyncSession, spotify_ids: set[str]
-    ) -> dict[str, tuple[uuid.UUID, int]]:
-        """spotify_id -> (id, duration_ms) of the catalog tracks among ``spotify_ids``."""
-        if not spotify_ids:
-            return {}
+        if not rows:
+            return 0
         result = await session.execute(
-            select(Track.spotify_id, Track.id, Track.duration_ms).where(
-                Track.spotify_id.in_(spotify_ids)
+            insert(ListeningEvent)
+            .values(rows)
+            .on_conflict_do_nothing(
+                constraint="uq_listening_events_user_id_source_track_id_played_at"
             )
+            .returning(ListeningEvent.id)
         )
-        return {spotify_id: (track_id, duration) for spotify_id, track_id, duration in result.all()}
+        return len(result.all())
 
     async def page(
         self,
@@ -295,19 +122,6 @@ class HistoryRepository:
             )
         result = await session.execute(query)
         return [HistoryRow(*row) for row in result.all()]
-
-    async def tracks_with_credits(
-        self, session: AsyncSession, track_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, Track]:
-        """Tracks with artists and genres: three statements for any number of tracks."""
-        if not track_ids:
-            return {}
-        result = await session.scalars(
-            select(Track)
-            .where(Track.id.in_(set(track_ids)))
-            .options(selectinload(Track.artists), selectinload(Track.genres))
-        )
-        return {track.id: track for track in result}
 
     async def totals(self, session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int, Any, Any]:
         """(plays, ms played, first played_at, last played_at)."""

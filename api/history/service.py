@@ -11,26 +11,25 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth.repository import identities_repository
 from api.auth.service import auth_service
 from api.config import Settings
 from api.db import session_scope
 from api.exceptions import Unprocessable
-from api.genres.repository import genres_repository
-from api.genres.vocabulary import genre_display_name
-from api.history.demo import DemoPlaylist
 from api.history.repository import HistoryRow, history_repository
 from api.integrations.spotify.client import (
     SpotifyClient,
     SpotifyUnauthorized,
     SpotifyUnavailable,
 )
-from api.models import ListeningSource, Track
-from api.tracks.service import _spotify_track_fields, catalog_artist_id
+from api.models import ListeningSource, OAuthProvider, Track
+from api.tracks.repository import tracks_repository
+from api.tracks.service import PlayedTrack, spotify_track_fields, tracks_service
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +38,6 @@ PAGE_LIMIT = 50
 MAX_PAGES = 10
 SUMMARY_TOP = 10
 MAX_HISTORY_PAGE = 100
-DEMO_SPAN = timedelta(days=30)
-DEMO_QUEUE = 12
-DEMO_ROOM_MEMBERS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +85,7 @@ def parse_recently_played(page: dict[str, Any]) -> list[SpotifyPlay]:
             continue
         assert isinstance(track, dict)
         try:
-            fields = _spotify_track_fields(track_id, track)
+            fields = spotify_track_fields(track_id, track)
         except SpotifyUnavailable:
             logger.info("skipping malformed recently-played track %s", track_id)
             continue
@@ -122,6 +118,23 @@ def decode_history_cursor(raw: str) -> tuple[datetime, int]:
         ) from exc
 
 
+@dataclass(slots=True)
+class _ImportRun:
+    """Where one import is: what it reads with and what it has stored so far."""
+
+    settings: Settings
+    user_id: uuid.UUID
+    maker: async_sessionmaker[AsyncSession] | None
+    client: SpotifyClient
+    token: str
+    cursor: int | None
+    newest: int | None
+    before: int | None = None
+    stored: int = 0
+    pages: int = 0
+    refreshed_after_401: bool = False
+
+
 class HistoryService:
     # --- importing ---------------------------------------------------------------------------
 
@@ -139,8 +152,34 @@ class HistoryService:
         a revoked link is marked on the identity and reported, never raised.
         """
         client = client or SpotifyClient(settings)
+        run = await self._begin_import(settings, user_id, maker, client)
+        if isinstance(run, ImportResult):
+            return run
+        while run.pages < MAX_PAGES:
+            page = await self._next_page(run)
+            if page is None:
+                return ImportResult(status="revoked", stored=run.stored, cursor_ms=run.cursor)
+            if not await self._store_page(run, page):
+                break
+        if run.newest is not None and run.newest != run.cursor:
+            async with session_scope(maker) as session:
+                await identities_repository.advance_history_cursor(session, user_id, run.newest)
+        return ImportResult(
+            status="imported", stored=run.stored, pages=run.pages, cursor_ms=run.newest
+        )
+
+    async def _begin_import(
+        self,
+        settings: Settings,
+        user_id: uuid.UUID,
+        maker: async_sessionmaker[AsyncSession] | None,
+        client: SpotifyClient,
+    ) -> _ImportRun | ImportResult:
+        """The import's starting point (cursor and access token), or why there is none."""
         async with session_scope(maker) as session:
-            identity = await history_repository.spotify_identity(session, user_id)
+            identity = await identities_repository.get_for_user(
+                session, user_id, OAuthProvider.spotify
+            )
             if identity is None:
                 return ImportResult(status="not_linked")
             cursor = identity.history_cursor_ms
@@ -149,82 +188,57 @@ class HistoryService:
             )
         if token is None:
             return ImportResult(status="revoked", cursor_ms=cursor)
+        return _ImportRun(settings, user_id, maker, client, token, cursor, newest=cursor)
 
-        stored = pages = 0
-        newest = cursor
-        before: int | None = None
-        refreshed_after_401 = False
-        while pages < MAX_PAGES:
+    async def _next_page(self, run: _ImportRun) -> dict[str, Any] | None:
+        """The next page of plays; None when the link turned out revoked.
+
+        A token revoked before its expiry is refreshed once; a refused refresh marks the
+        link revoked (committed) and ends the import quietly."""
+        while True:
             try:
-                page = await client.recently_played(
-                    token, after_ms=cursor, before_ms=before, limit=PAGE_LIMIT
+                return await run.client.recently_played(
+                    run.token, after_ms=run.cursor, before_ms=run.before, limit=PAGE_LIMIT
                 )
             except SpotifyUnauthorized:
-                # A token revoked before its expiry: refresh once; a refused refresh marks
-                # the link revoked (committed) and ends the import quietly.
-                if refreshed_after_401:
+                if run.refreshed_after_401:
                     raise
-                refreshed_after_401 = True
-                async with session_scope(maker) as session:
-                    await history_repository.expire_spotify_token(session, user_id)
-                async with session_scope(maker) as session:
-                    token = await auth_service.spotify_access_token(
-                        session, settings, user_id, client=client
-                    )
-                if token is None:
-                    return ImportResult(status="revoked", stored=stored, cursor_ms=cursor)
-                continue
-            pages += 1
-            plays = parse_recently_played(page)
-            fresh = [play for play in plays if cursor is None or play.played_at_ms > cursor]
-            if fresh:
-                async with session_scope(maker) as session:
-                    stored += await self.store_spotify_plays(session, user_id, fresh)
-                newest = max(newest or 0, *(play.played_at_ms for play in fresh))
-            oldest = min((play.played_at_ms for play in plays), default=None)
-            if not page.get("next") or oldest is None or (cursor is not None and oldest <= cursor):
-                break
-            before = oldest
-        if newest is not None and newest != cursor:
-            async with session_scope(maker) as session:
-                await history_repository.set_cursor(session, user_id, newest)
-        return ImportResult(status="imported", stored=stored, pages=pages, cursor_ms=newest)
+                run.refreshed_after_401 = True
+            async with session_scope(run.maker) as session:
+                await identities_repository.expire_token(
+                    session, run.user_id, OAuthProvider.spotify
+                )
+            async with session_scope(run.maker) as session:
+                token = await auth_service.spotify_access_token(
+                    session, run.settings, run.user_id, client=run.client
+                )
+            if token is None:
+                return None
+            run.token = token
+
+    async def _store_page(self, run: _ImportRun, page: dict[str, Any]) -> bool:
+        """Store a page's plays newer than the cursor; True when an older page may follow."""
+        run.pages += 1
+        plays = parse_recently_played(page)
+        cursor = run.cursor
+        fresh = [play for play in plays if cursor is None or play.played_at_ms > cursor]
+        if fresh:
+            async with session_scope(run.maker) as session:
+                run.stored += await self.store_spotify_plays(session, run.user_id, fresh)
+            run.newest = max(run.newest or 0, *(play.played_at_ms for play in fresh))
+        oldest = min((play.played_at_ms for play in plays), default=None)
+        if not page.get("next") or oldest is None or (cursor is not None and oldest <= cursor):
+            return False
+        run.before = oldest
+        return True
 
     async def store_spotify_plays(
         self, session: AsyncSession, user_id: uuid.UUID, plays: list[SpotifyPlay]
     ) -> int:
         """Add unknown tracks and artists to the catalog and the plays to the history, in
         bulk; returns how many plays were new."""
-        tracks: dict[str, dict[str, Any]] = {}
-        artists: dict[uuid.UUID, tuple[uuid.UUID, str, str | None]] = {}
-        credits: dict[str, list[uuid.UUID]] = {}
-        for play in plays:
-            fields = play.track
-            spotify_id = fields["spotify_id"]
-            credited: dict[uuid.UUID, str] = {}
-            for name, provider_id in play.artists:
-                artist_id = catalog_artist_id(name)
-                credited.setdefault(artist_id, name)
-                artists.setdefault(artist_id, (artist_id, name, provider_id))
-            credits[spotify_id] = list(credited)
-            tracks[spotify_id] = {
-                "spotify_id": spotify_id,
-                "title": fields["title"],
-                "artist_names": ", ".join(credited.values()),
-                "album": fields["album"],
-                "duration_ms": fields["duration_ms"],
-                "image_url": fields["image_url"],
-                "popularity": fields["popularity"],
-            }
-        await history_repository.ensure_artists(session, list(artists.values()))
-        track_ids = await history_repository.insert_missing_tracks(session, list(tracks.values()))
-        await history_repository.link_track_artists(
-            session,
-            [
-                (track_ids[spotify_id], artist_id, position)
-                for spotify_id, artist_ids in credits.items()
-                for position, artist_id in enumerate(artist_ids)
-            ],
+        track_ids = await tracks_service.add_played(
+            session, [PlayedTrack(play.track, play.artists) for play in plays]
         )
         # Spotify lists plays of at least 30 s without saying how long; the track's length
         # is the best estimate of what was heard.
@@ -241,91 +255,8 @@ class HistoryService:
         ]
         return await history_repository.insert_events(session, rows)
 
-    async def load_demo_listeners(
-        self, session: AsyncSession, playlists: list[DemoPlaylist], *, now: datetime | None = None
-    ) -> int:
-        """Create the demo listeners with their histories; does nothing when they exist.
-
-        Returns how many listening events were stored. Tracks missing from the catalog are
-        skipped, so load the catalog first.
-        """
-        if await history_repository.any_demo_user(session):
-            return 0
-        now = now or datetime.now(UTC)
-        await history_repository.insert_demo_users(
-            session, [(playlist.user_id, playlist.display_name) for playlist in playlists]
-        )
-        genre_ids = await genres_repository.ensure(
-            session, {slug for playlist in playlists for slug in playlist.genres}
-        )
-        await history_repository.insert_user_genres(
-            session,
-            [
-                (playlist.user_id, genre_ids[slug])
-                for playlist in playlists
-                for slug in playlist.genres
-            ],
-        )
-        track_ids = await history_repository.track_ids_by_spotify_id(
-            session, {track for playlist in playlists for track in playlist.track_ids}
-        )
-        rows = []
-        for playlist in playlists:
-            for position, spotify_id in enumerate(playlist.track_ids):
-                track = track_ids.get(spotify_id)
-                if track is None:
-                    continue
-                track_id, duration_ms = track
-                # Spread over the last 30 days, newest first in playlist order.
-                played_at = now - timedelta(minutes=37 * position + 1) % DEMO_SPAN
-                rows.append(
-                    (
-                        playlist.user_id,
-                        track_id,
-                        ListeningSource.demo.value,
-                        None,
-                        played_at,
-                        duration_ms,
-                    )
-                )
-        stored = await history_repository.insert_events(session, rows)
-        await self._demo_rooms(
-            session, playlists, genre_ids, track_ids, int(now.timestamp() * 1000)
-        )
-        return stored
-
-    async def _demo_rooms(
-        self,
-        session: AsyncSession,
-        playlists: list[DemoPlaylist],
-        genre_ids: dict[str, int],
-        track_ids: dict[str, tuple[uuid.UUID, int]],
-        started_at_ms: int,
-    ) -> None:
-        """One public room per main genre of the playlists, run by demo listeners of that
-        genre, playing the owner's playlist in a loop from ``started_at_ms``, so a fresh
-        start has live rooms to walk into and room recommendations have rooms to offer."""
-        by_genre: dict[str, list[DemoPlaylist]] = {}
-        for playlist in playlists:
-            if playlist.genres:
-                by_genre.setdefault(playlist.genres[0], []).append(playlist)
-        for slug, members in sorted(by_genre.items()):
-            owner = members[0]
-            subgenres = sorted({p.genres[1] for p in members if len(p.genres) > 1})[:2]
-            queue = [track_ids[t][0] for t in owner.track_ids if t in track_ids][:DEMO_QUEUE]
-            await history_repository.add_demo_room(
-                session,
-                name=f"{genre_display_name(slug)} Lounge (demo)",
-                description=f"Demo room: {genre_display_name(slug)} from the bundled catalog",
-                owner_id=owner.user_id,
-                member_ids=[p.user_id for p in members[:DEMO_ROOM_MEMBERS]],
-                genre_ids=[genre_ids[g] for g in (slug, *subgenres) if g in genre_ids],
-                track_ids=queue,
-                started_at_ms=started_at_ms,
-            )
-
     async def importable_user_ids(self, session: AsyncSession) -> list[uuid.UUID]:
-        return await history_repository.importable_user_ids(session)
+        return await identities_repository.linked_user_ids(session, OAuthProvider.spotify)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -340,9 +271,7 @@ class HistoryService:
             limit=limit,
             before=decode_history_cursor(before) if before is not None else None,
         )
-        tracks = await history_repository.tracks_with_credits(
-            session, [row.track_id for row in rows]
-        )
+        tracks = await tracks_repository.with_credits(session, [row.track_id for row in rows])
         next_before = encode_history_cursor(rows[-1]) if len(rows) == limit else None
         return [(row, tracks[row.track_id]) for row in rows], next_before
 

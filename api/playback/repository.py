@@ -1,16 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import (
-    ListeningEvent,
-    ListeningSource,
     QueueEntry,
     QueueEntryStatus,
     Room,
@@ -128,71 +125,14 @@ class PlaybackRepository:
             for entry_id, duration, status, is_demo in result.all()
         ]
 
-    async def set_statuses(
-        self, session: AsyncSession, entry_ids: list[uuid.UUID], status: QueueEntryStatus
+    async def start(
+        self, session: AsyncSession, room_id: uuid.UUID, entry_id: uuid.UUID, started_at_ms: int
     ) -> None:
-        if entry_ids:
-            await session.execute(
-                update(QueueEntry)
-                .where(QueueEntry.id.in_(entry_ids))
-                .values(status=status)
-                .execution_options(synchronize_session=False)
-            )
-
-    async def delete_entries(self, session: AsyncSession, entry_ids: list[uuid.UUID]) -> None:
-        if entry_ids:
-            await session.execute(
-                delete(QueueEntry)
-                .where(QueueEntry.id.in_(entry_ids))
-                .execution_options(synchronize_session=False)
-            )
-
-    async def set_status(
-        self, session: AsyncSession, entry_id: uuid.UUID, status: QueueEntryStatus
-    ) -> None:
-        await session.execute(
-            update(QueueEntry)
-            .where(QueueEntry.id == entry_id)
-            .values(status=status)
-            .execution_options(synchronize_session=False)
+        """The room's playback row, playing ``entry_id`` from ``started_at_ms``."""
+        session.add(
+            RoomPlayback(room_id=room_id, current_entry_id=entry_id, started_at_ms=started_at_ms)
         )
-
-    async def add_listening_events(
-        self,
-        session: AsyncSession,
-        *,
-        room_id: uuid.UUID,
-        track_id: uuid.UUID,
-        played_at: datetime,
-        ms_played: dict[uuid.UUID, int],
-    ) -> int:
-        """One room listening event per user (users that still exist); idempotent."""
-        if not ms_played:
-            return 0
-        existing = set(await session.scalars(select(User.id).where(User.id.in_(list(ms_played)))))
-        rows = [
-            {
-                "user_id": user_id,
-                "track_id": track_id,
-                "source": ListeningSource.room,
-                "room_id": room_id,
-                "played_at": played_at,
-                "ms_played": ms,
-            }
-            for user_id, ms in ms_played.items()
-            if user_id in existing
-        ]
-        if not rows:
-            return 0
-        result = await session.execute(
-            insert(ListeningEvent)
-            .values(rows)
-            .on_conflict_do_nothing(
-                constraint="uq_listening_events_user_id_source_track_id_played_at"
-            )
-            .returning(ListeningEvent.id)
-        )
-        return len(result.all())
+        await session.flush()
 
 
 playback_repository = PlaybackRepository()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,9 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.config import Settings
 from api.db import after_commit
 from api.exceptions import Conflict, Forbidden, NotFound, TuneWaveError, Unprocessable
+from api.history.repository import history_repository
 from api.models import QueueEntryStatus, RoomRole, User
 from api.playback.listening import listening_tracker
 from api.playback.repository import StateRow, playback_repository
+from api.queue.repository import queue_repository
 from api.realtime.events import now_ms, publish, publish_after_commit
 from api.realtime.presence import Presence
 from api.rooms.repository import rooms_repository
@@ -48,6 +50,12 @@ CATCH_UP_GRACE_MS = 10_000
 # Bound on transitions one read performs.
 MAX_CATCH_UP = 50
 CONTROLLERS = (RoomRole.owner, RoomRole.dj)
+
+
+_Command = Callable[
+    ["PlaybackService", AsyncSession, Redis, "PlaybackState", int, int | None],
+    Awaitable["PlaybackState"],
+]
 
 
 class StaleVersion(Conflict):
@@ -242,92 +250,137 @@ class PlaybackService:
         state = await self.current(session, redis, room.id)
         if expected_version is not None and state.version != expected_version:
             raise StaleVersion(f"playback is at version {state.version}")
-        at = self.clock()
-        if action == "play":
-            if state.status == "playing":
-                return state
+        handler = self._commands.get(action)
+        if handler is None:
+            raise Unprocessable(f"unknown playback action {action!r}")
+        return await handler(self, session, redis, state, self.clock(), position_ms)
+
+    async def _play(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        at: int,
+        _position_ms: int | None,
+    ) -> PlaybackState:
+        if state.status == "playing":
+            return state
+        if state.status == "idle":
+            started = await self._start_first(session, redis, state, at, reason="play")
+            if started is None:
+                raise NotFound("the queue is empty", code="queue_empty")
+            return started
+        paused = state.paused_position_ms or 0
+        return await self._set(
+            session,
+            redis,
+            state,
+            {"started_at_ms": at - paused, "paused_position_ms": None},
+            "play",
+        )
+
+    async def _pause(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        at: int,
+        _position_ms: int | None,
+    ) -> PlaybackState:
+        if state.status != "playing":
             if state.status == "idle":
-                started = await self._start_first(session, redis, state, at, reason="play")
-                if started is None:
-                    raise NotFound("the queue is empty", code="queue_empty")
-                return started
-            paused = state.paused_position_ms or 0
-            return await self._set(
+                raise NotFound("nothing is playing", code="nothing_playing")
+            return state
+        return await self._set(
+            session,
+            redis,
+            state,
+            {"started_at_ms": None, "paused_position_ms": state.position_ms(at)},
+            "pause",
+        )
+
+    async def _seek(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        at: int,
+        position_ms: int | None,
+    ) -> PlaybackState:
+        if state.entry_id is None:
+            raise NotFound("nothing is playing", code="nothing_playing")
+        if position_ms is None or not 0 <= position_ms < state.duration_ms:
+            raise Unprocessable(
+                f"position_ms must be from 0 to {state.duration_ms - 1}", field="position_ms"
+            )
+        if state.status == "playing":
+            values: dict[str, Any] = {"started_at_ms": at - position_ms}
+        else:
+            values = {"paused_position_ms": position_ms}
+        from_ms = state.position_ms(at)
+        room_id, entry_id, to_ms = state.room_id, state.entry_id, position_ms
+
+        async def move_listeners() -> None:
+            await listening_tracker.seek(redis, room_id, entry_id, from_ms, to_ms)
+
+        after_commit(session, move_listeners)
+        return await self._set(session, redis, state, values, "seek")
+
+    async def _skip(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        state: PlaybackState,
+        at: int,
+        _position_ms: int | None,
+    ) -> PlaybackState:
+        if state.entry_id is None:
+            raise NotFound("nothing is playing", code="nothing_playing")
+        if state.is_demo:
+            skipped = await self._demo_move(
                 session,
                 redis,
                 state,
-                {"started_at_ms": at - paused, "paused_position_ms": None},
-                "play",
+                start_at_ms=at,
+                ended=Ended(state.position_ms(at), at, QueueEntryStatus.skipped),
+                reason="skip",
             )
-        if action == "pause":
-            if state.status != "playing":
-                if state.status == "idle":
-                    raise NotFound("nothing is playing", code="nothing_playing")
-                return state
-            return await self._set(
+        else:
+            skipped = await self._skip_queued(session, redis, state, at)
+        if skipped is None:
+            raise StaleVersion("playback changed at the same moment; try again")
+        return skipped
+
+    async def _skip_queued(
+        self, session: AsyncSession, redis: Redis, state: PlaybackState, at: int
+    ) -> PlaybackState | None:
+        try:
+            return await self._transition(
                 session,
                 redis,
                 state,
-                {"started_at_ms": None, "paused_position_ms": state.position_ms(at)},
-                "pause",
+                end_position_ms=state.position_ms(at),
+                ended_at_ms=at,
+                start_next_at_ms=at,
+                finished=QueueEntryStatus.skipped,
+                reason="skip",
             )
-        if action == "seek":
-            if state.entry_id is None:
-                raise NotFound("nothing is playing", code="nothing_playing")
-            if position_ms is None or not 0 <= position_ms < state.duration_ms:
-                raise Unprocessable(
-                    f"position_ms must be from 0 to {state.duration_ms - 1}", field="position_ms"
-                )
-            if state.status == "playing":
-                values: dict[str, Any] = {"started_at_ms": at - position_ms}
-            else:
-                values = {"paused_position_ms": position_ms}
-            from_ms = state.position_ms(at)
-            entry_id = state.entry_id
+        except RedisError as exc:
+            # The listening totals live in Redis: a skip waits for it rather than lose
+            # what everybody heard of this entry (the request rolls back whole).
+            raise TuneWaveError(
+                "playback is briefly unavailable; try again in a few seconds",
+                status_code=503,
+                headers={"Retry-After": "2"},
+            ) from exc
 
-            async def move_listeners() -> None:
-                await listening_tracker.seek(redis, room.id, entry_id, from_ms, position_ms)
-
-            after_commit(session, move_listeners)
-            return await self._set(session, redis, state, values, "seek")
-        if action == "skip":
-            if state.entry_id is None:
-                raise NotFound("nothing is playing", code="nothing_playing")
-            if state.is_demo:
-                skipped = await self._demo_move(
-                    session,
-                    redis,
-                    state,
-                    start_at_ms=at,
-                    ended=Ended(state.position_ms(at), at, QueueEntryStatus.skipped),
-                    reason="skip",
-                )
-                if skipped is None:
-                    raise StaleVersion("playback changed at the same moment; try again")
-                return skipped
-            try:
-                skipped = await self._transition(
-                    session,
-                    redis,
-                    state,
-                    end_position_ms=state.position_ms(at),
-                    ended_at_ms=at,
-                    start_next_at_ms=at,
-                    finished=QueueEntryStatus.skipped,
-                    reason="skip",
-                )
-            except RedisError as exc:
-                # The listening totals live in Redis: a skip waits for it rather than lose
-                # what everybody heard of this entry (the request rolls back whole).
-                raise TuneWaveError(
-                    "playback is briefly unavailable; try again in a few seconds",
-                    status_code=503,
-                    headers={"Retry-After": "2"},
-                ) from exc
-            if skipped is None:
-                raise StaleVersion("playback changed at the same moment; try again")
-            return skipped
-        raise Unprocessable(f"unknown playback action {action!r}")
+    # The playback actions a client may send, each one step of ``command``.
+    _commands: dict[str, _Command] = {
+        "play": _play,
+        "pause": _pause,
+        "seek": _seek,
+        "skip": _skip,
+    }
 
     async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
         state = await self._peek(room_id)
@@ -385,7 +438,7 @@ class PlaybackService:
             {"current_entry_id": next_id, "started_at_ms": at, "paused_position_ms": None},
         ):
             return None
-        await playback_repository.set_status(session, next_id, QueueEntryStatus.playing)
+        await queue_repository.set_status(session, next_id, QueueEntryStatus.playing)
         moved = await self._load(session, state.room_id)
         self._after_start(session, redis, moved, reason)
         return moved
@@ -416,9 +469,9 @@ class PlaybackService:
         ):
             return None
         # Old entry first: at most one entry of a room is playing (a unique index).
-        await playback_repository.set_status(session, state.entry_id, finished)
+        await queue_repository.set_status(session, state.entry_id, finished)
         if next_id is not None:
-            await playback_repository.set_status(session, next_id, QueueEntryStatus.playing)
+            await queue_repository.set_status(session, next_id, QueueEntryStatus.playing)
         await self._record_listens(session, redis, state, end_position_ms, ended_at_ms)
         moved = await self._load(session, state.room_id)
         self._after_move(session, redis, state, moved, reason)
@@ -445,7 +498,7 @@ class PlaybackService:
             for user_id, ms in heard.items()
             if ms >= threshold
         }
-        await playback_repository.add_listening_events(
+        await history_repository.add_room_events(
             session,
             room_id=state.room_id,
             track_id=state.track_id,
@@ -528,19 +581,19 @@ class PlaybackService:
             return None
         if state.entry_id is not None:
             finished = ended.status if ended else QueueEntryStatus.played
-            await playback_repository.set_status(session, state.entry_id, finished)
-        await playback_repository.set_statuses(session, passed, QueueEntryStatus.played)
+            await queue_repository.set_status(session, state.entry_id, finished)
+        await queue_repository.set_statuses(session, passed, QueueEntryStatus.played)
         if wrapped:
             assert target is not None
             place = cycle.index(target)
-            await playback_repository.set_statuses(
+            await queue_repository.set_statuses(
                 session, [entry.entry_id for entry in cycle[:place]], QueueEntryStatus.played
             )
-            await playback_repository.set_statuses(
+            await queue_repository.set_statuses(
                 session, [entry.entry_id for entry in cycle[place + 1 :]], QueueEntryStatus.queued
             )
             done = {state.entry_id, *passed}
-            await playback_repository.delete_entries(
+            await queue_repository.delete_entries(
                 session,
                 [
                     entry.entry_id
@@ -550,7 +603,7 @@ class PlaybackService:
                 ],
             )
         if target is not None:
-            await playback_repository.set_status(session, target.entry_id, QueueEntryStatus.playing)
+            await queue_repository.set_status(session, target.entry_id, QueueEntryStatus.playing)
         if ended is not None and state.entry_id is not None:
             await self._record_listens(session, redis, state, ended.position_ms, ended.at_ms)
         moved = await self._load(session, state.room_id)

@@ -15,35 +15,11 @@ from api.exceptions import (
     UpstreamError,
     error_responses,
 )
-from api.models import QueueEntry
-from api.queue.schemas import QueueAdd, QueueEntryAdder, QueueEntryResponse, QueueMove
+from api.queue.schemas import QueueAdd, QueueEntryResponse, QueueMove
 from api.queue.service import queue_service
 from api.rooms.schemas import StatusResponse
-from api.tracks.endpoints import track_response
 
 router = APIRouter(prefix="/rooms", tags=["queue"])
-
-
-def entry_response(entry: QueueEntry) -> QueueEntryResponse:
-    """Needs ``track`` with its artists and genres, and ``adder``, loaded."""
-    adder = entry.adder
-    return QueueEntryResponse(
-        association_id=entry.id,
-        room_id=entry.room_id,
-        track=track_response(entry.track),
-        added_by=entry.added_by,
-        added_by_user=QueueEntryAdder(
-            id=adder.id,
-            display_name=adder.display_name,
-            avatar_url=adder.avatar_url,
-            is_demo=adder.is_demo,
-        )
-        if adder is not None
-        else None,
-        position=entry.position,
-        status=entry.status,
-        added_at=entry.added_at,
-    )
 
 
 @router.get("/{room_id}/queue", responses=error_responses(Unauthorized, Forbidden, NotFound))
@@ -52,7 +28,7 @@ async def list_queue(
 ) -> list[QueueEntryResponse]:
     """The upcoming queue: the playing entry first, then the queued ones in play order."""
     entries = await queue_service.list_upcoming(session, user, room_id, redis=redis)
-    return [entry_response(entry) for entry in entries]
+    return [QueueEntryResponse.from_entry(entry) for entry in entries]
 
 
 @router.post(
@@ -72,7 +48,7 @@ async def add_to_queue(
 ) -> QueueEntryResponse:
     """Add a track to the queue (the owner; any member when the room's policy is members)."""
     entry = await queue_service.add(session, redis, settings, user, room_id, data.spotify_id)
-    return entry_response(entry)
+    return QueueEntryResponse.from_entry(entry)
 
 
 @router.get(
@@ -83,7 +59,9 @@ async def get_queue_entry(
     room_id: uuid.UUID, association_id: uuid.UUID, user: OptionalUser, session: SessionDep
 ) -> QueueEntryResponse:
     """One entry of the room's queue, whatever its status."""
-    return entry_response(await queue_service.get_entry(session, user, room_id, association_id))
+    return QueueEntryResponse.from_entry(
+        await queue_service.get_entry(session, user, room_id, association_id)
+    )
 
 
 @router.delete(
@@ -111,4 +89,4 @@ async def move_queue_entry(
 ) -> list[QueueEntryResponse]:
     """Move a queued track to another place (owner only); returns the new order."""
     entries = await queue_service.move(session, user, room_id, association_id, data.index)
-    return [entry_response(entry) for entry in entries]
+    return [QueueEntryResponse.from_entry(entry) for entry in entries]

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -35,22 +35,6 @@ class QueueRepository:
     async def get_room(self, session: AsyncSession, room_id: uuid.UUID) -> Room | None:
         return await session.scalar(select(Room).where(Room.id == room_id))
 
-    async def lock_room_touching_activity(self, session: AsyncSession, room_id: uuid.UUID) -> bool:
-        """Lock the room row for the rest of the transaction and bump its activity time.
-
-        An UPDATE takes the row lock, so concurrent queue changes of one room run one after
-        another (positions and limits stay consistent) at the cost of a single statement.
-        """
-        updated = await session.scalar(
-            update(Room)
-            .where(Room.id == room_id)
-            # clock_timestamp(): the moment of the change, not the start of the transaction.
-            .values(last_activity_at=func.clock_timestamp())
-            .returning(Room.id)
-            .execution_options(synchronize_session=False)
-        )
-        return updated is not None
-
     async def upcoming_stats(
         self,
         session: AsyncSession,
@@ -71,6 +55,57 @@ class QueueRepository:
         ).one()
         return UpcomingStats(
             entries=row[0], added_by_user=row[1], last_position=row[2], has_track=bool(row[3])
+        )
+
+    async def add_playlist(
+        self,
+        session: AsyncSession,
+        room_id: uuid.UUID,
+        added_by: uuid.UUID,
+        track_ids: Sequence[uuid.UUID],
+    ) -> list[uuid.UUID]:
+        """Queue ``track_ids`` in order, the first one marked playing; returns the entry ids."""
+        entries = [
+            QueueEntry(
+                room_id=room_id,
+                track_id=track_id,
+                added_by=added_by,
+                position=position * 1024,
+                status=QueueEntryStatus.playing if position == 1 else QueueEntryStatus.queued,
+            )
+            for position, track_id in enumerate(track_ids, start=1)
+        ]
+        session.add_all(entries)
+        await session.flush()
+        return [entry.id for entry in entries]
+
+    async def set_statuses(
+        self, session: AsyncSession, entry_ids: list[uuid.UUID], status: QueueEntryStatus
+    ) -> None:
+        if entry_ids:
+            await session.execute(
+                update(QueueEntry)
+                .where(QueueEntry.id.in_(entry_ids))
+                .values(status=status)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def delete_entries(self, session: AsyncSession, entry_ids: list[uuid.UUID]) -> None:
+        if entry_ids:
+            await session.execute(
+                delete(QueueEntry)
+                .where(QueueEntry.id.in_(entry_ids))
+                .execution_options(synchronize_session=False)
+            )
+
+    async def set_status(
+        self, session: AsyncSession, entry_id: uuid.UUID, status: QueueEntryStatus
+    ) -> None:
+        await session.execute(
+            update(QueueEntry)
+            .where(QueueEntry.id == entry_id)
+            .values(status=status)
+            .execution_options(synchronize_session=False)
         )
 
     async def add(self, session: AsyncSession, entry: QueueEntry) -> QueueEntry:

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.models import QueueEntryStatus
 from api.tracks.schemas import SpotifyId, TrackBase
+
+if TYPE_CHECKING:
+    from api.models import QueueEntry, User
 
 # Mirrors the service's queue length limit: an index past the end just means "last".
 MAX_MOVE_INDEX = 10_000
@@ -35,6 +39,15 @@ class QueueEntryAdder(BaseModel):
     avatar_url: str | None
     is_demo: bool
 
+    @classmethod
+    def from_user(cls, user: User) -> QueueEntryAdder:
+        return cls(
+            id=user.id,
+            display_name=user.display_name,
+            avatar_url=user.avatar_url,
+            is_demo=user.is_demo,
+        )
+
 
 class QueueEntryResponse(BaseModel):
     association_id: uuid.UUID
@@ -46,3 +59,18 @@ class QueueEntryResponse(BaseModel):
     position: int
     status: QueueEntryStatus
     added_at: datetime
+
+    @classmethod
+    def from_entry(cls, entry: QueueEntry) -> QueueEntryResponse:
+        """Needs ``track`` with its artists and genres, and ``adder``, loaded."""
+        adder = entry.adder
+        return cls(
+            association_id=entry.id,
+            room_id=entry.room_id,
+            track=TrackBase.from_track(entry.track),
+            added_by=entry.added_by,
+            added_by_user=QueueEntryAdder.from_user(adder) if adder is not None else None,
+            position=entry.position,
+            status=entry.status,
+            added_at=entry.added_at,
+        )

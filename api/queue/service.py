@@ -14,6 +14,7 @@ from api.models import QueueEntry, QueueEntryStatus, QueuePolicy, Room, RoomRole
 from api.playback.service import playback_service
 from api.queue.repository import queue_repository
 from api.realtime.events import publish_after_commit
+from api.rooms.repository import rooms_repository
 from api.rooms.service import rooms_service
 from api.tracks.service import tracks_service
 
@@ -212,7 +213,7 @@ class QueueService:
         return room
 
     async def _lock(self, session: AsyncSession, room_id: uuid.UUID) -> None:
-        if not await queue_repository.lock_room_touching_activity(session, room_id):
+        if not await rooms_repository.lock_touching_activity(session, room_id):
             raise NotFound("room not found", code="room_not_found")
         # The change moves the room's activity time, which the room and the list show.
         invalidate_after_commit(session, ROOM_LIST, room_scope(room_id))

@@ -31,7 +31,7 @@ async def recommend_tracks(
     items, version = await with_cache_fallback(
         redis, lambda r: recommendations_service.tracks(session, r, user.id, limit)
     )
-    return TrackRecommendations.model_validate({"items": items, "model_version": version})
+    return TrackRecommendations(items=items, model_version=version)
 
 
 @router.get("/users", responses=error_responses(Unauthorized, Unprocessable))
@@ -42,7 +42,7 @@ async def recommend_people(
     items, version = await with_cache_fallback(
         redis, lambda r: recommendations_service.people(session, r, user.id, limit)
     )
-    return PersonRecommendations.model_validate({"items": items, "model_version": version})
+    return PersonRecommendations(items=items, model_version=version)
 
 
 @router.get("/rooms", responses=error_responses(Unauthorized, Unprocessable))
@@ -53,7 +53,7 @@ async def recommend_rooms(
     items, version = await with_cache_fallback(
         redis, lambda r: recommendations_service.rooms(session, r, user.id, limit)
     )
-    return RoomRecommendations.model_validate({"items": items, "model_version": version})
+    return RoomRecommendations(items=items, model_version=version)
 
 
 @router.get(
@@ -70,5 +70,4 @@ async def recommend_room_tracks(
 ) -> RoomTrackRecommendations:
     """Tracks for the people in a room now (else its members), their tastes combined: what
     the room's auto-DJ plays next. ``strategy``: average, least_misery or blend."""
-    answer = await groups.room_tracks(session, redis, room_id, user, limit, strategy)
-    return RoomTrackRecommendations.model_validate(answer)
+    return await groups.room_tracks(session, redis, room_id, user, limit, strategy)

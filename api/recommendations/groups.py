@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from redis.asyncio import Redis
@@ -26,9 +26,16 @@ from api.realtime.presence import users_key
 from api.recommendations import store
 from api.recommendations.reasons import join_words
 from api.recommendations.repository import recommendations_repository
+from api.recommendations.schemas import (
+    ReasonPart,
+    RoomTrackRecommendation,
+    RoomTrackRecommendations,
+    TrackRecommendation,
+)
 from api.recommendations.service import MAX_LIMIT, recommendations_service
 from api.rooms.repository import rooms_repository
 from api.rooms.service import RoomsService
+from api.tracks.schemas import TrackBase
 
 if TYPE_CHECKING:
     from recommender.groups import Strategy
@@ -51,7 +58,7 @@ async def room_tracks(
     user: User,
     limit: int,
     strategy: Strategy,
-) -> dict[str, Any]:
+) -> RoomTrackRecommendations:
     room = await rooms_repository.get(session, room_id)
     if room is None:
         raise NotFound("room not found")
@@ -62,31 +69,31 @@ async def room_tracks(
     present = await present_user_ids(redis, room_id)
     basis = "present" if present else "members"
     people = (present or [str(member.id) for member in members])[:MAX_PEOPLE]
-    lists: list[list[dict[str, Any]]] = []
+    lists: list[list[TrackRecommendation]] = []
     for person in people:
         items, _version = await recommendations_service.tracks(
             session, redis, uuid.UUID(person), MAX_LIMIT
         )
         lists.append(items)
     version = await store.live_version(redis)
-    tracks: dict[str, dict[str, Any]] = {}
+    tracks: dict[str, TrackBase] = {}
     for items in lists:
         for entry in items:
-            tracks.setdefault(entry["track"]["spotify_id"], entry["track"])
+            tracks.setdefault(entry.track.spotify_id, entry.track)
     if not tracks:
-        return {
-            "items": [],
-            "strategy": strategy,
-            "listeners": len(people),
-            "basis": basis,
-            "model_version": version,
-        }
+        return RoomTrackRecommendations(
+            items=[],
+            strategy=strategy,
+            listeners=len(people),
+            basis=basis,
+            model_version=version,
+        )
     keys = list(tracks)
     column = {key: j for j, key in enumerate(keys)}
     satisfaction = np.zeros((len(people), len(keys)), dtype=np.float64)
     for p, items in enumerate(lists):
         for rank, entry in enumerate(items):
-            satisfaction[p, column[entry["track"]["spotify_id"]]] = 1.0 - rank / len(items)
+            satisfaction[p, column[entry.track.spotify_id]] = 1.0 - rank / len(items)
     person_index = {person: p for p, person in enumerate(people)}
     played = await recommendations_repository.played_spotify_ids(
         session, [uuid.UUID(person) for person in people], keys
@@ -113,28 +120,28 @@ async def room_tracks(
         else:
             reason = "for the room"
         out.append(
-            {
-                "track": tracks[keys[j]],
-                "score": round(float(group[j]), 5),
-                "reason": reason,
-                "reason_parts": [
-                    {
-                        "code": "room_group",
-                        "params": {
+            RoomTrackRecommendation(
+                track=tracks[keys[j]],
+                score=round(float(group[j]), 5),
+                reason=reason,
+                reason_parts=[
+                    ReasonPart(
+                        code="room_group",
+                        params={
                             "listeners": fan_names,
                             "liked_by": len(fans),
                             "people": len(people),
                             "strategy": strategy,
                         },
-                    }
+                    )
                 ],
-                "liked_by": len(fans),
-            }
+                liked_by=len(fans),
+            )
         )
-    return {
-        "items": out,
-        "strategy": strategy,
-        "listeners": len(people),
-        "basis": basis,
-        "model_version": version,
-    }
+    return RoomTrackRecommendations(
+        items=out,
+        strategy=strategy,
+        listeners=len(people),
+        basis=basis,
+        model_version=version,
+    )

@@ -15,13 +15,13 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+from pydantic import BaseModel, TypeAdapter
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.history.repository import history_repository
 from api.models import Track
 from api.playback.service import playback_service
 from api.realtime.events import now_ms
@@ -29,7 +29,16 @@ from api.realtime.presence import Presence
 from api.recommendations import store
 from api.recommendations.reasons import model_room_parts, part, render
 from api.recommendations.repository import PersonRow, RoomRow, recommendations_repository
+from api.recommendations.schemas import (
+    PersonRecommendation,
+    RecommendedPerson,
+    RecommendedRoom,
+    RoomRecommendation,
+    TrackRecommendation,
+)
 from api.recommendations.scoring import LoadedScorer, room_scorer
+from api.tracks.repository import tracks_repository
+from api.tracks.schemas import TrackBase
 
 FALLBACK_TTL_S = 600
 ROOMS_SNAPSHOT_TTL_S = 10
@@ -47,6 +56,10 @@ FALLBACK_ANSWER_TTL_S = 60
 MAX_LIMIT = 50
 TASTE_GENRES = 8
 
+
+Item = TypeVar("Item", bound=BaseModel)
+_TRACKS: TypeAdapter[list[TrackRecommendation]] = TypeAdapter(list[TrackRecommendation])
+_PEOPLE: TypeAdapter[list[PersonRecommendation]] = TypeAdapter(list[PersonRecommendation])
 
 # This process's copy of the latest rooms snapshot (see _rooms_snapshot).
 _snapshot_cache: dict[str, Any] = {}
@@ -74,16 +87,9 @@ class Taste:
 
 
 def track_payload(track: Track) -> dict[str, Any]:
-    """The wire ``TrackBase`` of a track with artists and genres loaded."""
-    return {
-        "spotify_id": track.spotify_id,
-        "title": track.title,
-        "artists": [artist.name for artist in track.artists],
-        "album": track.album,
-        "duration_ms": track.duration_ms,
-        "image_url": track.image_url,
-        "genres": [genre.slug for genre in track.genres],
-    }
+    """The wire ``TrackBase`` of a track with artists and genres loaded, as JSON-ready data
+    (what the published model and the fallback caches in Redis hold)."""
+    return TrackBase.from_track(track).model_dump(mode="json")
 
 
 class RecommendationsService:
@@ -109,17 +115,23 @@ class RecommendationsService:
 
     async def tracks(
         self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[TrackRecommendation], str | None]:
         version = await store.live_version(redis)
         if version is not None:
             published = await store.user_entry(redis, version, "tracks", str(user_id))
             if published:
                 return [
-                    {**item, "reason_parts": item.get("reason_parts", []), "basis": "model"}
+                    TrackRecommendation.model_validate(
+                        {**item, "reason_parts": item.get("reason_parts", []), "basis": "model"}
+                    )
                     for item in published[:limit]
                 ], version
         answer = await self._cached_answer(
-            redis, "tracks", user_id, lambda: self._fallback_tracks(session, redis, user_id)
+            redis,
+            "tracks",
+            user_id,
+            _TRACKS,
+            lambda: self._fallback_tracks(session, redis, user_id),
         )
         return answer[:limit], None
 
@@ -128,21 +140,22 @@ class RecommendationsService:
         redis: Redis,
         kind: str,
         user_id: uuid.UUID,
-        compute: Callable[[], Awaitable[list[dict[str, Any]]]],
-    ) -> list[dict[str, Any]]:
+        adapter: TypeAdapter[list[Item]],
+        compute: Callable[[], Awaitable[list[Item]]],
+    ) -> list[Item]:
         """A fallback answer (computed for the largest limit) kept for a minute per user:
         the fallback reads several tables, and a listener pages through it quickly."""
         key = FALLBACK_ANSWER_KEY.format(kind, user_id)
         cached = await redis.get(key)
         if cached is not None:
-            return list(json.loads(cached))
+            return adapter.validate_json(cached)
         answer = await compute()
-        await redis.set(key, json.dumps(answer, default=str), ex=FALLBACK_ANSWER_TTL_S)
+        await redis.set(key, adapter.dump_json(answer), ex=FALLBACK_ANSWER_TTL_S)
         return answer
 
     async def _fallback_tracks(
         self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int = MAX_LIMIT
-    ) -> list[dict[str, Any]]:
+    ) -> list[TrackRecommendation]:
         taste = await self.taste(session, user_id, redis)
         candidates: list[dict[str, Any]] = []
         if taste.genres:
@@ -152,7 +165,7 @@ class RecommendationsService:
             session, user_id, [uuid.UUID(item["id"]) for item in candidates]
         )
         favourites = set(taste.favourites)
-        items: list[dict[str, Any]] = []
+        items: list[TrackRecommendation] = []
         seen: set[str] = set()
         for item in candidates:
             if item["id"] in seen or uuid.UUID(item["id"]) in played:
@@ -170,13 +183,15 @@ class RecommendationsService:
                 basis = "popular"
                 score = 0.0
             items.append(
-                {
-                    "track": item["track"],
-                    "score": round(score, 4),
-                    "reason": render(parts),
-                    "reason_parts": parts,
-                    "basis": basis,
-                }
+                TrackRecommendation.model_validate(
+                    {
+                        "track": item["track"],
+                        "score": round(score, 4),
+                        "reason": render(parts),
+                        "reason_parts": parts,
+                        "basis": basis,
+                    }
+                )
             )
             if len(items) == limit:
                 break
@@ -199,7 +214,7 @@ class RecommendationsService:
             rows = await recommendations_repository.top_tracks_per_genre(
                 session, missing, GENRE_CANDIDATES
             )
-            tracks = await history_repository.tracks_with_credits(
+            tracks = await tracks_repository.with_credits(
                 session, [track_id for _, track_id, _ in rows]
             )
             fresh: dict[str, list[dict[str, Any]]] = {slug: [] for slug in missing}
@@ -238,7 +253,7 @@ class RecommendationsService:
         if cached is not None:
             return list(json.loads(cached))
         track_ids = await recommendations_repository.popular_tracks(session, CANDIDATES)
-        tracks = await history_repository.tracks_with_credits(session, track_ids)
+        tracks = await tracks_repository.with_credits(session, track_ids)
         candidates = [
             {"id": str(track_id), "track": track_payload(tracks[track_id]), "matched": []}
             for track_id in track_ids
@@ -251,7 +266,7 @@ class RecommendationsService:
 
     async def people(
         self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[PersonRecommendation], str | None]:
         version = await store.live_version(redis)
         if version is not None:
             published = await store.user_entry(redis, version, "users", str(user_id))
@@ -259,14 +274,16 @@ class RecommendationsService:
                 ids = [uuid.UUID(item["user_id"]) for item in published]
                 people = await recommendations_repository.people(session, ids)
                 items = [
-                    {
-                        "user": self._person(people[uuid.UUID(item["user_id"])]),
-                        "score": item["score"],
-                        "reason": item["reason"],
-                        "reason_parts": item.get("reason_parts", []),
-                        "shared_genres": item.get("shared_genres", []),
-                        "basis": "model",
-                    }
+                    PersonRecommendation.model_validate(
+                        {
+                            "user": self._person(people[uuid.UUID(item["user_id"])]),
+                            "score": item["score"],
+                            "reason": item["reason"],
+                            "reason_parts": item.get("reason_parts", []),
+                            "shared_genres": item.get("shared_genres", []),
+                            "basis": "model",
+                        }
+                    )
                     # People deleted since the model was published are left out.
                     for item in published
                     if uuid.UUID(item["user_id"]) in people
@@ -274,15 +291,19 @@ class RecommendationsService:
                 if items:
                     return items[:limit], version
         answer = await self._cached_answer(
-            redis, "users", user_id, lambda: self._fallback_people(session, redis, user_id)
+            redis,
+            "users",
+            user_id,
+            _PEOPLE,
+            lambda: self._fallback_people(session, redis, user_id),
         )
         return answer[:limit], None
 
     async def _fallback_people(
         self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int = MAX_LIMIT
-    ) -> list[dict[str, Any]]:
+    ) -> list[PersonRecommendation]:
         taste = await self.taste(session, user_id, redis)
-        items: list[dict[str, Any]] = []
+        items: list[PersonRecommendation] = []
         seen: set[uuid.UUID] = set()
         if taste.genres:
             weights = taste.weights()
@@ -294,16 +315,18 @@ class RecommendationsService:
                 score = sum(weights.get(slug, 0.0) for slug in row.shared) / total
                 parts = [part("shares_genres", genres=row.shared[:3])]
                 items.append(
-                    {
-                        "user": self._person(
-                            (row.id, row.display_name, row.avatar_url, row.is_demo)
-                        ),
-                        "score": round(score, 4),
-                        "reason": render(parts),
-                        "reason_parts": parts,
-                        "shared_genres": row.shared,
-                        "basis": "genres",
-                    }
+                    PersonRecommendation.model_validate(
+                        {
+                            "user": self._person(
+                                (row.id, row.display_name, row.avatar_url, row.is_demo)
+                            ),
+                            "score": round(score, 4),
+                            "reason": render(parts),
+                            "reason_parts": parts,
+                            "shared_genres": row.shared,
+                            "basis": "genres",
+                        }
+                    )
                 )
         if len(items) < limit:
             for row in await recommendations_repository.active_listeners(
@@ -313,33 +336,35 @@ class RecommendationsService:
                     continue
                 parts = [part("most_active_listener" if row.weight else "new_listener")]
                 items.append(
-                    {
-                        "user": self._person(
-                            (row.id, row.display_name, row.avatar_url, row.is_demo)
-                        ),
-                        "score": 0.0,
-                        "reason": render(parts),
-                        "reason_parts": parts,
-                        "shared_genres": [],
-                        "basis": "popular",
-                    }
+                    PersonRecommendation.model_validate(
+                        {
+                            "user": self._person(
+                                (row.id, row.display_name, row.avatar_url, row.is_demo)
+                            ),
+                            "score": 0.0,
+                            "reason": render(parts),
+                            "reason_parts": parts,
+                            "shared_genres": [],
+                            "basis": "popular",
+                        }
+                    )
                 )
                 if len(items) == limit:
                     break
         return items
 
-    def _person_row(self, row: PersonRow) -> dict[str, Any]:
+    def _person_row(self, row: PersonRow) -> RecommendedPerson:
         return self._person((row.id, row.display_name, row.avatar_url, row.is_demo))
 
     @staticmethod
-    def _person(row: tuple[uuid.UUID, str, str | None, bool]) -> dict[str, Any]:
-        return {"id": row[0], "display_name": row[1], "avatar_url": row[2], "is_demo": row[3]}
+    def _person(row: tuple[uuid.UUID, str, str | None, bool]) -> RecommendedPerson:
+        return RecommendedPerson(id=row[0], display_name=row[1], avatar_url=row[2], is_demo=row[3])
 
     # --- rooms -------------------------------------------------------------------------------
 
     async def rooms(
         self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[RoomRecommendation], str | None]:
         snapshot_id, snapshot = await self._rooms_snapshot(session, redis)
         taste = await self.taste(session, user_id, redis)
         user_key = str(user_id)
@@ -355,7 +380,7 @@ class RecommendationsService:
             if not room["is_private"] or user_key in room["member_ids"]
         ]
         # Rooms you are not in yet come first; your own rooms fill up the rest.
-        scored.sort(key=lambda item: (item[2], -item[0], item[1]["room"]["name"]))
+        scored.sort(key=lambda item: (item[2], -item[0], item[1].room.name))
         return [item[1] for item in scored[:limit]], None
 
     def _model_rooms(
@@ -366,7 +391,7 @@ class RecommendationsService:
         taste: Taste,
         user_key: str,
         limit: int,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RoomRecommendation]:
         """The package's room scoring: the user's vector against each room's items and
         members, genre profiles, and liveness. The rooms' index is built once per snapshot
         and version in each process; reasons are written for the rooms returned only."""
@@ -430,28 +455,33 @@ class RecommendationsService:
     @staticmethod
     def _room_item(
         room: dict[str, Any], score: float, parts: list[dict[str, Any]], basis: str
-    ) -> dict[str, Any]:
-        return {
-            "room": {
-                "id": room["id"],
-                "name": room["name"],
-                "description": room["description"],
-                "is_private": room["is_private"],
-                "genres": room["genres"],
-                "member_count": room["member_count"],
-                "online_count": room["online_count"],
-                "is_demo": room["is_demo"],
-                "now_playing": room["now_playing"],
-            },
-            "score": round(score, 4),
-            "reason": render(parts),
-            "reason_parts": parts,
-            "basis": basis,
-        }
+    ) -> RoomRecommendation:
+        """A room of the snapshot (see ``_profile_rooms``) as recommended."""
+        return RoomRecommendation.model_validate(
+            {
+                "room": RecommendedRoom.model_validate(
+                    {
+                        "id": room["id"],
+                        "name": room["name"],
+                        "description": room["description"],
+                        "is_private": room["is_private"],
+                        "genres": room["genres"],
+                        "member_count": room["member_count"],
+                        "online_count": room["online_count"],
+                        "is_demo": room["is_demo"],
+                        "now_playing": room["now_playing"],
+                    }
+                ),
+                "score": round(score, 4),
+                "reason": render(parts),
+                "reason_parts": parts,
+                "basis": basis,
+            }
+        )
 
     def _score_room(
         self, room: dict[str, Any], weights: dict[str, float], user_key: str
-    ) -> tuple[float, dict[str, Any], bool]:
+    ) -> tuple[float, RoomRecommendation, bool]:
         """Without a model: the room's genre profile against the listener's, plus liveness."""
         # The room's genres fully, its queue's and members' genres by their share.
         profile: dict[str, float] = {slug: 1.0 for slug in room["genres"]}
@@ -529,7 +559,7 @@ class RecommendationsService:
             session, list(member_ids)
         )
         playing_ids = [room.now_playing_id for room in rooms if room.now_playing_id]
-        playing = await history_repository.tracks_with_credits(session, playing_ids)
+        playing = await tracks_repository.with_credits(session, playing_ids)
         snapshot = []
         for room in rooms:
             tracks_count: dict[str, int] = {}

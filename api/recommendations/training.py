@@ -10,7 +10,11 @@
 4. Publish to Redis under a new version (top-K tracks and people with reasons, the vectors and
    genre space live room scoring needs), switch the live version atomically, and mark the run
    ``published``.
-See docs/recommendations.md.
+
+One training at a time, whoever starts it (the worker, ``tunewave train``): the pipeline
+runs holding the Redis lease ``tunewave:lease:training`` (api/lease.py). A second training
+while one runs answers "busy"; a redelivered task that already completed answers
+"duplicate". See docs/recommendations.md.
 """
 
 from __future__ import annotations
@@ -33,13 +37,14 @@ from threadpoolctl import threadpool_limits
 
 from api.config import Settings
 from api.db import session_scope
-from api.history.repository import history_repository
+from api.lease import run_leased
 from api.models import ModelRunStatus
 from api.recommendations import store
 from api.recommendations.reasons import model_people_parts, model_track_parts, render
 from api.recommendations.scoring import SCORING_BLOB, scoring_blob
 from api.recommendations.service import track_payload
 from api.recommendations.training_repository import training_repository
+from api.tracks.repository import tracks_repository
 from recommender import (
     Dataset,
     GenreSpace,
@@ -62,13 +67,14 @@ TOP_TRACKS = 50
 TOP_PEOPLE = 20
 MIN_USERS = 2
 MIN_INTERACTIONS = 10
+LEASE = "training"
 
 Progress = Callable[[str], None]
 
 
 @dataclass
 class TrainingResult:
-    status: str  # "published", "rejected", "skipped"
+    status: str  # "published", "rejected", "skipped"; "busy", "duplicate" (the lease)
     version: str | None = None
     model_name: str = DEFAULT_MODEL
     metrics: dict[str, float] = field(default_factory=dict)
@@ -186,6 +192,46 @@ class TrainingService:
         model_name: str = DEFAULT_MODEL,
         params: dict[str, Any] | None = None,
         progress: Progress | None = None,
+        task_id: str | None = None,
+    ) -> TrainingResult:
+        """Train, evaluate and publish, holding the training lease: never two at once.
+
+        ``task_id`` names a Celery delivery, so a second delivery of a completed task is
+        answered "duplicate" instead of training again."""
+
+        async def train() -> TrainingResult:
+            return await self._train_and_publish(
+                redis,
+                settings,
+                maker=maker,
+                model_name=model_name,
+                params=params,
+                progress=progress,
+            )
+
+        outcome = await run_leased(redis, LEASE, task_id, settings.task_lease_ttl_s, train)
+        if outcome.status == "busy":
+            return TrainingResult(
+                status="busy", model_name=model_name, detail="another training is running"
+            )
+        if outcome.status == "duplicate":
+            return TrainingResult(
+                status="duplicate",
+                model_name=model_name,
+                detail="this training already completed",
+            )
+        result: TrainingResult = outcome.value
+        return result
+
+    async def _train_and_publish(
+        self,
+        redis: Redis,
+        settings: Settings,
+        *,
+        maker: async_sessionmaker[AsyncSession] | None,
+        model_name: str,
+        params: dict[str, Any] | None,
+        progress: Progress | None,
     ) -> TrainingResult:
         say = progress or (lambda message: logger.info(message))
         params = dict(
@@ -193,17 +239,7 @@ class TrainingService:
         )
         seconds: dict[str, float] = {}
         started = time.perf_counter()
-        live_version = await store.live_version(redis)
-        async with session_scope(maker) as session:
-            export = await self.export(session)
-            live_run = (
-                await training_repository.run_by_version(session, live_version)
-                if live_version
-                else None
-            ) or await training_repository.latest_published(session)
-            live = (
-                (live_run.model_name, dict(live_run.params), live_run.version) if live_run else None
-            )
+        export, live = await self._export_with_live(redis, maker)
         seconds["export"] = round(time.perf_counter() - started, 3)
         n_interactions = int(export.interactions["weight"].sum()) if len(export.interactions) else 0
         n_users = export.interactions["user_id"].nunique() if len(export.interactions) else 0
@@ -223,60 +259,81 @@ class TrainingService:
             n_users=dataset.interactions.n_users,
             n_items=dataset.interactions.n_items,
             n_interactions=n_interactions,
-            live_version=live[2] if live else None,
+            live_version=live.version if live else None,
+            version=new_version(model_name),
+            seconds=seconds,
         )
-        result.version = new_version(model_name)
 
-        # --- evaluate the candidate and the live configuration on the same holdout --------
         step = time.perf_counter()
-        split = holdout_split(dataset.interactions, HOLDOUT_FRACTION, seed=SEED)
-        result.metrics = await asyncio.to_thread(_evaluate, model_name, params, dataset, split)
-        if live is not None:
-            result.live_metrics = await asyncio.to_thread(
-                _evaluate, live[0], live[1], dataset, split
-            )
+        await self._evaluate_against_live(result, params, dataset, live)
         seconds["evaluate"] = round(time.perf_counter() - step, 3)
-        say(
-            f"holdout {COMPARE_METRIC}: candidate {result.metrics.get(COMPARE_METRIC, 0):.4f}"
-            + (
-                f", live {result.live_metrics.get(COMPARE_METRIC, 0):.4f}"
-                if result.live_metrics
-                else ", no live model"
-            )
-        )
-        run_fields = {
-            "version": result.version,
-            "model_name": model_name,
-            "params": params,
-            "metrics": {
-                **result.metrics,
-                **(
-                    {f"live_{k}": v for k, v in result.live_metrics.items()}
-                    if result.live_metrics
-                    else {}
-                ),
-                "holdout_fraction": HOLDOUT_FRACTION,
-                "seed": SEED,
-            },
-            "n_users": result.n_users,
-            "n_items": result.n_items,
-            "n_interactions": n_interactions,
-        }
-        if result.live_metrics is not None and result.metrics.get(
-            COMPARE_METRIC, 0.0
-        ) < result.live_metrics.get(COMPARE_METRIC, 0.0):
+        say(_comparison(result))
+        run_fields = _run_fields(result, params)
+        if _worse_than_live(result):
             result.detail = "worse than the live model on the holdout; not published"
             async with session_scope(maker) as session:
                 await training_repository.add_run(
                     session, status=ModelRunStatus.rejected, error=result.detail, **run_fields
                 )
-            result.seconds = seconds
             say(result.detail)
             return result
 
-        # --- fit on everything and build what the API serves -------------------------------
+        parts, scoring, artifact = await self._fit_and_score(
+            result, params, dataset, settings, seconds
+        )
+        say(f"scored {len(parts['tracks'])} listeners")
         step = time.perf_counter()
-        model = make_model(model_name, **params)
+        await self._publish(redis, maker, result, params, run_fields, parts, scoring, str(artifact))
+        seconds["publish"] = round(time.perf_counter() - step, 3)
+        result.status = "published"
+        say(f"published version {result.version}")
+        return result
+
+    async def _export_with_live(
+        self, redis: Redis, maker: async_sessionmaker[AsyncSession] | None
+    ) -> tuple[Export, _LiveModel | None]:
+        """The listening export and the live model's configuration (its ``model_runs`` row,
+        or the latest published one when Redis names none)."""
+        live_version = await store.live_version(redis)
+        async with session_scope(maker) as session:
+            export = await self.export(session)
+            live_run = (
+                await training_repository.run_by_version(session, live_version)
+                if live_version
+                else None
+            ) or await training_repository.latest_published(session)
+        if live_run is None:
+            return export, None
+        return export, _LiveModel(live_run.model_name, dict(live_run.params), live_run.version)
+
+    async def _evaluate_against_live(
+        self,
+        result: TrainingResult,
+        params: dict[str, Any],
+        dataset: Dataset,
+        live: _LiveModel | None,
+    ) -> None:
+        """The candidate's and the live configuration's metrics on the same holdout."""
+        split = holdout_split(dataset.interactions, HOLDOUT_FRACTION, seed=SEED)
+        result.metrics = await asyncio.to_thread(
+            _evaluate, result.model_name, params, dataset, split
+        )
+        if live is not None:
+            result.live_metrics = await asyncio.to_thread(
+                _evaluate, live.model_name, live.params, dataset, split
+            )
+
+    async def _fit_and_score(
+        self,
+        result: TrainingResult,
+        params: dict[str, Any],
+        dataset: Dataset,
+        settings: Settings,
+        seconds: dict[str, float],
+    ) -> tuple[dict[str, dict[str, Any]], bytes, Path]:
+        """Fit on everything, build what the API serves and save the model's artifact."""
+        step = time.perf_counter()
+        model = make_model(result.model_name, **params)
         await asyncio.to_thread(_fit, model, dataset)
         genres = GenreSpace().fit(dataset.interactions.item_ids, dataset.all_item_tags())
         seconds["fit"] = round(time.perf_counter() - step, 3)
@@ -286,39 +343,40 @@ class TrainingService:
         artifact.parent.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(model.save, artifact)
         seconds["score"] = round(time.perf_counter() - step, 3)
-        say(f"scored {len(parts['tracks'])} listeners")
+        return parts, scoring, artifact
 
-        step = time.perf_counter()
+    async def _publish(
+        self,
+        redis: Redis,
+        maker: async_sessionmaker[AsyncSession] | None,
+        result: TrainingResult,
+        params: dict[str, Any],
+        run_fields: dict[str, Any],
+        parts: dict[str, dict[str, Any]],
+        scoring: bytes,
+        artifact: str,
+    ) -> None:
+        """Record the run (trained), hydrate the track entries, publish to Redis under the
+        new version, then mark the run published."""
+        assert result.version is not None
         async with session_scope(maker) as session:
             run = await training_repository.add_run(
-                session, status=ModelRunStatus.trained, artifact_path=str(artifact), **run_fields
+                session, status=ModelRunStatus.trained, artifact_path=artifact, **run_fields
             )
             track_ids = {
                 uuid.UUID(entry["track_id"])
                 for entries in parts["tracks"].values()
                 for entry in entries
             }
-            tracks = await history_repository.tracks_with_credits(session, list(track_ids))
+            tracks = await tracks_repository.with_credits(session, list(track_ids))
         payloads = {str(track_id): track_payload(track) for track_id, track in tracks.items()}
-        parts["tracks"] = {
-            user_id: [
-                {
-                    "track": payloads[entry["track_id"]],
-                    "score": entry["score"],
-                    "reason": entry["reason"],
-                    "reason_parts": entry["reason_parts"],
-                }
-                for entry in entries
-                if entry["track_id"] in payloads
-            ]
-            for user_id, entries in parts["tracks"].items()
-        }
+        parts["tracks"] = _hydrated(parts["tracks"], payloads)
         await store.publish(
             redis,
             result.version,
             parts,
             {
-                "model": model_name,
+                "model": result.model_name,
                 "params": params,
                 "metrics": result.metrics,
                 "trained_at": datetime.now(UTC).isoformat(),
@@ -329,11 +387,65 @@ class TrainingService:
         )
         async with session_scope(maker) as session:
             await training_repository.mark_published(session, run.id)
-        seconds["publish"] = round(time.perf_counter() - step, 3)
-        result.status = "published"
-        result.seconds = seconds
-        say(f"published version {result.version}")
-        return result
+
+
+@dataclass(frozen=True, slots=True)
+class _LiveModel:
+    model_name: str
+    params: dict[str, Any]
+    version: str
+
+
+def _comparison(result: TrainingResult) -> str:
+    return f"holdout {COMPARE_METRIC}: candidate {result.metrics.get(COMPARE_METRIC, 0):.4f}" + (
+        f", live {result.live_metrics.get(COMPARE_METRIC, 0):.4f}"
+        if result.live_metrics
+        else ", no live model"
+    )
+
+
+def _worse_than_live(result: TrainingResult) -> bool:
+    if result.live_metrics is None:
+        return False
+    return result.metrics.get(COMPARE_METRIC, 0.0) < result.live_metrics.get(COMPARE_METRIC, 0.0)
+
+
+def _run_fields(result: TrainingResult, params: dict[str, Any]) -> dict[str, Any]:
+    """The ``model_runs`` columns of a candidate, whatever becomes of it."""
+    live = {f"live_{k}": v for k, v in (result.live_metrics or {}).items()}
+    return {
+        "version": result.version,
+        "model_name": result.model_name,
+        "params": params,
+        "metrics": {
+            **result.metrics,
+            **live,
+            "holdout_fraction": HOLDOUT_FRACTION,
+            "seed": SEED,
+        },
+        "n_users": result.n_users,
+        "n_items": result.n_items,
+        "n_interactions": result.n_interactions,
+    }
+
+
+def _hydrated(
+    entries_by_user: dict[str, Any], payloads: dict[str, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """Track entries with the track itself instead of its id (tracks gone are left out)."""
+    return {
+        user_id: [
+            {
+                "track": payloads[entry["track_id"]],
+                "score": entry["score"],
+                "reason": entry["reason"],
+                "reason_parts": entry["reason_parts"],
+            }
+            for entry in entries
+            if entry["track_id"] in payloads
+        ]
+        for user_id, entries in entries_by_user.items()
+    }
 
 
 training_service = TrainingService()

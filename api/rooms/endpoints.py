@@ -20,7 +20,6 @@ from api.exceptions import (
 )
 from api.genres.vocabulary import genre_slug
 from api.json import JSONBytes
-from api.models import User
 from api.rooms.schemas import (
     JoinRoomRequest,
     RoomCreate,
@@ -29,36 +28,12 @@ from api.rooms.schemas import (
     StatusResponse,
 )
 from api.rooms.service import RoomView, rooms_service
-from api.users.endpoints import user_response
 from api.users.schemas import UserResponse
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
 
 _ROOM = TypeAdapter(RoomResponse)
 _ROOMS = TypeAdapter(list[RoomResponse])
-
-
-def room_response(view: RoomView) -> RoomResponse:
-    room = view.room
-    return RoomResponse(
-        id=room.id,
-        name=room.name,
-        description=room.description,
-        owner_id=room.owner_id,
-        is_private=room.is_private,
-        genres=[genre.slug for genre in room.genres],
-        member_count=view.member_count,
-        online_count=view.online_count,
-        is_demo=room.is_demo,
-        queue_policy=room.queue_policy,
-        created_at=room.created_at,
-        last_activity_at=room.last_activity_at,
-    )
-
-
-def member_response(member: User, viewer: User | None) -> UserResponse:
-    # Other members' email addresses are personal data: only your own is shown.
-    return user_response(member, show_email=viewer is not None and viewer.id == member.id)
 
 
 @router.post(
@@ -71,7 +46,7 @@ async def create_room(
 ) -> RoomResponse:
     """Create a room; the creator becomes its owner and first member."""
     room = await rooms_service.create(session, user, data, max_owned=settings.max_rooms_per_user)
-    return room_response(RoomView(room, 1))
+    return RoomResponse.from_view(RoomView(room, 1))
 
 
 @router.get("/", response_model=list[RoomResponse])
@@ -93,7 +68,7 @@ async def list_rooms(
         views = await rooms_service.list_rooms(
             session, redis=redis, genre=slug, text=text, limit=limit, offset=offset
         )
-        return _ROOMS.dump_json([room_response(view) for view in views]).decode()
+        return _ROOMS.dump_json([RoomResponse.from_view(view) for view in views]).decode()
 
     key = room_list_key(slug, text, limit, offset)
     return JSONBytes(await ReadCache(redis).get_or_compute(*key, compute))
@@ -105,14 +80,15 @@ async def get_room_by_name(
 ) -> RoomResponse:
     """A room by its name, case-insensitively."""
     room = await rooms_service.get_by_name(session, name)
-    return room_response(await rooms_service.view(session, room, redis=redis))
+    return RoomResponse.from_view(await rooms_service.view(session, room, redis=redis))
 
 
 @router.get("/my-rooms", responses=error_responses(Unauthorized))
 async def my_rooms(user: CurrentUser, session: SessionDep, redis: RedisDep) -> list[RoomResponse]:
     """The rooms the caller is a member of."""
     return [
-        room_response(view) for view in await rooms_service.my_rooms(session, user, redis=redis)
+        RoomResponse.from_view(view)
+        for view in await rooms_service.my_rooms(session, user, redis=redis)
     ]
 
 
@@ -123,7 +99,7 @@ async def get_room(room_id: uuid.UUID, session: SessionDep, redis: RedisDep) -> 
     async def compute() -> str:
         room = await rooms_service.get(session, room_id)
         view = await rooms_service.view(session, room, redis=redis)
-        return _ROOM.dump_json(room_response(view)).decode()
+        return _ROOM.dump_json(RoomResponse.from_view(view)).decode()
 
     return JSONBytes(await ReadCache(redis).get_or_compute(*room_view_key(room_id), compute))
 
@@ -137,7 +113,7 @@ async def update_room(
 ) -> RoomResponse:
     """Change a room (owner only)."""
     room = await rooms_service.update(session, user, room_id, data)
-    return room_response(await rooms_service.view(session, room, redis=redis))
+    return RoomResponse.from_view(await rooms_service.view(session, room, redis=redis))
 
 
 @router.delete("/{room_id}", responses=error_responses(Unauthorized, Forbidden, NotFound))
@@ -165,7 +141,7 @@ async def join_room(
     # --forwarded-allow-ips so this is the client, not the proxy (docs/deployment.md).
     address = request.client.host if request.client else None
     room = await rooms_service.join(session, redis, user, room_id, password, address)
-    return room_response(await rooms_service.view(session, room, redis=redis))
+    return RoomResponse.from_view(await rooms_service.view(session, room, redis=redis))
 
 
 @router.post("/{room_id}/leave", responses=error_responses(Unauthorized, NotFound, Conflict))
@@ -181,4 +157,4 @@ async def list_members(
 ) -> list[UserResponse]:
     """The room's members, longest-standing first (private rooms: members only)."""
     members = await rooms_service.members(session, user, room_id)
-    return [member_response(member, user) for member in members]
+    return [UserResponse.for_viewer(member, user) for member in members]

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.models import Genre, Room, RoomGenre, RoomMember, RoomRole, User
+from api.models import Genre, QueuePolicy, Room, RoomGenre, RoomMember, RoomRole, User
 
 
 def _escape_like(text: str) -> str:
@@ -138,6 +138,49 @@ class RoomsRepository:
                 .order_by(RoomMember.joined_at, User.id)
             )
         )
+
+    async def lock_touching_activity(self, session: AsyncSession, room_id: uuid.UUID) -> bool:
+        """Lock the room row for the rest of the transaction and bump its activity time.
+
+        An UPDATE takes the row lock, so concurrent queue changes of one room run one after
+        another (positions and limits stay consistent) at the cost of a single statement.
+        """
+        updated = await session.scalar(
+            update(Room)
+            .where(Room.id == room_id)
+            # clock_timestamp(): the moment of the change, not the start of the transaction.
+            .values(last_activity_at=func.clock_timestamp())
+            .returning(Room.id)
+            .execution_options(synchronize_session=False)
+        )
+        return updated is not None
+
+    async def add_demo_room(
+        self,
+        session: AsyncSession,
+        *,
+        name: str,
+        description: str,
+        owner_id: uuid.UUID,
+        member_ids: Sequence[uuid.UUID],
+        genre_ids: Sequence[int],
+    ) -> uuid.UUID:
+        """A demo room (members may add tracks) with its owner, members and genres."""
+        room = Room(
+            name=name,
+            description=description,
+            owner_id=owner_id,
+            is_demo=True,
+            queue_policy=QueuePolicy.members,
+        )
+        session.add(room)
+        await session.flush()
+        for member_id in dict.fromkeys([owner_id, *member_ids]):
+            role = RoomRole.owner if member_id == owner_id else RoomRole.member
+            session.add(RoomMember(room_id=room.id, user_id=member_id, role=role))
+        for genre_id in dict.fromkeys(genre_ids):
+            session.add(RoomGenre(room_id=room.id, genre_id=genre_id))
+        return room.id
 
     async def add(self, session: AsyncSession, room: Room) -> Room:
         session.add(room)

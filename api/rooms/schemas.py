@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,9 @@ from pydantic import (
 from api.chat.schemas import storable_text
 from api.models import QueuePolicy
 from api.names import room_name
+
+if TYPE_CHECKING:
+    from api.rooms.service import RoomView
 
 RoomName = Annotated[
     str,
@@ -83,6 +86,24 @@ class RoomResponse(BaseModel):
     queue_policy: QueuePolicy
     created_at: datetime
     last_activity_at: datetime
+
+    @classmethod
+    def from_view(cls, view: RoomView) -> RoomResponse:
+        room = view.room
+        return cls(
+            id=room.id,
+            name=room.name,
+            description=room.description,
+            owner_id=room.owner_id,
+            is_private=room.is_private,
+            genres=[genre.slug for genre in room.genres],
+            member_count=view.member_count,
+            online_count=view.online_count,
+            is_demo=room.is_demo,
+            queue_policy=room.queue_policy,
+            created_at=room.created_at,
+            last_activity_at=room.last_activity_at,
+        )
 
 
 class StatusResponse(BaseModel):

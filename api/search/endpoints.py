@@ -9,14 +9,12 @@ from api.cached_reads import catalog_search_page_key, public_search_uses_spotify
 from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
 from api.exceptions import Unauthorized, error_responses
 from api.json import JSONBytes
-from api.search.schemas import SpotifyTrackPage, TrackSearchResponse
-from api.search.service import SearchResult, search_service
+from api.search.schemas import MAX_OFFSET, TrackSearchResponse
+from api.search.service import search_service
 
 # The seed's paths: the open search and the signed-in one live under different prefixes.
 public_router = APIRouter(prefix="/spotify-public", tags=["search"])
 router = APIRouter(prefix="/spotify", tags=["search"])
-
-MAX_OFFSET = 1000
 
 # At least one non-space character: a blank query is a 422, any other text a (maybe empty) page.
 QueryParam = Annotated[
@@ -24,29 +22,6 @@ QueryParam = Annotated[
 ]
 LimitParam = Annotated[int, Query(ge=1, le=50)]
 OffsetParam = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="index of the first result")]
-
-
-def search_response(
-    request: Request, result: SearchResult, *, limit: int, offset: int
-) -> TrackSearchResponse:
-    """Spotify's page shape; ``next``/``previous`` point back at this API, not at Spotify."""
-    next_offset = offset + limit
-    has_next = next_offset < result.total and next_offset <= MAX_OFFSET
-    return TrackSearchResponse(
-        tracks=SpotifyTrackPage(
-            href=str(request.url),
-            items=result.items,
-            limit=limit,
-            offset=offset,
-            total=result.total,
-            next=str(request.url.include_query_params(offset=next_offset)) if has_next else None,
-            previous=str(request.url.include_query_params(offset=max(0, offset - limit)))
-            if offset > 0
-            else None,
-        ),
-        source=result.source,
-        fallback_reason=result.fallback_reason,
-    )
 
 
 @public_router.get("/search/tracks", response_model=TrackSearchResponse)
@@ -65,7 +40,7 @@ async def search_tracks_public(
         result = await search_service.public_search(
             session, redis, settings, query.strip(), limit=limit, offset=offset
         )
-        response = search_response(request, result, limit=limit, offset=offset)
+        response = TrackSearchResponse.from_result(result, request.url, limit=limit, offset=offset)
         return response.model_dump_json(by_alias=True)
 
     if public_search_uses_spotify(settings):
@@ -91,4 +66,4 @@ async def search_tracks(
     result = await search_service.user_search(
         session, redis, settings, user.id, query.strip(), limit=limit, offset=offset
     )
-    return search_response(request, result, limit=limit, offset=offset)
+    return TrackSearchResponse.from_result(result, request.url, limit=limit, offset=offset)

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from starlette.datastructures import URL
+
+    from api.search.service import SearchResult
+
+# The largest offset a search accepts; no next page points past it.
+MAX_OFFSET = 1000
 
 
 class SearchSource(StrEnum):
@@ -74,3 +83,27 @@ class TrackSearchResponse(BaseModel):
     tracks: SpotifyTrackPage
     source: SearchSource
     fallback_reason: FallbackReason | None = None
+
+    @classmethod
+    def from_result(
+        cls, result: SearchResult, url: URL, *, limit: int, offset: int
+    ) -> TrackSearchResponse:
+        """Spotify's page shape; ``next``/``previous`` point back at this API (``url``, the
+        request's), not at Spotify."""
+        next_offset = offset + limit
+        has_next = next_offset < result.total and next_offset <= MAX_OFFSET
+        return cls(
+            tracks=SpotifyTrackPage(
+                href=str(url),
+                items=result.items,
+                limit=limit,
+                offset=offset,
+                total=result.total,
+                next=str(url.include_query_params(offset=next_offset)) if has_next else None,
+                previous=str(url.include_query_params(offset=max(0, offset - limit)))
+                if offset > 0
+                else None,
+            ),
+            source=result.source,
+            fallback_reason=result.fallback_reason,
+        )

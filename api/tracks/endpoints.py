@@ -13,7 +13,6 @@ from api.exceptions import (
     UpstreamError,
     error_responses,
 )
-from api.models import Track
 from api.tracks.schemas import SPOTIFY_ID_PATTERN, TrackBase, TrackCreate
 from api.tracks.service import tracks_service
 
@@ -24,23 +23,10 @@ SpotifyIdPath = Annotated[
 ]
 
 
-def track_response(track: Track) -> TrackBase:
-    """Needs ``artists`` and ``genres`` loaded."""
-    return TrackBase(
-        spotify_id=track.spotify_id,
-        title=track.title,
-        artists=[artist.name for artist in track.artists],
-        album=track.album,
-        duration_ms=track.duration_ms,
-        image_url=track.image_url,
-        genres=[genre.slug for genre in track.genres],
-    )
-
-
 @router.get("/{spotify_id}", responses=error_responses(NotFound))
 async def get_track(spotify_id: SpotifyIdPath, session: SessionDep) -> TrackBase:
     """A catalog track by its Spotify id."""
-    return track_response(await tracks_service.get(session, spotify_id))
+    return TrackBase.from_track(await tracks_service.get(session, spotify_id))
 
 
 @router.post(
@@ -63,4 +49,4 @@ async def create_track(
     track, created = await tracks_service.create(session, redis, settings, user.id, data)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return track_response(track)
+    return TrackBase.from_track(track)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.security_headers import SPOTIFY_IMAGE_HOSTS
+
+if TYPE_CHECKING:
+    from api.models import Track
 
 # Spotify ids are base62, always 22 characters.
 SPOTIFY_ID_PATTERN = r"^[0-9A-Za-z]{22}$"
@@ -99,3 +102,16 @@ class TrackBase(BaseModel):
     duration_ms: int
     image_url: str | None
     genres: list[str]
+
+    @classmethod
+    def from_track(cls, track: Track) -> TrackBase:
+        """Needs ``artists`` and ``genres`` loaded."""
+        return cls(
+            spotify_id=track.spotify_id,
+            title=track.title,
+            artists=[artist.name for artist in track.artists],
+            album=track.album,
+            duration_ms=track.duration_ms,
+            image_url=track.image_url,
+            genres=[genre.slug for genre in track.genres],
+        )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,15 @@ _ARTIST_NAMESPACE = uuid.UUID("6f1c5a52-52a4-4d8e-9a55-0f7f5b0e2b1c")
 
 def catalog_artist_id(name: str) -> uuid.UUID:
     return uuid.uuid5(_ARTIST_NAMESPACE, name.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class PlayedTrack:
+    """A track someone played on Spotify: our catalog fields (``spotify_track_fields``) and
+    its credits as (name, Spotify artist id) in credit order."""
+
+    fields: dict[str, Any]
+    artists: list[tuple[str, str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,57 @@ class TracksService:
             extra={"tracks": result.tracks, "artists": result.artists, "genres": result.genres},
         )
         return result
+
+    async def add_played(
+        self, session: AsyncSession, played: Sequence[PlayedTrack]
+    ) -> dict[str, uuid.UUID]:
+        """Add the tracks and artists of Spotify plays the catalog lacks, in bulk (a known
+        track is left as it is); returns spotify_id -> track id for every one."""
+        tracks: dict[str, dict[str, Any]] = {}
+        artists: dict[uuid.UUID, tuple[str, str | None]] = {}
+        credits: dict[str, list[uuid.UUID]] = {}
+        for track in played:
+            fields = track.fields
+            spotify_id = fields["spotify_id"]
+            credited: dict[uuid.UUID, str] = {}
+            for name, provider_id in track.artists:
+                artist_id = catalog_artist_id(name)
+                credited.setdefault(artist_id, name)
+                artists.setdefault(artist_id, (name, provider_id))
+            credits[spotify_id] = list(credited)
+            tracks[spotify_id] = {
+                "spotify_id": spotify_id,
+                "title": fields["title"],
+                "artist_names": ", ".join(credited.values()),
+                "album": fields["album"],
+                "duration_ms": fields["duration_ms"],
+                "image_url": fields["image_url"],
+                "popularity": fields["popularity"],
+            }
+        if artists:
+            await tracks_repository.ensure_artists(
+                session,
+                [{"id": artist_id, "name": name} for artist_id, (name, _) in artists.items()],
+            )
+            await tracks_repository.claim_spotify_ids(
+                session,
+                {artist_id: spotify for artist_id, (_, spotify) in artists.items() if spotify},
+            )
+        track_ids = await tracks_repository.insert_missing(session, list(tracks.values()))
+        links = [
+            {"track_id": track_ids[spotify_id], "artist_id": artist_id, "position": position}
+            for spotify_id, artist_ids in credits.items()
+            for position, artist_id in enumerate(artist_ids)
+        ]
+        if links:
+            await tracks_repository.link_artists(session, links)
+        return track_ids
+
+    async def ids_by_spotify_id(
+        self, session: AsyncSession, spotify_ids: set[str]
+    ) -> dict[str, tuple[uuid.UUID, int]]:
+        """spotify_id -> (id, duration_ms) of the catalog tracks among ``spotify_ids``."""
+        return await tracks_repository.ids_by_spotify_id(session, spotify_ids)
 
     async def count_tracks(self, session: AsyncSession) -> int:
         return await session.scalar(select(func.count()).select_from(Track)) or 0
@@ -240,7 +301,7 @@ class TracksService:
         except SpotifyError:
             # Any other 4xx for a well-formed id: Spotify has no such track for us.
             return None
-        return _spotify_track_fields(spotify_id, body)
+        return spotify_track_fields(spotify_id, body)
 
 
 def _text(value: object, max_length: int) -> str | None:
@@ -250,7 +311,7 @@ def _text(value: object, max_length: int) -> str | None:
     return text or None
 
 
-def _spotify_track_fields(spotify_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def spotify_track_fields(spotify_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Our catalog fields from Spotify's track object; a malformed answer is a 502."""
     title = _text(body.get("name"), 512)
     raw_artists = body.get("artists")

@@ -1,15 +1,44 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.models import Message, RoomMember, User
+from api.bulk import copy_insert
+from api.models import Message, RoomMember, User, UserGenre
 
 
 class UsersRepository:
+    async def any_demo_user(self, session: AsyncSession) -> bool:
+        return bool(await session.scalar(select(User.id).where(User.is_demo).limit(1)))
+
+    async def insert_demo_users(
+        self, session: AsyncSession, users: Sequence[tuple[uuid.UUID, str]]
+    ) -> None:
+        """(id, display name) demo listeners, in bulk; one that exists is left as it is."""
+        await copy_insert(
+            session,
+            User.__table__,  # type: ignore[arg-type]
+            ("id", "display_name", "is_demo", "email_verified"),
+            ((user_id, name, True, False) for user_id, name in users),
+            on_conflict="ON CONFLICT (id) DO NOTHING",
+        )
+
+    async def insert_favourite_genres(
+        self, session: AsyncSession, rows: Sequence[tuple[uuid.UUID, int]]
+    ) -> None:
+        """(user id, genre id) rows, in bulk."""
+        if rows:
+            await copy_insert(
+                session,
+                UserGenre.__table__,  # type: ignore[arg-type]
+                ("user_id", "genre_id"),
+                rows,
+            )
+
     async def get(self, session: AsyncSession, user_id: uuid.UUID) -> User | None:
         return await session.get(User, user_id)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,9 @@ from api.chat.schemas import storable_text
 from api.genres.service import MAX_GENRES_PER_OWNER
 from api.names import display_name
 
+if TYPE_CHECKING:
+    from api.models import User
+
 
 class UserResponse(BaseModel):
     id: uuid.UUID
@@ -28,6 +31,26 @@ class UserResponse(BaseModel):
     # A sample profile built from a public playlist of the bundled catalog, not a person.
     is_demo: bool
     created_at: datetime
+
+    @classmethod
+    def from_user(cls, user: User, *, show_email: bool = True) -> UserResponse:
+        """Needs ``favorite_genres`` loaded. Genres go out as vocabulary slugs, like
+        everywhere."""
+        return cls(
+            id=user.id,
+            display_name=user.display_name,
+            email=user.email if show_email else None,
+            avatar_url=user.avatar_url,
+            favorite_genres=[genre.slug for genre in user.favorite_genres],
+            is_demo=user.is_demo,
+            created_at=user.created_at,
+        )
+
+    @classmethod
+    def for_viewer(cls, user: User, viewer: User | None) -> UserResponse:
+        """``user`` as ``viewer`` sees them: other people's email addresses are personal
+        data, only your own is shown."""
+        return cls.from_user(user, show_email=viewer is not None and viewer.id == user.id)
 
 
 DisplayName = Annotated[
@@ -73,3 +96,15 @@ class PublicUserResponse(BaseModel):
     # A sample profile built from a public playlist of the bundled catalog, not a person.
     is_demo: bool
     created_at: datetime
+
+    @classmethod
+    def from_user(cls, user: User) -> PublicUserResponse:
+        """Needs ``favorite_genres`` loaded."""
+        return cls(
+            id=user.id,
+            display_name=user.display_name,
+            avatar_url=user.avatar_url,
+            favorite_genres=[genre.slug for genre in user.favorite_genres],
+            is_demo=user.is_demo,
+            created_at=user.created_at,
+        )

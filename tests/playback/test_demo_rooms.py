@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import session_scope
-from api.history.repository import history_repository
+from api.demo.service import demo_service
 from api.models import (
     Artist,
     ListeningEvent,
@@ -62,7 +62,7 @@ async def demo_room(
         await create_track(session, duration_ms=length, artists=[artist]) for length in LENGTHS_MS
     ]
     await session.flush()
-    await history_repository.add_demo_room(
+    await demo_service.add_room(
         session,
         name=name,
         description="Demo room",

@@ -17,8 +17,9 @@ from api.config import Settings, get_settings
 from api.models import ListeningEvent, ListeningSource, ModelRun, ModelRunStatus, Track, User
 from api.recommendations import store
 from api.recommendations.reasons import render
-from api.recommendations.training import training_service
+from api.recommendations.training import LEASE, training_service
 from tests.factories import auth_headers, create_genre, create_track, create_user
+from tests.support.leases import lease_held_elsewhere
 
 CLUSTERS = ("Shoegaze", "Techno", "Jazz")
 
@@ -192,3 +193,26 @@ async def test_the_api_serves_the_trained_model(
     assert users["model_version"] == result.version
     assert users["items"][0]["user"]["display_name"] == "Techno fan"
     assert "techno" in users["items"][0]["shared_genres"]
+
+
+async def test_a_training_while_another_runs_answers_busy_and_trains_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    redis: Redis,
+    settings: Settings,
+) -> None:
+    """One training at a time whoever starts it: the lease is taken by the service itself,
+    so `tunewave train` and a worker never train at once."""
+    await _listeners(session)
+    quick = settings.model_copy(update={"task_lease_ttl_s": 1.5})
+
+    with lease_held_elsewhere(quick.require_redis_url(), LEASE, quick.task_lease_ttl_s):
+        busy = await training_service.train_and_publish(redis, quick, maker=sessionmaker)
+
+    assert busy.status == "busy"
+    assert await store.live_version(redis) is None
+    async with sessionmaker() as check:
+        assert await check.scalar(select(ModelRun.id)) is None
+    # Released: the next training runs.
+    after = await training_service.train_and_publish(redis, quick, maker=sessionmaker)
+    assert after.status == "published"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.history.demo import read_playlists
-from api.history.service import history_service
+from api.demo.playlists import read_playlists
+from api.demo.service import demo_service
 from api.models import (
     ListeningEvent,
     ListeningSource,
@@ -40,7 +40,7 @@ async def test_demo_listeners_get_their_playlists_as_history_once(session: Async
         session, [track for track in read_spotify_songs() if track.spotify_id in wanted]
     )
 
-    stored = await history_service.load_demo_listeners(session, playlists)
+    stored = await demo_service.seed(session, playlists)
 
     assert stored == sum(len(playlist.track_ids) for playlist in playlists)
     demo = list(await session.scalars(select(User).where(User.is_demo).order_by(User.id)))
@@ -76,6 +76,6 @@ async def test_demo_listeners_get_their_playlists_as_history_once(session: Async
     )
     assert playing == len(rooms)
     # A second start finds the demo listeners and adds nothing.
-    assert await history_service.load_demo_listeners(session, read_playlists()[:5]) == 0
+    assert await demo_service.seed(session, read_playlists()[:5]) == 0
     assert await session.scalar(select(func.count()).where(User.is_demo)) == 3
     assert await session.scalar(select(func.count()).select_from(Room)) == len(main_genres)
