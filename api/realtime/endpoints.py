@@ -13,26 +13,25 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
+from redis.asyncio import Redis
 from starlette.websockets import WebSocketDisconnect
 
 from api.auth.tokens import decode_access_claims
 from api.auth.ws_tickets import redeem_ticket
-from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
-from api.chat.repository import chat_repository
 from api.chat.schemas import MessageCreate
 from api.chat.service import chat_service
 from api.config import Settings
 from api.db import session_scope
-from api.exceptions import TooManyRequests, TuneWaveError, Unauthorized
-from api.models import RoomRole
+from api.exceptions import Forbidden, NotFound, TooManyRequests, TuneWaveError, Unauthorized
+from api.models import Room, User
 from api.playback.service import StaleVersion, playback_service
-from api.realtime.events import encode, message_frame, now_ms, publish_after_commit, user_brief
+from api.realtime.events import encode, message_frame, now_ms, user_brief
 from api.realtime.frames import FrameError, PingFrame, frame_dict, parse_frame
 from api.realtime.hub import CLOSE_GOING_AWAY, Connection, Hub, Pong, SendBudget, get_hub
 from api.realtime.socket_control import control_for
 from api.realtime.sockets import claim_slot
 from api.redis import get_redis
-from api.rooms.repository import rooms_repository
+from api.rooms.service import rooms_service
 from api.users.repository import users_repository
 
 logger = logging.getLogger(__name__)
@@ -147,8 +146,9 @@ async def _authenticate(websocket: WebSocket, settings: Settings) -> tuple[uuid.
     return claims.user_id, claims.expires_at_s
 
 
-async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tuple[Any, Any, int]:
-    """Check origin, token, room and access; join a public room. Raises Refusal."""
+async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tuple[User, Room, int]:
+    """Check origin, token, room and access (``rooms_service.admit``: a public room joins
+    the user). Raises Refusal."""
     origin = websocket.headers.get("origin")
     if origin is not None and origin.rstrip("/") not in settings.ws_origins:
         raise Refusal(CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
@@ -158,22 +158,16 @@ async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tupl
     except ValueError as exc:
         raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found") from exc
     async with session_scope() as session:
+        # The token's user, read as REST's dependencies read it (api/deps.py).
         user = await users_repository.get(session, user_id)
         if user is None:
             raise Refusal(CLOSE_INVALID_TOKEN, "unknown user")
-        found = await chat_repository.get_room(session, room_uuid, member_id=user.id)
-        if found is None:
-            raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found")
-        room, membership = found
-        if membership is None:
-            if room.is_private:
-                raise Refusal(CLOSE_MEMBERS_ONLY, "members only")
-            # A public room joins the user on connect, as POST /rooms/{id}/join does.
-            await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
-            invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-            publish_after_commit(
-                session, room.id, {"type": "member_joined", "user_id": str(user.id)}
-            )
+        try:
+            room = await rooms_service.admit(session, user, room_uuid)
+        except NotFound as exc:
+            raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found") from exc
+        except Forbidden as exc:
+            raise Refusal(CLOSE_MEMBERS_ONLY, "members only") from exc
     return user, room, expires_at_s
 
 
@@ -404,7 +398,7 @@ async def _work(
     hub: Hub,
     settings: Settings,
     connection: Connection,
-    user: Any,
+    user: User,
     inbox: asyncio.Queue[dict[str, Any]],
     pace: WorkPace,
 ) -> None:
@@ -437,7 +431,7 @@ async def _work(
             pace.note(time.monotonic() - started)
 
 
-async def _chat(redis: Any, connection: Connection, user: Any, frame: dict[str, Any]) -> None:
+async def _chat(redis: Redis, connection: Connection, user: User, frame: dict[str, Any]) -> None:
     client_id = frame.get("client_id")
     try:
         data = MessageCreate.model_validate(
@@ -522,7 +516,7 @@ async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
 
 
 async def _command(
-    redis: Any, settings: Settings, connection: Connection, user: Any, frame: dict[str, Any]
+    redis: Redis, settings: Settings, connection: Connection, user: User, frame: dict[str, Any]
 ) -> None:
     kind = frame["type"]
     version = frame.get("version")

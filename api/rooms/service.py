@@ -194,9 +194,21 @@ class RoomsService:
             if not password or not await verify_password(room.password_hash or "", password):
                 raise Forbidden("wrong password", code="wrong_password")
             await ratelimit.refund(redis, list(limits))
-        await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
-        invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-        publish_after_commit(session, room.id, {"type": "member_joined", "user_id": str(user.id)})
+        await _add_member(session, room, user)
+        return room
+
+    async def admit(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> Room:
+        """Let ``user`` into the room's live channel: a member, or anyone into a public room,
+        who joins it on the way in (as ``join`` does). Raises NotFound, or Forbidden for a
+        private room the user has not joined (joining one takes its password, over REST)."""
+        found = await rooms_repository.get_with_membership(session, room_id, user.id)
+        if found is None:
+            raise NotFound("room not found", code="room_not_found")
+        room, membership = found
+        if membership is None:
+            if room.is_private:
+                raise Forbidden("members only", code="not_a_member")
+            await _add_member(session, room, user)
         return room
 
     async def leave(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> None:
@@ -276,6 +288,13 @@ class RoomsService:
                 await session.flush()
         except IntegrityError as exc:
             raise Conflict("a room with this name exists", code="room_name_taken") from exc
+
+
+async def _add_member(session: AsyncSession, room: Room, user: User) -> None:
+    """``user`` becomes a member; the room's readers and sockets hear of it after commit."""
+    await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
+    invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
+    publish_after_commit(session, room.id, {"type": "member_joined", "user_id": str(user.id)})
 
 
 def _room_deleted(session: AsyncSession, room_id: uuid.UUID) -> None:
