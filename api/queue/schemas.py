@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.models import QueueEntryStatus
+from api.realtime.schemas import ServerFrameModel
 from api.tracks.schemas import SpotifyId, TrackBase
 
 # Mirrors the service's queue length limit: an index past the end just means "last".
@@ -46,3 +48,15 @@ class QueueEntryResponse(BaseModel):
     position: int
     status: QueueEntryStatus
     added_at: datetime
+
+
+# --- live frames (docs/realtime.md) -----------------------------------------------------------
+
+
+class QueueFrame(ServerFrameModel):
+    """Server -> client: the queue changed (refetch ``GET /rooms/{id}/queue``)."""
+
+    type: Literal["queue"] = "queue"
+    action: Literal["added", "removed", "moved"]
+    entry_id: uuid.UUID
+    user_id: uuid.UUID

@@ -18,16 +18,25 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.auth.tokens import decode_access_claims
 from api.auth.ws_tickets import redeem_ticket
-from api.chat.schemas import MessageCreate
+from api.chat.schemas import MessageCreate, MessageFrame
 from api.chat.service import chat_service
 from api.config import Settings
 from api.db import session_scope
 from api.exceptions import Forbidden, NotFound, TooManyRequests, TuneWaveError, Unauthorized
+from api.live_frames import parse_frame
 from api.models import Room, User
 from api.playback.service import StaleVersion, playback_service
-from api.realtime.events import encode, message_frame, now_ms, user_brief
-from api.realtime.frames import FrameError, PingFrame, frame_dict, parse_frame
+from api.realtime.events import now_ms
+from api.realtime.frames import FrameError, frame_dict
 from api.realtime.hub import CLOSE_GOING_AWAY, Connection, Hub, Pong, SendBudget, get_hub
+from api.realtime.schemas import (
+    ErrorFrame,
+    HelloFrame,
+    PingFrame,
+    PresenceUser,
+    ResumedFrame,
+    encode_frame,
+)
 from api.realtime.socket_control import control_for
 from api.realtime.sockets import claim_slot
 from api.redis import get_redis
@@ -120,7 +129,7 @@ def send_budget(settings: Settings) -> SendBudget:
 
 
 def error_frame(code: str, detail: Any, **extra: Any) -> str:
-    return encode({"type": "error", "code": code, "detail": detail, **extra})
+    return encode_frame(ErrorFrame(code=code, detail=detail, **extra))
 
 
 async def _authenticate(websocket: WebSocket, settings: Settings) -> tuple[uuid.UUID, int]:
@@ -226,7 +235,12 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         ungate()
         await websocket.close(CLOSE_GOING_AWAY, "server shutting down")
         return
-    info = user_brief(user.id, user.display_name, user.avatar_url, user.is_demo)
+    info = PresenceUser(
+        id=user.id,
+        display_name=user.display_name,
+        avatar_url=user.avatar_url,
+        is_demo=user.is_demo,
+    ).model_dump(mode="json")
     connection = Connection(
         websocket,
         connection_id=hub.new_connection_id(),
@@ -314,16 +328,16 @@ async def _hello(hub: Hub, connection: Connection) -> None:
     Read after the socket is attached (so no event between the read and the subscription
     is missed), and shared with the other sockets arriving meanwhile (``hub.snapshots``)."""
     snapshot = await hub.snapshots.get(connection.room_id)
-    head = encode(
-        {
-            "type": "hello",
-            "room_id": str(connection.room_id),
-            "user_id": str(connection.user_id),
-            "connection_id": connection.id,
-            "server_time_ms": now_ms(),
-            "last_seq": snapshot.last_seq,
-            "playback": snapshot.playback,
-        }
+    # The online list goes in already encoded (the same text for a whole storm's hellos).
+    head = encode_frame(
+        HelloFrame(
+            room_id=connection.room_id,
+            user_id=connection.user_id,
+            connection_id=connection.id,
+            server_time_ms=now_ms(),
+            last_seq=snapshot.last_seq,
+            playback=snapshot.playback,
+        )
     )
     connection.offer(f'{head[:-1]},"online":{snapshot.online_json}}}')
     # Live messages up to last_seq are history the client pages (or resumes) itself.
@@ -456,7 +470,7 @@ async def _chat(redis: Redis, connection: Connection, user: User, frame: dict[st
         return
     if not posted.created:
         # A resend: the message went to the room the first time; the sender gets it again.
-        connection.offer(encode(message_frame(posted.view)))
+        connection.offer(encode_frame(MessageFrame.from_view(posted.view)))
 
 
 async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
@@ -486,7 +500,7 @@ async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
                     session, connection.room_id, after_seq=cursor, limit=page
                 )
             for view in views:
-                connection.offer(encode(message_frame(view)))
+                connection.offer(encode_frame(MessageFrame.from_view(view)))
                 cursor = view.seq
                 sent += 1
             # Live messages held meanwhile were too many and were let go: read on.
@@ -494,7 +508,7 @@ async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
                 break
         connection.last_seq = max(connection.last_seq, cursor)
         connection.offer(
-            encode({"type": "resumed", "after_seq": after_seq, "last_seq": cursor, "count": sent})
+            encode_frame(ResumedFrame(after_seq=after_seq, last_seq=cursor, count=sent))
         )
     except asyncio.CancelledError:
         raise

@@ -39,21 +39,22 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 from api.chat.repository import chat_repository
+from api.chat.schemas import MessageFrame
 from api.chat.service import chat_service
 from api.config import Settings
 from api.db import session_scope
+from api.playback.schemas import PlaybackFrame
 from api.playback.service import playback_service
 from api.realtime.coalesce import Coalesced
 from api.realtime.events import (
     CHANNEL_PREFIX,
-    encode,
-    message_frame,
     now_ms,
     publish,
     room_channel,
     set_publish_fallback,
 )
 from api.realtime.presence import Presence
+from api.realtime.schemas import JoinedFrame, LeftFrame, PongFrame, encode_frame
 from api.realtime.socket_control import SocketControl
 from api.redis import get_redis, new_redis
 
@@ -77,7 +78,7 @@ class Pong:
         self.t1 = t1
 
     def render(self) -> str:
-        return encode({"type": "pong", "t0": self.t0, "t1": self.t1, "t2": now_ms()})
+        return encode_frame(PongFrame(t0=self.t0, t1=self.t1, t2=now_ms()))
 
 
 @dataclass(slots=True)
@@ -629,7 +630,7 @@ class Hub:
             await publish(
                 self.redis,
                 room_id,
-                {"type": "joined", "user": connection.user_info, "online": online},
+                JoinedFrame.model_validate({"user": connection.user_info, "online": online}),
             )
             self._spawn(
                 playback_service.listener_arrived(self.redis, room_id, str(connection.user_id))
@@ -708,11 +709,14 @@ class Hub:
 
     async def _announce_joined(self, room_id: uuid.UUID, user_info: dict[str, Any]) -> None:
         online = await self._online_count(room_id)
-        await publish(self.redis, room_id, {"type": "joined", "user": user_info, "online": online})
+        frame = JoinedFrame.model_validate({"user": user_info, "online": online})
+        await publish(self.redis, room_id, frame)
 
     async def _announce_left(self, room_id: uuid.UUID, user_info: dict[str, Any]) -> None:
         online = await self._online_count(room_id)
-        await publish(self.redis, room_id, {"type": "left", "user": user_info, "online": online})
+        await publish(
+            self.redis, room_id, LeftFrame.model_validate({"user": user_info, "online": online})
+        )
         with contextlib.suppress(Exception):
             await playback_service.listener_left(self.redis, room_id, str(user_info.get("id")))
 
@@ -792,10 +796,9 @@ class Hub:
             return
         state = await self._current_state(room_id)
         if state is not None and room_id in self.rooms:
-            frame = {"type": "playback", "reason": "resync", "state": state}
-            text = encode(frame)
+            event = Event("playback", encode_frame(PlaybackFrame.of("resync", state)))
             for connection in list(self.rooms.get(room_id, ())):
-                connection.deliver(Event("playback", text, None, frame))
+                connection.deliver(event)
             self._schedule(room_id, state)
 
     async def _deliver_stored_chat(self, room_id: uuid.UUID, *, contiguous: bool) -> None:
@@ -822,8 +825,7 @@ class Hub:
                     if time.monotonic() - gap[1] < GAP_WAIT_S:
                         return
                 self._gaps.pop(room_id, None)
-                frame = message_frame(view)
-                event = Event("message", encode(frame), view.seq, frame)
+                event = Event("message", encode_frame(MessageFrame.from_view(view)), view.seq)
                 for connection in list(self.rooms.get(room_id, ())):
                     connection.deliver(event)
                 cursor = view.seq
@@ -997,7 +999,7 @@ class Hub:
                 session, room_id, after_seq=after_seq, limit=upto_seq - after_seq
             )
         return [
-            Event("message", encode(message_frame(view)), view.seq)
+            Event("message", encode_frame(MessageFrame.from_view(view)), view.seq)
             for view in views
             if view.seq <= upto_seq
         ]

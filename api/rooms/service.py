@@ -18,7 +18,14 @@ from api.passwords import hash_password, verify_password
 from api.realtime.events import now_ms, publish_after_commit
 from api.realtime.presence import Presence
 from api.rooms.repository import rooms_repository
-from api.rooms.schemas import RoomCreate, RoomUpdate
+from api.rooms.schemas import (
+    MemberJoinedFrame,
+    MemberLeftFrame,
+    RoomCreate,
+    RoomDeletedFrame,
+    RoomUpdate,
+    RoomUpdatedFrame,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +148,7 @@ class RoomsService:
         await self._apply_privacy(room, data, changes)
         await self._save_unique(session, room)
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-        publish_after_commit(session, room.id, {"type": "room_updated", "room_id": str(room.id)})
+        publish_after_commit(session, room.id, RoomUpdatedFrame(room_id=room.id))
         return room
 
     async def _apply_privacy(self, room: Room, data: RoomUpdate, changes: dict) -> None:
@@ -232,7 +239,7 @@ class RoomsService:
             successor.role = RoomRole.owner
             room.owner_id = successor.user_id
         await rooms_repository.remove_member(session, room.id, user.id)
-        publish_after_commit(session, room.id, {"type": "member_left", "user_id": str(user.id)})
+        publish_after_commit(session, room.id, MemberLeftFrame(user_id=user.id))
 
     async def members(
         self, session: AsyncSession, user: User | None, room_id: uuid.UUID
@@ -294,11 +301,11 @@ async def _add_member(session: AsyncSession, room: Room, user: User) -> None:
     """``user`` becomes a member; the room's readers and sockets hear of it after commit."""
     await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
     invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-    publish_after_commit(session, room.id, {"type": "member_joined", "user_id": str(user.id)})
+    publish_after_commit(session, room.id, MemberJoinedFrame(user_id=user.id))
 
 
 def _room_deleted(session: AsyncSession, room_id: uuid.UUID) -> None:
-    publish_after_commit(session, room_id, {"type": "room_deleted", "room_id": str(room_id)})
+    publish_after_commit(session, room_id, RoomDeletedFrame(room_id=room_id))
 
 
 rooms_service = RoomsService()
