@@ -328,17 +328,16 @@ async def _hello(hub: Hub, connection: Connection) -> None:
     Read after the socket is attached (so no event between the read and the subscription
     is missed), and shared with the other sockets arriving meanwhile (``hub.snapshots``)."""
     snapshot = await hub.snapshots.get(connection.room_id)
-    # The online list goes in already encoded (the same text for a whole storm's hellos).
-    head = encode_frame(
-        HelloFrame(
-            room_id=connection.room_id,
-            user_id=connection.user_id,
-            connection_id=connection.id,
-            server_time_ms=now_ms(),
-            last_seq=snapshot.last_seq,
-            playback=snapshot.playback,
-        )
-    )
+    # The online list goes in already encoded: the same text for a whole storm's hellos.
+    head = HelloFrame(
+        room_id=connection.room_id,
+        user_id=connection.user_id,
+        connection_id=connection.id,
+        server_time_ms=now_ms(),
+        last_seq=snapshot.last_seq,
+        playback=snapshot.playback,
+        online=[],
+    ).model_dump_json(exclude={"online"})
     connection.offer(f'{head[:-1]},"online":{snapshot.online_json}}}')
     # Live messages up to last_seq are history the client pages (or resumes) itself.
     connection.last_seq = max(connection.last_seq, snapshot.last_seq)

@@ -23,10 +23,17 @@ INT_MAX = 2**31 - 1
 SAFE_INTEGER_MAX = 2**53 - 1
 
 
+def _type_required(schema: dict[str, Any]) -> None:
+    # Defaulted, yet always sent: a client may rely on it (the union's discriminator).
+    required = schema.setdefault("required", [])
+    if "type" not in required:
+        required.insert(0, "type")
+
+
 class ServerFrameModel(BaseModel):
     """A frame the server sends. ``type`` always goes out, set or defaulted."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, json_schema_extra=_type_required)
 
     def model_post_init(self, context: Any, /) -> None:
         self.__pydantic_fields_set__.add("type")
@@ -91,7 +98,7 @@ class HelloFrame(ServerFrameModel):
     server_time_ms: int
     last_seq: int
     playback: dict[str, Any]
-    online: list[PresenceUser] = []
+    online: list[PresenceUser]
 
 
 class PongFrame(ServerFrameModel):
