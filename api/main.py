@@ -23,7 +23,7 @@ from api.config import Settings, get_settings
 from api.db import dispose_engine
 from api.exceptions import ErrorBody, TuneWaveError, validation_field
 from api.limits import BodySizeLimitMiddleware
-from api.live_frames import frame_schemas
+from api.live.wire import frame_schemas
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
@@ -66,7 +66,7 @@ class TuneWaveApp(FastAPI):
 
     def openapi(self) -> dict[str, Any]:
         """The document, with the live channel's frames as components (``ServerFrame``,
-        ``ClientFrame``: api/live_frames.py), which no HTTP operation names."""
+        ``ClientFrame``: api/live/wire.py), which no HTTP operation names."""
         if self.openapi_schema is None:
             schema = super().openapi()
             components = schema.setdefault("components", {}).setdefault("schemas", {})

@@ -1,6 +1,6 @@
 """Room events: the frames every socket of a room receives, published through Redis.
 
-A frame is a pydantic model (the domains' ``schemas.py``, gathered in ``api/live_frames.py``);
+A frame is a pydantic model (the domains' ``schemas.py``, gathered in ``api/live/wire.py``);
 nothing here knows which: this module imports no domain code.
 
 Each room has one pub/sub channel. Any process (or a REST request, or a worker) publishes a
@@ -52,7 +52,7 @@ def set_publish_fallback(fallback: PublishFallback | None) -> None:
 
 
 async def publish(redis: Redis, room_id: uuid.UUID | str, frame: BaseModel) -> None:
-    """Send ``frame`` (a server frame model, ``api/live_frames.py``) to every socket of the
+    """Send ``frame`` (a server frame model, ``api/live/wire.py``) to every socket of the
     room on every process (best effort). Encoded here, once: every process hands the same
     text to all its sockets."""
     text = encode_frame(frame)

@@ -86,7 +86,7 @@ def parse_frame(
 ) -> ClientFrameModel:
     """The validated frame in ``raw``, as the model ``models`` names for its ``type`` (a
     frame without one is ``untyped``, when it carries ``text``); :class:`FrameError` for
-    anything else. The channel's models are ``api/live_frames.py``'s."""
+    anything else. The channel's models are ``api/live/wire.py``'s."""
     if _too_deep(raw):
         raise FrameError(f"frame nests deeper than {MAX_DEPTH} levels")
     try:

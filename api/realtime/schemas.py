@@ -1,6 +1,6 @@
 """The live channel's own frames (docs/realtime.md): hello, pong, resumed, presence, errors,
 and the client's ping and resume. Domain frames (chat, playback, queue, rooms) live in their
-domain's ``schemas.py``; ``api/live_frames.py`` gathers them all into ``ServerFrame`` and
+domain's ``schemas.py``; ``api/live/wire.py`` gathers them all into ``ServerFrame`` and
 ``ClientFrame``. This module imports no domain code, so every domain can build frames.
 
 Server frames are built by their producer and encoded once per event (``encode_frame``); the
@@ -89,7 +89,7 @@ class PresenceUser(BaseModel):
 
 class HelloFrame(ServerFrameModel):
     """The first frame of a connection. ``playback`` is the playback domain's state
-    (``PlaybackStateResponse``; ``api/live_frames.py`` exports it typed)."""
+    (``PlaybackStateResponse``; ``api/live/wire.py`` exports it typed)."""
 
     type: Literal["hello"] = "hello"
     room_id: uuid.UUID

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.chat.schemas import ChatFrame
-from api.live_frames import parse_frame
+from api.live.wire import parse_frame
 from api.playback.schemas import PlaybackCommandFrame
 from api.realtime.frames import FrameError, frame_dict
 from api.realtime.schemas import PingFrame, ResumeFrame

@@ -28,7 +28,7 @@ const MAX_BACKOFF_MS = 10_000;
 
 export type Dispatch = (action: RoomAction) => void;
 
-/** Every frame the server sends on the live channel (api/live_frames.py, generated). */
+/** Every frame the server sends on the live channel (api/live/wire.py, generated). */
 export type ServerFrame = components["schemas"]["ServerFrame"];
 type PresenceUser = components["schemas"]["PresenceUser"];
 

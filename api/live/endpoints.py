@@ -23,7 +23,8 @@ from api.chat.service import chat_service
 from api.config import Settings
 from api.db import session_scope
 from api.exceptions import Forbidden, NotFound, TooManyRequests, TuneWaveError, Unauthorized
-from api.live_frames import parse_frame
+from api.live.rooms import domain_room_data
+from api.live.wire import parse_frame
 from api.models import Room, User
 from api.playback.service import StaleVersion, playback_service
 from api.realtime.events import now_ms
@@ -184,7 +185,7 @@ async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tupl
 async def room_channel(websocket: WebSocket, room_id: str) -> None:
     """The room's live channel: chat, presence, playback and queue events."""
     settings: Settings = websocket.app.state.settings
-    hub = await get_hub(settings)
+    hub = await get_hub(settings, domain_room_data)
     # A storm of arrivals takes turns for the database and Redis work of connecting (the
     # gate is released once the hello is queued) instead of exhausting both pools.
     gate = hub.admission
