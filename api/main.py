@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +23,7 @@ from api.config import Settings, get_settings
 from api.db import dispose_engine
 from api.exceptions import ErrorBody, TuneWaveError, validation_field
 from api.limits import BodySizeLimitMiddleware
+from api.live.wire import frame_schemas
 from api.logging import configure_logging
 from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
@@ -61,6 +63,16 @@ class TuneWaveApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeadersMiddleware(super().build_middleware_stack(), self.state.settings)
+
+    def openapi(self) -> dict[str, Any]:
+        """The document, with the live channel's frames as components (``ServerFrame``,
+        ``ClientFrame``: api/live/wire.py), which no HTTP operation names."""
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, definition in frame_schemas().items():
+                components.setdefault(name, definition)
+        return super().openapi()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -6,9 +6,9 @@ from api.auth.endpoints import router as auth_router
 from api.chat.endpoints import router as chat_router
 from api.genres.endpoints import router as genres_router
 from api.history.endpoints import router as history_router
+from api.live.endpoints import router as live_router
 from api.playback.endpoints import router as playback_router
 from api.queue.endpoints import router as queue_router
-from api.realtime.endpoints import router as realtime_router
 from api.recommendations.endpoints import router as recommendations_router
 from api.rooms.endpoints import router as rooms_router
 from api.search.endpoints import public_router as search_public_router
@@ -25,7 +25,7 @@ ROUTERS: list[APIRouter] = [
     chat_router,
     queue_router,
     playback_router,
-    realtime_router,
+    live_router,
     tracks_router,
     search_public_router,
     search_router,

@@ -8,8 +8,8 @@ from pydantic import TypeAdapter
 
 from api.cache import ReadCache
 from api.cached_reads import chat_latest_key
-from api.chat.schemas import MessageAuthor, MessageCreate, MessageResponse, UtcDatetime
-from api.chat.service import MessageView, chat_service
+from api.chat.schemas import MessageCreate, MessageResponse, UtcDatetime
+from api.chat.service import chat_service
 from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep
 from api.exceptions import (
     Forbidden,
@@ -25,26 +25,6 @@ router = APIRouter(prefix="/chat", tags=["chat"])
 
 MAX_SEQ = 2**63 - 1
 _PAGE = TypeAdapter(list[MessageResponse])
-
-
-def message_response(view: MessageView) -> MessageResponse:
-    author = view.author
-    return MessageResponse(
-        id=view.id,
-        room_id=view.room_id,
-        seq=view.seq,
-        user=MessageAuthor(
-            id=author.id,
-            display_name=author.display_name,
-            avatar_url=author.avatar_url,
-            is_demo=author.is_demo,
-        )
-        if author is not None
-        else None,
-        text=view.text,
-        client_id=view.client_id,
-        created_at=view.created_at,
-    )
 
 
 @router.get(
@@ -92,7 +72,7 @@ async def list_messages(
         before_seq=before_seq,
         before_timestamp=before_timestamp,
     )
-    body = _PAGE.dump_json([message_response(view) for view in page.messages]).decode()
+    body = _PAGE.dump_json([MessageResponse.from_view(view) for view in page.messages]).decode()
     # A hit never checks membership, so only public rooms' pages are stored; making a
     # room private invalidates its scope.
     if cached is not None and page.room_is_public:
@@ -123,4 +103,4 @@ async def post_message(
     posted = await chat_service.post(session, redis, user, room_id, data)
     if not posted.created:
         response.status_code = status.HTTP_200_OK
-    return message_response(posted.view)
+    return MessageResponse.from_view(posted.view)

@@ -2,9 +2,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+)
+
+from api.realtime.schemas import ClientFrameModel, ServerFrameModel
+
+if TYPE_CHECKING:
+    from api.chat.service import MessageView
 
 MAX_MESSAGE_LENGTH = 2000
 
@@ -59,6 +71,8 @@ class MessageAuthor(BaseModel):
 
 
 class MessageResponse(BaseModel):
+    """A stored chat message: the REST answer, and the live ``message`` frame's body."""
+
     id: uuid.UUID
     room_id: uuid.UUID
     seq: int
@@ -67,3 +81,48 @@ class MessageResponse(BaseModel):
     text: str
     client_id: str | None
     created_at: datetime
+
+    @classmethod
+    def from_view(cls, view: MessageView) -> Self:
+        author = view.author
+        return cls(
+            id=view.id,
+            room_id=view.room_id,
+            seq=view.seq,
+            user=MessageAuthor(
+                id=author.id,
+                display_name=author.display_name,
+                avatar_url=author.avatar_url,
+                is_demo=author.is_demo,
+            )
+            if author is not None
+            else None,
+            text=view.text,
+            client_id=view.client_id,
+            created_at=view.created_at,
+        )
+
+
+# --- live frames (docs/realtime.md) -----------------------------------------------------------
+
+
+class ChatFrame(ClientFrameModel):
+    """Client -> server: a chat message (``type`` may be left out: the seed's format)."""
+
+    type: Literal["chat"] = "chat"
+    # Length and content rules are MessageCreate's, checked when the frame is handled.
+    text: Annotated[str, Field(strict=True, max_length=16 * 1024)]
+    client_id: Annotated[str, Field(strict=True, max_length=256)] | None = None
+    refusal: ClassVar[str | None] = None
+
+
+class MessageFrame(MessageResponse, ServerFrameModel):
+    """Server -> client: a stored chat message, the same object ``POST /chat`` answers."""
+
+    type: Literal["message"] = "message"
+
+    @field_serializer("created_at")
+    def _created_at(self, created_at: datetime) -> str:
+        # The live frame has always carried Python's ISO 8601 (``+00:00``), REST pydantic's
+        # (``Z``): the same instant; kept so the wire does not change.
+        return created_at.isoformat()

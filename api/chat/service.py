@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import ratelimit
 from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
 from api.chat.repository import HistoryRow, StoredMessage, chat_repository
-from api.chat.schemas import MessageCreate
+from api.chat.schemas import MessageCreate, MessageFrame
 from api.exceptions import NotFound
 from api.models import Message, Room, RoomMember, User
-from api.realtime.events import message_frame, publish_after_commit
+from api.realtime.events import publish_after_commit
 from api.rooms.service import rooms_service
 
 # Per user and room: enough for a lively conversation, not for a flood.
@@ -162,7 +162,7 @@ class ChatService:
         # Only a stored message reaches the room's sockets. The store committed on its own
         # (see ChatRepository.store), so the room hears it after the caller's commit as
         # before; a lost publish is healed by the hubs' reorder window (docs/realtime.md).
-        publish_after_commit(session, room.id, message_frame(view), redis)
+        publish_after_commit(session, room.id, MessageFrame.from_view(view), redis)
         return PostedMessage(view, created=True)
 
     async def since(

@@ -33,6 +33,7 @@ from api.history.repository import history_repository
 from api.models import QueueEntryStatus, RoomRole, User
 from api.playback.listening import listening_tracker
 from api.playback.repository import StateRow, playback_repository
+from api.playback.schemas import PlaybackFrame
 from api.queue.repository import queue_repository
 from api.realtime.events import now_ms, publish, publish_after_commit
 from api.realtime.presence import Presence
@@ -141,8 +142,8 @@ class PlaybackState:
         }
 
 
-def playback_frame(state: PlaybackState, reason: str) -> dict[str, Any]:
-    return {"type": "playback", "reason": reason, "state": state.wire()}
+def playback_frame(state: PlaybackState, reason: str) -> PlaybackFrame:
+    return PlaybackFrame.of(reason, state.wire())
 
 
 @dataclass(frozen=True, slots=True)

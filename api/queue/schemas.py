@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.models import QueueEntryStatus
+from api.realtime.schemas import ServerFrameModel
 from api.tracks.schemas import SpotifyId, TrackBase
 
 if TYPE_CHECKING:
@@ -74,3 +75,15 @@ class QueueEntryResponse(BaseModel):
             status=entry.status,
             added_at=entry.added_at,
         )
+
+
+# --- live frames (docs/realtime.md) -----------------------------------------------------------
+
+
+class QueueFrame(ServerFrameModel):
+    """Server -> client: the queue changed (refetch ``GET /rooms/{id}/queue``)."""
+
+    type: Literal["queue"] = "queue"
+    action: Literal["added", "removed", "moved"]
+    entry_id: uuid.UUID
+    user_id: uuid.UUID

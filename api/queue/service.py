@@ -13,6 +13,7 @@ from api.exceptions import Conflict, Forbidden, NotFound
 from api.models import QueueEntry, QueueEntryStatus, QueuePolicy, Room, RoomRole, User
 from api.playback.service import playback_service
 from api.queue.repository import queue_repository
+from api.queue.schemas import QueueFrame
 from api.realtime.events import publish_after_commit
 from api.rooms.repository import rooms_repository
 from api.rooms.service import rooms_service
@@ -222,7 +223,7 @@ class QueueService:
 def _queue_event(
     session: AsyncSession, room_id: uuid.UUID, action: str, entry_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
-    frame = {"type": "queue", "action": action, "entry_id": str(entry_id), "user_id": str(user_id)}
+    frame = QueueFrame.model_validate({"action": action, "entry_id": entry_id, "user_id": user_id})
     publish_after_commit(session, room_id, frame)
 
 

@@ -11,18 +11,34 @@ echoing ``t0``). A refusal is a :class:`FrameError`, which the channel answers w
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-# PostgreSQL's bigint: chat seqs; integer: playback versions and positions.
-BIGINT_MAX = 2**63 - 1
-INT_MAX = 2**31 - 1
-# JavaScript's exact integers: a clock reading the client can echo back faithfully.
-SAFE_INTEGER_MAX = 2**53 - 1
+from api.realtime.schemas import (
+    BIGINT_MAX,
+    INT_MAX,
+    SAFE_INTEGER_MAX,
+    ClientFrameModel,
+    PingFrame,
+    ResumeFrame,
+)
+
+__all__ = [
+    "BIGINT_MAX",
+    "INT_MAX",
+    "MAX_DEPTH",
+    "SAFE_INTEGER_MAX",
+    "FrameError",
+    "PingFrame",
+    "ResumeFrame",
+    "frame_dict",
+    "parse_frame",
+]
+
 # Containers a frame may nest. The deepest real frame is an object holding scalars.
 MAX_DEPTH = 8
-PLAYBACK_ACTIONS = frozenset({"play", "pause", "seek", "skip"})
 
 
 class FrameError(ValueError):
@@ -33,51 +49,6 @@ class FrameError(ValueError):
         self.detail = detail
         # A refused chat frame's client_id, so the sender can tell which message it was.
         self.client_id = client_id
-
-
-class _Frame(BaseModel):
-    # Unknown fields are ignored: clients may add their own bookkeeping to a frame.
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class ChatFrame(_Frame):
-    type: Literal["chat"] = "chat"
-    # Length and content rules are the chat service's (api/chat/schemas.py MessageCreate).
-    text: Annotated[str, Field(strict=True, max_length=16 * 1024)]
-    client_id: Annotated[str, Field(strict=True, max_length=256)] | None = None
-
-
-class PingFrame(_Frame):
-    type: Literal["ping"]
-    t0: Annotated[
-        float,
-        Field(strict=True, allow_inf_nan=False, ge=-SAFE_INTEGER_MAX, le=SAFE_INTEGER_MAX),
-    ]
-
-
-class ResumeFrame(_Frame):
-    type: Literal["resume"]
-    after_seq: Annotated[int, Field(strict=True, ge=0, le=BIGINT_MAX)]
-
-
-class PlaybackFrame(_Frame):
-    type: Literal["play", "pause", "seek", "skip"]
-    version: Annotated[int, Field(strict=True, ge=0, le=INT_MAX)] | None = None
-    position_ms: Annotated[int, Field(strict=True, ge=0, le=INT_MAX)] | None = None
-
-
-ClientFrame = ChatFrame | PingFrame | ResumeFrame | PlaybackFrame
-
-_MODELS: dict[str, type[_Frame]] = {
-    "chat": ChatFrame,
-    "ping": PingFrame,
-    "resume": ResumeFrame,
-    **dict.fromkeys(PLAYBACK_ACTIONS, PlaybackFrame),
-}
-_MESSAGES = {
-    "ping": "ping needs a finite numeric t0 (|t0| < 2^53)",
-    "resume": "resume needs an integer after_seq, 0 <= after_seq < 2^63",
-}
 
 
 def _refuse_constant(name: str) -> Any:
@@ -108,8 +79,14 @@ def _too_deep(raw: str) -> bool:
     return False
 
 
-def parse_frame(raw: str) -> ClientFrame:
-    """The validated frame in ``raw``; :class:`FrameError` for anything else."""
+def parse_frame(
+    raw: str,
+    models: Mapping[str, type[ClientFrameModel]],
+    untyped: str | None = None,
+) -> ClientFrameModel:
+    """The validated frame in ``raw``, as the model ``models`` names for its ``type`` (a
+    frame without one is ``untyped``, when it carries ``text``); :class:`FrameError` for
+    anything else. The channel's models are ``api/live/wire.py``'s."""
     if _too_deep(raw):
         raise FrameError(f"frame nests deeper than {MAX_DEPTH} levels")
     try:
@@ -120,21 +97,20 @@ def parse_frame(raw: str) -> ClientFrame:
         raise FrameError("not JSON") from exc
     if not isinstance(data, dict):
         raise FrameError("a frame is a JSON object")
-    kind = data.get("type", "chat" if "text" in data else None)
-    model = _MODELS.get(kind) if isinstance(kind, str) else None
+    kind = data.get("type", untyped if "text" in data else None)
+    model = models.get(kind) if isinstance(kind, str) else None
     if model is None:
         raise FrameError(f"unknown frame type {str(kind)[:64]!r}")
     try:
-        frame = model.model_validate({**data, "type": kind})
+        return model.model_validate({**data, "type": kind})
     except ValidationError as exc:
-        if kind in _MESSAGES:
-            raise FrameError(_MESSAGES[kind]) from exc
+        if model.refusal is not None:
+            raise FrameError(model.refusal) from exc
         client_id = data.get("client_id")
         raise FrameError(
             "; ".join(_describe(error) for error in exc.errors()),
             client_id if isinstance(client_id, str) and len(client_id) <= 256 else None,
         ) from exc
-    return frame  # type: ignore[return-value]
 
 
 def _describe(error: Any) -> str:
@@ -142,6 +118,6 @@ def _describe(error: Any) -> str:
     return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
 
 
-def frame_dict(frame: ClientFrame) -> dict[str, Any]:
+def frame_dict(frame: ClientFrameModel) -> dict[str, Any]:
     """The frame as the channel's workers take it (absent optional fields left out)."""
     return frame.model_dump(exclude_none=True)

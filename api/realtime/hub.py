@@ -31,29 +31,25 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
-from api.chat.repository import chat_repository
-from api.chat.service import chat_service
 from api.config import Settings
-from api.db import session_scope
-from api.playback.service import playback_service
 from api.realtime.coalesce import Coalesced
 from api.realtime.events import (
     CHANNEL_PREFIX,
-    encode,
-    message_frame,
     now_ms,
     publish,
     room_channel,
     set_publish_fallback,
 )
 from api.realtime.presence import Presence
+from api.realtime.schemas import JoinedFrame, LeftFrame, PongFrame, encode_frame
 from api.realtime.socket_control import SocketControl
 from api.redis import get_redis, new_redis
 
@@ -77,7 +73,7 @@ class Pong:
         self.t1 = t1
 
     def render(self) -> str:
-        return encode({"type": "pong", "t0": self.t0, "t1": self.t1, "t2": now_ms()})
+        return encode_frame(PongFrame(t0=self.t0, t1=self.t1, t2=now_ms()))
 
 
 @dataclass(slots=True)
@@ -496,6 +492,38 @@ class RedisOutage:
         return True
 
 
+class RoomData(Protocol):
+    """What the hub reads from and tells the domains about a room (the playback state, the
+    chat). Implemented over the services by ``api/live/rooms.py``, so this package imports no
+    domain code."""
+
+    async def snapshot(self, redis: Redis, room_id: uuid.UUID) -> tuple[dict[str, Any], int]:
+        """The playback state (its wire dict) and the room's latest chat seq."""
+        ...
+
+    async def playback_state(self, redis: Redis, room_id: uuid.UUID) -> dict[str, Any]:
+        """The playback state now (moved on if its entry ended); raises while Redis fails."""
+        ...
+
+    def resync_frame(self, state: dict[str, Any]) -> BaseModel:
+        """The ``playback`` frame (reason ``resync``) resending ``state``."""
+        ...
+
+    async def messages_since(
+        self, room_id: uuid.UUID, after_seq: int, limit: int
+    ) -> list[tuple[int, BaseModel]]:
+        """Stored chat messages with seq > after_seq, oldest first: (seq, message frame)."""
+        ...
+
+    async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
+        """A user's first socket in the room opened (listening history starts counting)."""
+        ...
+
+    async def listener_left(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
+        """A user's last socket in the room closed."""
+        ...
+
+
 @dataclass(frozen=True)
 class RoomSnapshot:
     """What a socket's hello says of its room (the online list already encoded: the same
@@ -511,6 +539,7 @@ class Hub:
         self,
         redis: Redis,
         subscriber: Redis,
+        data: RoomData,
         *,
         presence_ttl_s: float,
         reorder_window_s: float = 0.2,
@@ -520,7 +549,8 @@ class Hub:
         playback_sweep_s: float = 0.25,
     ) -> None:
         self.redis = redis
-        # Sockets being admitted at once (api/realtime/endpoints.py).
+        self.data = data
+        # Sockets being admitted at once (api/live/endpoints.py).
         self.admission = asyncio.Semaphore(admission_concurrency)
         self.presence = Presence(redis, presence_ttl_s, presence_grace_s)
         self.presence_ttl_s = presence_ttl_s
@@ -629,11 +659,9 @@ class Hub:
             await publish(
                 self.redis,
                 room_id,
-                {"type": "joined", "user": connection.user_info, "online": online},
+                JoinedFrame.model_validate({"user": connection.user_info, "online": online}),
             )
-            self._spawn(
-                playback_service.listener_arrived(self.redis, room_id, str(connection.user_id))
-            )
+            self._spawn(self.data.listener_arrived(self.redis, room_id, str(connection.user_id)))
         if first_here:
             self._spawn(self._schedule_from_db(room_id))
 
@@ -697,24 +725,24 @@ class Hub:
 
     async def _room_snapshot(self, room_id: uuid.UUID) -> RoomSnapshot:
         """The playback state, the latest chat seq and who is online, read now."""
-        async with session_scope() as session:
-            state = await playback_service.current(session, self.redis, room_id)
-            found = await chat_repository.get_room(session, room_id, member_id=None)
-        last_seq = found[0].last_message_seq if found is not None else 0
+        playback, last_seq = await self.data.snapshot(self.redis, room_id)
         self.sequencer.note_stored(room_id, last_seq)
         return RoomSnapshot(
-            playback=state.wire(), last_seq=last_seq, online_json=await self.online_json(room_id)
+            playback=playback, last_seq=last_seq, online_json=await self.online_json(room_id)
         )
 
     async def _announce_joined(self, room_id: uuid.UUID, user_info: dict[str, Any]) -> None:
         online = await self._online_count(room_id)
-        await publish(self.redis, room_id, {"type": "joined", "user": user_info, "online": online})
+        frame = JoinedFrame.model_validate({"user": user_info, "online": online})
+        await publish(self.redis, room_id, frame)
 
     async def _announce_left(self, room_id: uuid.UUID, user_info: dict[str, Any]) -> None:
         online = await self._online_count(room_id)
-        await publish(self.redis, room_id, {"type": "left", "user": user_info, "online": online})
+        await publish(
+            self.redis, room_id, LeftFrame.model_validate({"user": user_info, "online": online})
+        )
         with contextlib.suppress(Exception):
-            await playback_service.listener_left(self.redis, room_id, str(user_info.get("id")))
+            await self.data.listener_left(self.redis, room_id, str(user_info.get("id")))
 
     # --- events from Redis -----------------------------------------------------------------
 
@@ -792,10 +820,9 @@ class Hub:
             return
         state = await self._current_state(room_id)
         if state is not None and room_id in self.rooms:
-            frame = {"type": "playback", "reason": "resync", "state": state}
-            text = encode(frame)
+            event = Event("playback", encode_frame(self.data.resync_frame(state)))
             for connection in list(self.rooms.get(room_id, ())):
-                connection.deliver(Event("playback", text, None, frame))
+                connection.deliver(event)
             self._schedule(room_id, state)
 
     async def _deliver_stored_chat(self, room_id: uuid.UUID, *, contiguous: bool) -> None:
@@ -809,12 +836,9 @@ class Hub:
         cursor = min(c.last_seq for c in connections)
         sent = 0
         while sent < HEAL_MAX_MESSAGES:
-            async with session_scope() as session:
-                views = await chat_service.since(
-                    session, room_id, after_seq=cursor, limit=HEAL_PAGE
-                )
-            for view in views:
-                if contiguous and view.seq != cursor + 1:
+            messages = await self.data.messages_since(room_id, cursor, HEAL_PAGE)
+            for seq, frame in messages:
+                if contiguous and seq != cursor + 1:
                     gap = self._gaps.get(room_id)
                     if gap is None or gap[0] != cursor + 1:
                         self._gaps[room_id] = (cursor + 1, time.monotonic())
@@ -822,14 +846,13 @@ class Hub:
                     if time.monotonic() - gap[1] < GAP_WAIT_S:
                         return
                 self._gaps.pop(room_id, None)
-                frame = message_frame(view)
-                event = Event("message", encode(frame), view.seq, frame)
+                event = Event("message", encode_frame(frame), seq)
                 for connection in list(self.rooms.get(room_id, ())):
                     connection.deliver(event)
-                cursor = view.seq
-                self.sequencer.delivered_from_store(room_id, view.seq)
-            sent += len(views)
-            if len(views) < HEAL_PAGE:
+                cursor = seq
+                self.sequencer.delivered_from_store(room_id, seq)
+            sent += len(messages)
+            if len(messages) < HEAL_PAGE:
                 return
 
     async def _chat_from_database(self) -> None:
@@ -944,11 +967,7 @@ class Hub:
 
     async def _current_state(self, room_id: uuid.UUID) -> dict[str, Any] | None:
         try:
-            async with session_scope() as session:
-                state = await playback_service.current(
-                    session, self.redis, room_id, raise_on_redis_error=True
-                )
-            return state.wire()
+            return await self.data.playback_state(self.redis, room_id)
         except RedisError as exc:
             logger.warning("playback state not advanced: Redis unreachable (%s)", exc)
             return None
@@ -992,14 +1011,9 @@ class Hub:
     async def _fetch_messages(
         self, room_id: uuid.UUID, after_seq: int, upto_seq: int
     ) -> list[Event]:
-        async with session_scope() as session:
-            views = await chat_service.since(
-                session, room_id, after_seq=after_seq, limit=upto_seq - after_seq
-            )
+        messages = await self.data.messages_since(room_id, after_seq, upto_seq - after_seq)
         return [
-            Event("message", encode(message_frame(view)), view.seq)
-            for view in views
-            if view.seq <= upto_seq
+            Event("message", encode_frame(frame), seq) for seq, frame in messages if seq <= upto_seq
         ]
 
     async def _watch_budgets(self) -> None:
@@ -1057,8 +1071,9 @@ _hub: Hub | None = None
 _hub_lock: asyncio.Lock | None = None
 
 
-async def get_hub(settings: Settings) -> Hub:
-    """The process's hub, started on first use (the lifespan stops it)."""
+async def get_hub(settings: Settings, data: RoomData) -> Hub:
+    """The process's hub, started on first use (the lifespan stops it); ``data`` is how it
+    reaches the rooms' playback and chat (``api/live/rooms.py``)."""
     global _hub, _hub_lock
     if _hub is not None:
         return _hub
@@ -1071,6 +1086,7 @@ async def get_hub(settings: Settings) -> Hub:
             hub = Hub(
                 get_redis(),
                 subscriber,
+                data,
                 presence_ttl_s=settings.ws_presence_ttl_s,
                 presence_grace_s=settings.ws_presence_process_grace_s,
                 replay_limit=settings.ws_replay_buffer_events,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,7 @@ from pydantic import (
 from api.chat.schemas import storable_text
 from api.models import QueuePolicy
 from api.names import room_name
+from api.realtime.schemas import ServerFrameModel
 
 if TYPE_CHECKING:
     from api.rooms.service import RoomView
@@ -108,3 +109,34 @@ class RoomResponse(BaseModel):
 
 class StatusResponse(BaseModel):
     status: str
+
+
+# --- live frames (docs/realtime.md) -----------------------------------------------------------
+
+
+class RoomUpdatedFrame(ServerFrameModel):
+    """The room's name, description, privacy, genres or policy changed (refetch it)."""
+
+    type: Literal["room_updated"] = "room_updated"
+    room_id: uuid.UUID
+
+
+class RoomDeletedFrame(ServerFrameModel):
+    """The room is gone; the server closes its sockets with 4410."""
+
+    type: Literal["room_deleted"] = "room_deleted"
+    room_id: uuid.UUID
+
+
+class MemberJoinedFrame(ServerFrameModel):
+    """A user became a member (``POST /rooms/{id}/join``, or a public room's socket)."""
+
+    type: Literal["member_joined"] = "member_joined"
+    user_id: uuid.UUID
+
+
+class MemberLeftFrame(ServerFrameModel):
+    """A user left the room or deleted their account: their sockets there are closed."""
+
+    type: Literal["member_left"] = "member_left"
+    user_id: uuid.UUID

@@ -18,7 +18,14 @@ from api.passwords import hash_password, verify_password
 from api.realtime.events import now_ms, publish_after_commit
 from api.realtime.presence import Presence
 from api.rooms.repository import rooms_repository
-from api.rooms.schemas import RoomCreate, RoomUpdate
+from api.rooms.schemas import (
+    MemberJoinedFrame,
+    MemberLeftFrame,
+    RoomCreate,
+    RoomDeletedFrame,
+    RoomUpdate,
+    RoomUpdatedFrame,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +148,7 @@ class RoomsService:
         await self._apply_privacy(room, data, changes)
         await self._save_unique(session, room)
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-        publish_after_commit(session, room.id, {"type": "room_updated", "room_id": str(room.id)})
+        publish_after_commit(session, room.id, RoomUpdatedFrame(room_id=room.id))
         return room
 
     async def _apply_privacy(self, room: Room, data: RoomUpdate, changes: dict) -> None:
@@ -194,9 +201,21 @@ class RoomsService:
             if not password or not await verify_password(room.password_hash or "", password):
                 raise Forbidden("wrong password", code="wrong_password")
             await ratelimit.refund(redis, list(limits))
-        await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
-        invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-        publish_after_commit(session, room.id, {"type": "member_joined", "user_id": str(user.id)})
+        await _add_member(session, room, user)
+        return room
+
+    async def admit(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> Room:
+        """Let ``user`` into the room's live channel: a member, or anyone into a public room,
+        who joins it on the way in (as ``join`` does). Raises NotFound, or Forbidden for a
+        private room the user has not joined (joining one takes its password, over REST)."""
+        found = await rooms_repository.get_with_membership(session, room_id, user.id)
+        if found is None:
+            raise NotFound("room not found", code="room_not_found")
+        room, membership = found
+        if membership is None:
+            if room.is_private:
+                raise Forbidden("members only", code="not_a_member")
+            await _add_member(session, room, user)
         return room
 
     async def leave(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> None:
@@ -220,7 +239,7 @@ class RoomsService:
             successor.role = RoomRole.owner
             room.owner_id = successor.user_id
         await rooms_repository.remove_member(session, room.id, user.id)
-        publish_after_commit(session, room.id, {"type": "member_left", "user_id": str(user.id)})
+        publish_after_commit(session, room.id, MemberLeftFrame(user_id=user.id))
 
     async def members(
         self, session: AsyncSession, user: User | None, room_id: uuid.UUID
@@ -278,8 +297,15 @@ class RoomsService:
             raise Conflict("a room with this name exists", code="room_name_taken") from exc
 
 
+async def _add_member(session: AsyncSession, room: Room, user: User) -> None:
+    """``user`` becomes a member; the room's readers and sockets hear of it after commit."""
+    await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
+    invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
+    publish_after_commit(session, room.id, MemberJoinedFrame(user_id=user.id))
+
+
 def _room_deleted(session: AsyncSession, room_id: uuid.UUID) -> None:
-    publish_after_commit(session, room_id, {"type": "room_deleted", "room_id": str(room_id)})
+    publish_after_commit(session, room_id, RoomDeletedFrame(room_id=room_id))
 
 
 rooms_service = RoomsService()

@@ -9,6 +9,7 @@ from api.exceptions import Conflict, NotFound
 from api.genres.service import genres_service
 from api.models import User
 from api.realtime.events import publish_after_commit
+from api.rooms.schemas import MemberLeftFrame
 from api.rooms.service import rooms_service
 from api.users.repository import users_repository
 from api.users.schemas import UserUpdate
@@ -56,9 +57,7 @@ class UsersService:
             else:
                 # The membership goes by cascade; the event is what closes the account's
                 # sockets in that room, on every API process (as leaving over REST does).
-                publish_after_commit(
-                    session, view.room.id, {"type": "member_left", "user_id": str(user.id)}
-                )
+                publish_after_commit(session, view.room.id, MemberLeftFrame(user_id=user.id))
         await users_repository.delete(session, user)
 
     async def _invalidate_rooms_showing(self, session: AsyncSession, user_id: uuid.UUID) -> None:

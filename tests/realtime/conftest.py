@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from api.config import Settings
+from api.realtime.schemas import ServerFrameModel
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.database import drop_database, recreate_database, upgrade_to_head
 from tests.support.live import ApiProcess, LiveData, spawn_api, start_api
@@ -20,6 +22,14 @@ PRESENCE_TTL_S = "1.5"
 # A killed process's users are announced as left once it stopped heart-beating this long.
 PRESENCE_PROCESS_GRACE_S = "3"
 ALLOWED_ORIGIN = "https://app.tunewave.test"
+
+
+class NoteFrame(ServerFrameModel):
+    """Filler traffic the tests publish into a room (no real frame is this big)."""
+
+    type: Literal["note"] = "note"
+    n: int
+    pad: str
 
 
 @pytest.fixture(scope="session")

@@ -14,10 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.chat.repository import chat_repository
+from api.chat.schemas import MessageFrame
 from api.chat.service import chat_service
-from api.realtime.events import message_frame, publish
+from api.realtime.events import publish
 from api.redis import get_redis
-from tests.realtime.conftest import StartApis, api_env
+from tests.realtime.conftest import NoteFrame, StartApis, api_env
 from tests.realtime.test_channel import stalled_socket
 from tests.support.live import ApiProcess, LiveData, live_client, make_room, start_api
 
@@ -95,7 +96,7 @@ async def test_a_reader_that_never_reads_is_closed_with_4408_and_the_room_carrie
             # Modest traffic: only the sleeper's bytes pile up.
             pad = "z" * 4096
             for n in range(200):
-                await publish(get_redis(), room_id, {"type": "note", "n": n, "pad": pad})
+                await publish(get_redis(), room_id, NoteFrame(n=n, pad=pad))
             await reader.wait_for(lambda f: f.get("n") == 199, timeout_s=30)
             left = await reader.wait_type("left", timeout_s=30)
             assert left["user"]["id"] == str(sleeper.user.id)
@@ -121,7 +122,7 @@ async def test_messages_published_out_of_order_reach_sockets_in_order_and_lost_o
         await store(live, room_id, owner.user.id, 3)
         async with live.session() as session:
             views = await chat_service.since(session, uuid.UUID(room_id), after_seq=0, limit=10)
-        frames = {view.seq: message_frame(view) for view in views}
+        frames = {view.seq: MessageFrame.from_view(view) for view in views}
         # 3 arrives first, then 1; 2 is never published (a lost pub/sub message).
         await publish(get_redis(), room_id, frames[3])
         await publish(get_redis(), room_id, frames[1])
@@ -203,7 +204,7 @@ async def test_sigterm_closes_every_socket_with_1001_and_the_process_exits_in_ti
         try:
             pad = "p" * 16384
             for n in range(40):
-                await publish(get_redis(), room_id, {"type": "note", "n": n, "pad": pad})
+                await publish(get_redis(), room_id, NoteFrame(n=n, pad=pad))
             await client.send({"type": "resume", "after_seq": 0})
             started = time.monotonic()
             api.process.send_signal(signal.SIGTERM)

@@ -11,7 +11,7 @@ import time
 
 from api.realtime.events import publish
 from api.redis import get_redis
-from tests.realtime.conftest import StartApis
+from tests.realtime.conftest import NoteFrame, StartApis
 from tests.support.live import (
     ApiProcess,
     LiveData,
@@ -246,7 +246,7 @@ async def test_a_stalled_reader_is_dropped_and_does_not_slow_the_room(
             payload = "y" * 64 * 1024
             started = time.monotonic()
             for n in range(400):
-                await publish(get_redis(), room_id, {"type": "note", "n": n, "pad": payload})
+                await publish(get_redis(), room_id, NoteFrame(n=n, pad=payload))
             await reader.wait_for(lambda f: f.get("n") == 399, timeout_s=30)
             elapsed = time.monotonic() - started
             # The room's reader got everything, in order, while the other socket stalled.

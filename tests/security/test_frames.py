@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from api.realtime.frames import (
-    ChatFrame,
-    FrameError,
-    PingFrame,
-    PlaybackFrame,
-    ResumeFrame,
-    frame_dict,
-    parse_frame,
-)
+from api.chat.schemas import ChatFrame
+from api.live.wire import parse_frame
+from api.playback.schemas import PlaybackCommandFrame
+from api.realtime.frames import FrameError, frame_dict
+from api.realtime.schemas import PingFrame, ResumeFrame
 
 
 @pytest.mark.parametrize(
@@ -57,7 +53,7 @@ def test_valid_frames_parse_into_their_models() -> None:
     resume = parse_frame('{"type": "resume", "after_seq": 9223372036854775807}')
     assert resume == ResumeFrame(type="resume", after_seq=2**63 - 1)
     seek = parse_frame('{"type": "seek", "position_ms": 1000, "version": 3}')
-    assert isinstance(seek, PlaybackFrame)
+    assert isinstance(seek, PlaybackCommandFrame)
     assert frame_dict(seek) == {"type": "seek", "position_ms": 1000, "version": 3}
     # Brackets inside strings are text, not nesting.
     assert parse_frame('{"text": "' + "[" * 100 + '"}') == ChatFrame(text="[" * 100)

@@ -977,7 +977,10 @@ export interface components {
             /** Client Id */
             client_id?: string | null;
         };
-        /** MessageResponse */
+        /**
+         * MessageResponse
+         * @description A stored chat message: the REST answer, and the live ``message`` frame's body.
+         */
         MessageResponse: {
             /**
              * Id
@@ -1637,6 +1640,369 @@ export interface components {
             /** Expires In */
             expires_in: number;
         };
+        /**
+         * ErrorFrame
+         * @description A refused or failed frame; the connection stays open. ``client_id`` when it answers a
+         *     chat frame, ``frame`` the type it answers, ``retry_after_s`` for ``rate_limited``,
+         *     ``after_seq``/``last_seq``/``count`` for ``resume_failed``, ``state`` for
+         *     ``stale_version``.
+         */
+        ErrorFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: unknown;
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id: string | null;
+            /**
+             * Frame
+             * @default null
+             */
+            frame: string | null;
+            /**
+             * Retry After S
+             * @default null
+             */
+            retry_after_s: number | null;
+            /**
+             * After Seq
+             * @default null
+             */
+            after_seq: number | null;
+            /**
+             * Last Seq
+             * @default null
+             */
+            last_seq: number | null;
+            /**
+             * Count
+             * @default null
+             */
+            count: number | null;
+            /** @default null */
+            state: components["schemas"]["PlaybackStateResponse"] | null;
+        };
+        /**
+         * HelloFrame
+         * @description The first frame of a connection: who is here, the playback state, the latest seq.
+         */
+        HelloFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "hello";
+            /**
+             * Room Id
+             * Format: uuid
+             */
+            room_id: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Connection Id */
+            connection_id: string;
+            /** Server Time Ms */
+            server_time_ms: number;
+            /** Last Seq */
+            last_seq: number;
+            playback: components["schemas"]["PlaybackStateResponse"];
+            /** Online */
+            online: components["schemas"]["PresenceUser"][];
+        };
+        /**
+         * JoinedFrame
+         * @description A user's first socket in the room opened (on any process).
+         */
+        JoinedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "joined";
+            user: components["schemas"]["PresenceUser"];
+            /** Online */
+            online: number;
+        };
+        /**
+         * LeftFrame
+         * @description A user's last socket in the room closed, or their process died.
+         */
+        LeftFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "left";
+            user: components["schemas"]["PresenceUser"];
+            /** Online */
+            online: number;
+        };
+        /**
+         * MemberJoinedFrame
+         * @description A user became a member (``POST /rooms/{id}/join``, or a public room's socket).
+         */
+        MemberJoinedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "member_joined";
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /**
+         * MemberLeftFrame
+         * @description A user left the room or deleted their account: their sockets there are closed.
+         */
+        MemberLeftFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "member_left";
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /**
+         * MessageFrame
+         * @description Server -> client: a stored chat message, the same object ``POST /chat`` answers.
+         */
+        MessageFrame: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Room Id
+             * Format: uuid
+             */
+            room_id: string;
+            /** Seq */
+            seq: number;
+            user: components["schemas"]["MessageAuthor"] | null;
+            /** Text */
+            text: string;
+            /** Client Id */
+            client_id: string | null;
+            /** Created At */
+            created_at: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message";
+        };
+        /**
+         * PlaybackFrame
+         * @description Server -> client: the room's playback changed.
+         */
+        PlaybackFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "playback";
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "play" | "pause" | "seek" | "skip" | "advance" | "idle" | "resync";
+            state: components["schemas"]["PlaybackStateResponse"];
+        };
+        /** PongFrame */
+        PongFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "pong";
+            /** T0 */
+            t0: number;
+            /** T1 */
+            t1: number;
+            /** T2 */
+            t2: number;
+        };
+        /**
+         * PresenceUser
+         * @description Who a socket belongs to, as presence stores it (a user swept after their info was
+         *     lost is announced with ``id`` alone).
+         */
+        PresenceUser: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Display Name
+             * @default null
+             */
+            display_name: string | null;
+            /**
+             * Avatar Url
+             * @default null
+             */
+            avatar_url: string | null;
+            /**
+             * Is Demo
+             * @default false
+             */
+            is_demo: boolean;
+        };
+        /**
+         * QueueFrame
+         * @description Server -> client: the queue changed (refetch ``GET /rooms/{id}/queue``).
+         */
+        QueueFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "queue";
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "added" | "removed" | "moved";
+            /**
+             * Entry Id
+             * Format: uuid
+             */
+            entry_id: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /** ResumedFrame */
+        ResumedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "resumed";
+            /** After Seq */
+            after_seq: number;
+            /** Last Seq */
+            last_seq: number;
+            /** Count */
+            count: number;
+        };
+        /**
+         * RoomDeletedFrame
+         * @description The room is gone; the server closes its sockets with 4410.
+         */
+        RoomDeletedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "room_deleted";
+            /**
+             * Room Id
+             * Format: uuid
+             */
+            room_id: string;
+        };
+        /**
+         * RoomUpdatedFrame
+         * @description The room's name, description, privacy, genres or policy changed (refetch it).
+         */
+        RoomUpdatedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "room_updated";
+            /**
+             * Room Id
+             * Format: uuid
+             */
+            room_id: string;
+        };
+        ServerFrame: components["schemas"]["HelloFrame"] | components["schemas"]["MessageFrame"] | components["schemas"]["ResumedFrame"] | components["schemas"]["JoinedFrame"] | components["schemas"]["LeftFrame"] | components["schemas"]["PlaybackFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["QueueFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["ErrorFrame"];
+        /**
+         * ChatFrame
+         * @description Client -> server: a chat message (``type`` may be left out: the seed's format).
+         */
+        ChatFrame: {
+            /**
+             * Type
+             * @default chat
+             * @constant
+             */
+            type: "chat";
+            /** Text */
+            text: string;
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id: string | null;
+        };
+        /** PingFrame */
+        PingFrame: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "ping";
+            /** T0 */
+            t0: number;
+        };
+        /**
+         * PlaybackCommandFrame
+         * @description Client -> server: ``play``, ``pause``, ``seek`` (with ``position_ms``) or ``skip``;
+         *     ``version`` makes it apply only to that version of the state.
+         */
+        PlaybackCommandFrame: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "play" | "pause" | "seek" | "skip";
+            /**
+             * Version
+             * @default null
+             */
+            version: number | null;
+            /**
+             * Position Ms
+             * @default null
+             */
+            position_ms: number | null;
+        };
+        /** ResumeFrame */
+        ResumeFrame: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "resume";
+            /** After Seq */
+            after_seq: number;
+        };
+        ClientFrame: components["schemas"]["ChatFrame"] | components["schemas"]["PingFrame"] | components["schemas"]["ResumeFrame"] | components["schemas"]["PlaybackCommandFrame"];
     };
     responses: never;
     parameters: never;

@@ -8,7 +8,8 @@
  * server closes a socket because its token expired (4402), the session is renewed and the
  * connection comes straight back, resuming after the last seq (live-auth.ts).
  */
-import { api, ApiError, type Message, unwrap } from "../api/client.ts";
+import { api, ApiError, type Message, unwrap, type User } from "../api/client.ts";
+import type { components } from "../api/schema.d.ts";
 import { isRecord } from "../shared/fetchJson.ts";
 import { getToken } from "../shared/session.ts";
 import type { ClockEstimator } from "../player/clock.ts";
@@ -26,6 +27,16 @@ const PING_EVERY_MS = 5_000;
 const MAX_BACKOFF_MS = 10_000;
 
 export type Dispatch = (action: RoomAction) => void;
+
+/** Every frame the server sends on the live channel (api/live/wire.py, generated). */
+export type ServerFrame = components["schemas"]["ServerFrame"];
+type PresenceUser = components["schemas"]["PresenceUser"];
+
+/** A presence frame's user as the store keeps members (no name: not listed as a member). */
+function presenceUser(user: PresenceUser): Pick<User, "id"> & Partial<User> {
+  const { display_name: displayName, ...rest } = user;
+  return displayName === null || displayName === undefined ? rest : { ...rest, display_name: displayName };
+}
 
 export interface RoomConnectionOptions {
   roomId: string;
@@ -211,8 +222,10 @@ export class RoomConnection {
     }
   }
 
-  private handleFrame(frame: unknown) {
-    if (!isRecord(frame)) return;
+  private handleFrame(raw: unknown) {
+    if (!isRecord(raw) || typeof raw.type !== "string") return;
+    // The server's frames are the generated ServerFrame union (docs/realtime.md).
+    const frame = raw as ServerFrame;
     switch (frame.type) {
       case "hello": {
         const playback = parsePlayback(frame.playback);
@@ -229,7 +242,7 @@ export class RoomConnection {
         break;
       }
       case "message": {
-        const message = frame as unknown as Message;
+        const message: Message = frame;
         if (message.seq > this.lastSeq + 1 && this.lastSeq > 0) {
           this.socket?.send(JSON.stringify({ type: "resume", after_seq: this.lastSeq }));
         }
@@ -240,11 +253,7 @@ export class RoomConnection {
       case "joined":
       case "left":
         if (isRecord(frame.user)) {
-          this.dispatch({
-            type: "presence",
-            event: frame.type,
-            user: frame.user as { id: string },
-          });
+          this.dispatch({ type: "presence", event: frame.type, user: presenceUser(frame.user) });
         }
         break;
       case "playback":

@@ -13,26 +13,35 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
+from redis.asyncio import Redis
 from starlette.websockets import WebSocketDisconnect
 
 from api.auth.tokens import decode_access_claims
 from api.auth.ws_tickets import redeem_ticket
-from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
-from api.chat.repository import chat_repository
-from api.chat.schemas import MessageCreate
+from api.chat.schemas import MessageCreate, MessageFrame
 from api.chat.service import chat_service
 from api.config import Settings
 from api.db import session_scope
-from api.exceptions import TooManyRequests, TuneWaveError, Unauthorized
-from api.models import RoomRole
+from api.exceptions import Forbidden, NotFound, TooManyRequests, TuneWaveError, Unauthorized
+from api.live.rooms import domain_room_data
+from api.live.wire import parse_frame
+from api.models import Room, User
 from api.playback.service import StaleVersion, playback_service
-from api.realtime.events import encode, message_frame, now_ms, publish_after_commit, user_brief
-from api.realtime.frames import FrameError, PingFrame, frame_dict, parse_frame
+from api.realtime.events import now_ms
+from api.realtime.frames import FrameError, frame_dict
 from api.realtime.hub import CLOSE_GOING_AWAY, Connection, Hub, Pong, SendBudget, get_hub
+from api.realtime.schemas import (
+    ErrorFrame,
+    HelloFrame,
+    PingFrame,
+    PresenceUser,
+    ResumedFrame,
+    encode_frame,
+)
 from api.realtime.socket_control import control_for
 from api.realtime.sockets import claim_slot
 from api.redis import get_redis
-from api.rooms.repository import rooms_repository
+from api.rooms.service import rooms_service
 from api.users.repository import users_repository
 
 logger = logging.getLogger(__name__)
@@ -121,7 +130,7 @@ def send_budget(settings: Settings) -> SendBudget:
 
 
 def error_frame(code: str, detail: Any, **extra: Any) -> str:
-    return encode({"type": "error", "code": code, "detail": detail, **extra})
+    return encode_frame(ErrorFrame(code=code, detail=detail, **extra))
 
 
 async def _authenticate(websocket: WebSocket, settings: Settings) -> tuple[uuid.UUID, int]:
@@ -147,8 +156,9 @@ async def _authenticate(websocket: WebSocket, settings: Settings) -> tuple[uuid.
     return claims.user_id, claims.expires_at_s
 
 
-async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tuple[Any, Any, int]:
-    """Check origin, token, room and access; join a public room. Raises Refusal."""
+async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tuple[User, Room, int]:
+    """Check origin, token, room and access (``rooms_service.admit``: a public room joins
+    the user). Raises Refusal."""
     origin = websocket.headers.get("origin")
     if origin is not None and origin.rstrip("/") not in settings.ws_origins:
         raise Refusal(CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
@@ -158,22 +168,16 @@ async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tupl
     except ValueError as exc:
         raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found") from exc
     async with session_scope() as session:
+        # The token's user, read as REST's dependencies read it (api/deps.py).
         user = await users_repository.get(session, user_id)
         if user is None:
             raise Refusal(CLOSE_INVALID_TOKEN, "unknown user")
-        found = await chat_repository.get_room(session, room_uuid, member_id=user.id)
-        if found is None:
-            raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found")
-        room, membership = found
-        if membership is None:
-            if room.is_private:
-                raise Refusal(CLOSE_MEMBERS_ONLY, "members only")
-            # A public room joins the user on connect, as POST /rooms/{id}/join does.
-            await rooms_repository.add_member(session, room.id, user.id, RoomRole.member)
-            invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
-            publish_after_commit(
-                session, room.id, {"type": "member_joined", "user_id": str(user.id)}
-            )
+        try:
+            room = await rooms_service.admit(session, user, room_uuid)
+        except NotFound as exc:
+            raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found") from exc
+        except Forbidden as exc:
+            raise Refusal(CLOSE_MEMBERS_ONLY, "members only") from exc
     return user, room, expires_at_s
 
 
@@ -181,7 +185,7 @@ async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tupl
 async def room_channel(websocket: WebSocket, room_id: str) -> None:
     """The room's live channel: chat, presence, playback and queue events."""
     settings: Settings = websocket.app.state.settings
-    hub = await get_hub(settings)
+    hub = await get_hub(settings, domain_room_data)
     # A storm of arrivals takes turns for the database and Redis work of connecting (the
     # gate is released once the hello is queued) instead of exhausting both pools.
     gate = hub.admission
@@ -232,7 +236,12 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         ungate()
         await websocket.close(CLOSE_GOING_AWAY, "server shutting down")
         return
-    info = user_brief(user.id, user.display_name, user.avatar_url, user.is_demo)
+    info = PresenceUser(
+        id=user.id,
+        display_name=user.display_name,
+        avatar_url=user.avatar_url,
+        is_demo=user.is_demo,
+    ).model_dump(mode="json")
     connection = Connection(
         websocket,
         connection_id=hub.new_connection_id(),
@@ -320,17 +329,16 @@ async def _hello(hub: Hub, connection: Connection) -> None:
     Read after the socket is attached (so no event between the read and the subscription
     is missed), and shared with the other sockets arriving meanwhile (``hub.snapshots``)."""
     snapshot = await hub.snapshots.get(connection.room_id)
-    head = encode(
-        {
-            "type": "hello",
-            "room_id": str(connection.room_id),
-            "user_id": str(connection.user_id),
-            "connection_id": connection.id,
-            "server_time_ms": now_ms(),
-            "last_seq": snapshot.last_seq,
-            "playback": snapshot.playback,
-        }
-    )
+    # The online list goes in already encoded: the same text for a whole storm's hellos.
+    head = HelloFrame(
+        room_id=connection.room_id,
+        user_id=connection.user_id,
+        connection_id=connection.id,
+        server_time_ms=now_ms(),
+        last_seq=snapshot.last_seq,
+        playback=snapshot.playback,
+        online=[],
+    ).model_dump_json(exclude={"online"})
     connection.offer(f'{head[:-1]},"online":{snapshot.online_json}}}')
     # Live messages up to last_seq are history the client pages (or resumes) itself.
     connection.last_seq = max(connection.last_seq, snapshot.last_seq)
@@ -404,7 +412,7 @@ async def _work(
     hub: Hub,
     settings: Settings,
     connection: Connection,
-    user: Any,
+    user: User,
     inbox: asyncio.Queue[dict[str, Any]],
     pace: WorkPace,
 ) -> None:
@@ -437,7 +445,7 @@ async def _work(
             pace.note(time.monotonic() - started)
 
 
-async def _chat(redis: Any, connection: Connection, user: Any, frame: dict[str, Any]) -> None:
+async def _chat(redis: Redis, connection: Connection, user: User, frame: dict[str, Any]) -> None:
     client_id = frame.get("client_id")
     try:
         data = MessageCreate.model_validate(
@@ -462,7 +470,7 @@ async def _chat(redis: Any, connection: Connection, user: Any, frame: dict[str, 
         return
     if not posted.created:
         # A resend: the message went to the room the first time; the sender gets it again.
-        connection.offer(encode(message_frame(posted.view)))
+        connection.offer(encode_frame(MessageFrame.from_view(posted.view)))
 
 
 async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
@@ -492,7 +500,7 @@ async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
                     session, connection.room_id, after_seq=cursor, limit=page
                 )
             for view in views:
-                connection.offer(encode(message_frame(view)))
+                connection.offer(encode_frame(MessageFrame.from_view(view)))
                 cursor = view.seq
                 sent += 1
             # Live messages held meanwhile were too many and were let go: read on.
@@ -500,7 +508,7 @@ async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
                 break
         connection.last_seq = max(connection.last_seq, cursor)
         connection.offer(
-            encode({"type": "resumed", "after_seq": after_seq, "last_seq": cursor, "count": sent})
+            encode_frame(ResumedFrame(after_seq=after_seq, last_seq=cursor, count=sent))
         )
     except asyncio.CancelledError:
         raise
@@ -522,7 +530,7 @@ async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
 
 
 async def _command(
-    redis: Any, settings: Settings, connection: Connection, user: Any, frame: dict[str, Any]
+    redis: Redis, settings: Settings, connection: Connection, user: User, frame: dict[str, Any]
 ) -> None:
     kind = frame["type"]
     version = frame.get("version")

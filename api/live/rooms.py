@@ -1,0 +1,58 @@
+"""What the live hub (``api/realtime/hub.py``) reads from and tells the domains.
+
+The hub is transport: sockets, Redis pub/sub, presence, timers. What a room holds (its
+playback state, its chat) belongs to the playback and chat domains; the hub reaches them only
+through :class:`api.realtime.hub.RoomData`, implemented here, so ``api/realtime`` imports no
+domain code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from api.chat.repository import chat_repository
+from api.chat.schemas import MessageFrame
+from api.chat.service import chat_service
+from api.db import session_scope
+from api.playback.schemas import PlaybackFrame
+from api.playback.service import playback_service
+
+
+class DomainRoomData:
+    """``RoomData`` over the chat and playback services, one session per call."""
+
+    async def snapshot(self, redis: Redis, room_id: uuid.UUID) -> tuple[dict[str, Any], int]:
+        async with session_scope() as session:
+            state = await playback_service.current(session, redis, room_id)
+            found = await chat_repository.get_room(session, room_id, member_id=None)
+        return state.wire(), found[0].last_message_seq if found is not None else 0
+
+    async def playback_state(self, redis: Redis, room_id: uuid.UUID) -> dict[str, Any]:
+        async with session_scope() as session:
+            state = await playback_service.current(
+                session, redis, room_id, raise_on_redis_error=True
+            )
+        return state.wire()
+
+    def resync_frame(self, state: dict[str, Any]) -> BaseModel:
+        return PlaybackFrame.of("resync", state)
+
+    async def messages_since(
+        self, room_id: uuid.UUID, after_seq: int, limit: int
+    ) -> list[tuple[int, BaseModel]]:
+        async with session_scope() as session:
+            views = await chat_service.since(session, room_id, after_seq=after_seq, limit=limit)
+        return [(view.seq, MessageFrame.from_view(view)) for view in views]
+
+    async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
+        await playback_service.listener_arrived(redis, room_id, user_id)
+
+    async def listener_left(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
+        await playback_service.listener_left(redis, room_id, user_id)
+
+
+domain_room_data = DomainRoomData()

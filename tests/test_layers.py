@@ -1,0 +1,105 @@
+"""Import rules between the API's packages (issue 13), read from the source with ``ast``.
+
+- ``api/realtime`` (the live channel's transport: hub, presence, pub/sub, frame encoding and
+  parsing) is a leaf: it imports no domain package and nothing that pulls the domains in.
+  The domains build their frames on its ``schemas.py``; ``api/live`` (the WebSocket
+  endpoint, the frame unions, the hub's view of the rooms) joins the two.
+- No module imports another domain's ``endpoints.py`` (only the application's assembly,
+  ``api/main.py`` and ``api/routers.py``, gathers the routers): what two edges share on the
+  wire lives in schemas (``TrackBase.from_track``, ``UserResponse.from_user``, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from api.config import PROJECT_ROOT
+
+API = PROJECT_ROOT / "api"
+# Packages, namespace ones included (api/queue has no __init__.py).
+PACKAGES = {path.parent.name for path in API.glob("*/*.py")}
+# Top-level modules that import the domains (application assembly, request dependencies).
+ASSEMBLY = {"api.main", "api.routers", "api.deps", "api.cli", "api.cached_reads"}
+
+# Nothing in api/realtime imports a domain; an entry here is (file, module) with its reason.
+REALTIME_EXCEPTIONS: set[tuple[str, str]] = set()
+
+# The modules that gather every domain's router.
+ROUTER_ASSEMBLY = {"api/main.py", "api/routers.py"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, anywhere in it (TYPE_CHECKING blocks and functions
+    included); ``from package import module`` counts as the module."""
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(PROJECT_ROOT).as_posix()
+
+
+def reaches_domains(module: str) -> bool:
+    parts = module.split(".")
+    if parts[0] != "api" or len(parts) < 2:
+        return False
+    if parts[1] in PACKAGES:
+        return parts[1] != "realtime"
+    return ".".join(parts[:2]) in ASSEMBLY
+
+
+def test_realtime_imports_no_domain_code() -> None:
+    found = {
+        (relative(path), module)
+        for path in sorted((API / "realtime").rglob("*.py"))
+        for module in imported_modules(path)
+        if reaches_domains(module)
+    }
+    assert found - REALTIME_EXCEPTIONS == set(), (
+        "api/realtime must stay a leaf: reach the domains through api/live instead"
+    )
+    assert REALTIME_EXCEPTIONS - found == set(), "stale exception: remove it from the list"
+
+
+def test_no_module_imports_another_domains_endpoints() -> None:
+    found = set()
+    for path in sorted(API.rglob("*.py")):
+        if relative(path) in ROUTER_ASSEMBLY:
+            continue
+        parts = relative(path).removesuffix(".py").split("/")
+        own = ".".join(parts[:2]) if len(parts) > 2 else None
+        for module in imported_modules(path):
+            pieces = module.split(".")
+            endpoints = len(pieces) >= 3 and pieces[0] == "api" and pieces[2] == "endpoints"
+            if endpoints and ".".join(pieces[:2]) != own:
+                found.add((relative(path), module))
+    assert found == set(), (
+        "a module imports another domain's endpoints: move what they share into a "
+        "schemas.py (from_* constructors) or a service"
+    )
+
+
+def test_the_rules_see_what_they_forbid(tmp_path: Path) -> None:
+    """The checks above would notice a violation (they do not pass by reading nothing)."""
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from api.chat import service\n"
+        "if TYPE_CHECKING:\n"
+        "    from api.rooms.endpoints import router\n"
+        "def later():\n"
+        "    import api.main\n"
+    )
+    modules = imported_modules(sample)
+    assert {"api.chat.service", "api.rooms.endpoints", "api.main"} <= modules
+    assert all(reaches_domains(m) for m in ("api.chat.service", "api.live.wire", "api.main"))
+    assert not any(reaches_domains(m) for m in ("api.realtime.hub", "api.redis", "api.db"))
+    assert {"queue", "live", "chat"} <= PACKAGES
+    assert len(list((API / "realtime").rglob("*.py"))) > 5
