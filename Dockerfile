@@ -26,6 +26,7 @@ RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-ins
 COPY api/ api/
 COPY workers/ workers/
 COPY recommender/ recommender/
+COPY tunewave/ tunewave/
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev
 
 # --- 3. The runtime image --------------------------------------------------------------------
@@ -44,6 +45,7 @@ COPY pyproject.toml alembic.ini README.md ./
 COPY api/ api/
 COPY workers/ workers/
 COPY recommender/ recommender/
+COPY tunewave/ tunewave/
 COPY migrations/ migrations/
 COPY data/ data/
 COPY --from=web /app/web/dist web/dist/

@@ -64,7 +64,7 @@ test: sync lint typecheck test-py test-web ## the whole suite: lint, mypy, pytes
 # pytest runs twice. The whole suite runs against the Redis a default install runs (the
 # embedded Valkey `tunewave run` starts: what people get). A second, shorter pass runs the
 # in-process tests and the live-channel processes against the machine's Redis (on CI and
-# Debian 12 that is Redis 7.0, the oldest version TuneWave supports, api/redis_version.py), so
+# Debian 12 that is Redis 7.0, the oldest version TuneWave supports, api/core/redis_version.py), so
 # a command only newer servers know is caught. It leaves out tiers that start servers of their
 # own (tests marked `embedded`, the fault harness), offline models, the typed web client, the
 # workers and the command-line launcher.

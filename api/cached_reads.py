@@ -1,7 +1,7 @@
 """The hot public reads, answered straight from the read cache in front of the router.
 
 Everybody opening TuneWave reads the same few things: the room list, a room, its latest chat
-page, catalog search. Their answers live in the read cache (api/cache.py) and change only
+page, catalog search. Their answers live in the read cache (api/core/cache.py) and change only
 when somebody writes. For an anonymous GET whose path and query this module recognises
 exactly, ``ReadCacheMiddleware`` looks the answer up in one Redis round trip and sends the
 stored bytes without entering FastAPI's routing, dependencies or a database session. Anything
@@ -23,10 +23,10 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.cache import CATALOG, ROOM_LIST, ReadCache, cache_field, room_scope
-from api.config import Settings
+from api.core.cache import CATALOG, ROOM_LIST, ReadCache, cache_field, room_scope
+from api.core.config import Settings
+from api.core.redis import get_redis
 from api.genres.vocabulary import genre_slug
-from api.redis import get_redis
 
 CacheKey = tuple[str, str]
 

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from api.auth.tokens import AccessClaims, decode_access_claims, decode_access_token
-from api.config import Settings
-from api.db import session_scope
-from api.exceptions import Unauthorized
+from api.core.config import Settings
+from api.core.db import session_scope
+from api.core.exceptions import Unauthorized
+from api.core.redis import get_redis
 from api.models import User
-from api.redis import get_redis
 from api.users.repository import users_repository
 
 

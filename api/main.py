@@ -17,22 +17,22 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError
 from starlette.types import ASGIApp
 
-from api.cache import listen_for_invalidations
 from api.cached_reads import ReadCacheMiddleware
-from api.config import Settings, get_settings
-from api.db import dispose_engine
-from api.exceptions import ErrorBody, TuneWaveError, validation_field
-from api.limits import BodySizeLimitMiddleware
+from api.core.cache import listen_for_invalidations
+from api.core.config import Settings, get_settings
+from api.core.db import dispose_engine
+from api.core.exceptions import ErrorBody, TuneWaveError, validation_field
+from api.core.limits import BodySizeLimitMiddleware
+from api.core.logging import configure_logging
+from api.core.metrics import RequestContextMiddleware
+from api.core.redis import close_redis, get_redis
+from api.core.redis_version import refuse_old_redis
+from api.core.security_headers import SecurityHeadersMiddleware
 from api.live.wire import frame_schemas
-from api.logging import configure_logging
-from api.metrics import RequestContextMiddleware
 from api.ops.endpoints import router as ops_router
 from api.realtime.hub import close_live_sockets, stop_hub
 from api.realtime.shutdown import install_sigterm_hook
 from api.realtime.socket_control import SocketProbeMiddleware
-from api.redis import close_redis, get_redis
-from api.redis_version import refuse_old_redis
-from api.security_headers import SecurityHeadersMiddleware
 from api.spa import mount_spa
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.config import PROJECT_ROOT
-from api.exceptions import status_code_name
+from api.core.config import PROJECT_ROOT
+from api.core.exceptions import status_code_name
 
 WEB_DIST = PROJECT_ROOT / "web" / "dist"
 

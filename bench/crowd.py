@@ -56,7 +56,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(ROOT))
 
 from api.auth.tokens import decode_access_token
-from api.config import get_settings
+from api.core.config import get_settings
 from tests.support.crowd import (
     CrowdClient,
     chat_load,

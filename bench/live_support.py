@@ -1,5 +1,5 @@
 """Shared by the benchmarks: a scratch database (dropped, created and prepared through
-api/bootstrap.py), API processes, users and rooms."""
+tunewave/bootstrap.py), API processes, users and rooms."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.auth.tokens import issue_access_token  # noqa: E402
-from api.bootstrap import import_catalog, migrate  # noqa: E402
-from api.config import get_settings  # noqa: E402
-from api.embedded import free_tcp_port  # noqa: E402
+from api.core.config import get_settings  # noqa: E402
+from tunewave.bootstrap import import_catalog, migrate  # noqa: E402
+from tunewave.embedded import free_tcp_port  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # Its own database and Redis index, so it runs next to the test suites.

@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.auth.tokens import issue_access_token  # noqa: E402
-from api.bootstrap import seed_demo_listeners  # noqa: E402
-from api.config import get_settings  # noqa: E402
+from api.core.config import get_settings  # noqa: E402
 from bench.live_support import fresh_database, scratch_database_url  # noqa: E402
 from bench.rest import Result, run_wrk, serve  # noqa: E402
+from tunewave.bootstrap import seed_demo_listeners  # noqa: E402
 
 BENCH_DB = "tunewave_bench_reco"
 BENCH_REDIS = "redis://127.0.0.1:6379/9"
@@ -130,7 +130,7 @@ def train(env: dict[str, str]) -> str:
     import subprocess
 
     completed = subprocess.run(
-        [sys.executable, "-m", "api.cli", "train"],
+        [sys.executable, "-m", "tunewave.cli", "train"],
         env=env,
         cwd=ROOT,
         capture_output=True,

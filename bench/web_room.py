@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.auth.tokens import issue_access_token  # noqa: E402
-from api.config import get_settings  # noqa: E402
-from api.embedded import free_tcp_port  # noqa: E402
+from api.core.config import get_settings  # noqa: E402
 from bench.live_support import fresh_database, scratch_database_url  # noqa: E402
+from tunewave.embedded import free_tcp_port  # noqa: E402
 
 BENCH_DB = "tunewave_bench_web"
 BENCH_REDIS = os.environ.get("TUNEWAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")

@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from api.config import get_settings, normalize_database_url
+from api.core.config import get_settings, normalize_database_url
 from api.models import Base
 
 config = context.config

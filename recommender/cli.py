@@ -1,6 +1,6 @@
 """``tunewave evaluate``: the evaluation protocol on a bundled data set, with progress bars.
 
-The argument parsing lives in ``api/cli.py`` (the ``tunewave`` command); this module only
+The argument parsing lives in ``tunewave/cli.py`` (the ``tunewave`` command); this module only
 runs the evaluation, so it imports nothing outside the recommender.
 """
 

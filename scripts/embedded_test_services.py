@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from api.config import PROJECT_ROOT
-from api.embedded import EmbeddedPostgres, EmbeddedRedis
+from api.core.config import PROJECT_ROOT
+from tunewave.embedded import EmbeddedPostgres, EmbeddedRedis
 
 DATA_DIR = PROJECT_ROOT / ".tunewave" / "test-services"
 

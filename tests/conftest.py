@@ -32,10 +32,10 @@ from sqlalchemy.ext.asyncio import (  # noqa: E402
     async_sessionmaker,
 )
 
-from api.config import Environment, Settings, get_settings  # noqa: E402
-from api.db import get_engine, session_scope  # noqa: E402
+from api.core.config import Environment, Settings, get_settings  # noqa: E402
+from api.core.db import get_engine, session_scope  # noqa: E402
+from api.core.redis import get_redis  # noqa: E402
 from api.deps import get_session  # noqa: E402
-from api.redis import get_redis  # noqa: E402
 from tests.support.database import recreate_database, upgrade_to_head  # noqa: E402
 
 # Signed-in users and their rooms, for every API test.

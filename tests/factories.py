@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.crypto import token_cipher
 from api.auth.tokens import issue_access_token
-from api.config import Settings
+from api.core.config import Settings
 from api.genres.vocabulary import genre_display_name, genre_slug
 from api.models import (
     Artist,

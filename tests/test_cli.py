@@ -19,10 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from api.cli import build_parser, main
-from api.config import get_settings
-from api.embedded import free_tcp_port
-from api.supervisor import ChildSpec, Supervisor
+from api.core.config import get_settings
 from api.tracks.catalog import SPOTIFY_SONGS_PATH
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.database import alembic_config, drop_database, recreate_database
@@ -34,6 +31,9 @@ from tests.support.processes import (
     tunewave_env,
     wait_for,
 )
+from tunewave.cli import build_parser, main
+from tunewave.embedded import free_tcp_port
+from tunewave.supervisor import ChildSpec, Supervisor
 
 HEAD = ScriptDirectory.from_config(alembic_config(TEST_DATABASE_URL)).get_current_head()
 
@@ -123,7 +123,7 @@ async def test_a_start_skips_alembic_only_while_the_stamp_matches(
 ) -> None:
     import json
 
-    from api.cli import migrate_if_needed as migrate_sync
+    from tunewave.cli import migrate_if_needed as migrate_sync
 
     async def migrate_if_needed(url: str, stamp: Path) -> str:
         # alembic's env.py runs its own event loop: not on the test's.
@@ -267,7 +267,7 @@ def test_supervisor_reports_the_child_that_exited() -> None:
 
 
 def test_children_get_the_service_urls_and_the_served_address() -> None:
-    from api.cli import child_environment
+    from tunewave.cli import child_environment
 
     settings = get_settings().model_copy(
         update={
@@ -311,9 +311,9 @@ def test_a_second_signal_kills_but_a_duplicate_does_not(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import api.supervisor
+    import tunewave.supervisor
 
-    monkeypatch.setattr(api.supervisor, "DUPLICATE_SIGNAL_WINDOW_S", duplicate_window_s)
+    monkeypatch.setattr(tunewave.supervisor, "DUPLICATE_SIGNAL_WINDOW_S", duplicate_window_s)
     started = tmp_path / "started"
     supervisor = Supervisor(
         [ChildSpec("slow", [sys.executable, "-c", _SLOW_TO_STOP, str(started)])],
@@ -414,7 +414,7 @@ def test_child_output_goes_to_its_log_file_and_errors_to_the_console(tmp_path: P
 
 
 def test_only_error_lines_reach_the_console() -> None:
-    from api.supervisor import is_error_line
+    from tunewave.supervisor import is_error_line
 
     assert is_error_line('{"level": "error", "msg": "boom"}')
     assert is_error_line("[2026-12-01 06:34:02,273: ERROR/MainProcess] consumer: Cannot connect")

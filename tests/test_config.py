@@ -5,7 +5,7 @@ import secrets
 import pytest
 from cryptography.fernet import Fernet
 
-from api.config import Environment, Settings, normalize_database_url
+from api.core.config import Environment, Settings, normalize_database_url
 
 
 @pytest.mark.parametrize(

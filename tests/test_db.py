@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db import after_commit, session_scope
+from api.core.db import after_commit, session_scope
 
 
 async def test_after_commit_runs_once_the_transaction_committed(

@@ -9,13 +9,13 @@ import re
 import tomllib
 from importlib.metadata import packages_distributions
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 
-PACKAGES = ("api", "workers", "recommender")
+PACKAGES = ("api", "workers", "recommender", "tunewave")
 
 # Used without an import statement in our code, each for the reason given.
 NOT_IMPORTED = {
-    # Launched as a command (`python -m uvicorn`, api/cli.py and the Procfile); the
+    # Launched as a command (`python -m uvicorn`, tunewave/cli.py and the Procfile); the
     # [standard] extra brings its uvloop/httptools/websockets implementations.
     "uvicorn",
     # pydantic's validator for EmailStr fields. No field uses EmailStr today (declared since

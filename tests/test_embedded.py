@@ -12,8 +12,8 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from api.embedded import EmbeddedPostgres, EmbeddedRedis
 from tests.support.processes import start_tunewave_run, still_running, tunewave_env
+from tunewave.embedded import EmbeddedPostgres, EmbeddedRedis
 
 pytestmark = pytest.mark.embedded
 

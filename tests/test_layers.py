@@ -4,6 +4,10 @@
   parsing) is a leaf: it imports no domain package and nothing that pulls the domains in.
   The domains build their frames on its ``schemas.py``; ``api/live`` (the WebSocket
   endpoint, the frame unions, the hub's view of the rooms) joins the two.
+- ``api/core`` (settings, database, Redis, caches, limits, errors: the infrastructure) imports
+  nothing else of the project: the domains stand on it, never the other way round.
+- ``recommender`` is pure (no ``api``, ``workers`` or ``tunewave``); nothing in ``api``,
+  ``workers`` or ``recommender`` imports the ``tunewave`` launcher, which sits on top.
 - No module imports another domain's ``endpoints.py`` (only the application's assembly,
   ``api/main.py`` and ``api/routers.py``, gathers the routers): what two edges share on the
   wire lives in schemas (``TrackBase.from_track``, ``UserResponse.from_user``, ...).
@@ -14,13 +18,16 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 
 API = PROJECT_ROOT / "api"
+# Packages below api/ that are not domains: the infrastructure and the live transport.
+NOT_DOMAINS = {"core", "realtime"}
 # Packages, namespace ones included (api/queue has no __init__.py).
 PACKAGES = {path.parent.name for path in API.glob("*/*.py")}
+PROJECT_PACKAGES = ("api", "workers", "recommender", "tunewave")
 # Top-level modules that import the domains (application assembly, request dependencies).
-ASSEMBLY = {"api.main", "api.routers", "api.deps", "api.cli", "api.cached_reads"}
+ASSEMBLY = {"api.main", "api.routers", "api.deps", "tunewave.cli", "api.cached_reads"}
 
 # Nothing in api/realtime imports a domain; an entry here is (file, module) with its reason.
 REALTIME_EXCEPTIONS: set[tuple[str, str]] = set()
@@ -51,7 +58,7 @@ def reaches_domains(module: str) -> bool:
     if parts[0] != "api" or len(parts) < 2:
         return False
     if parts[1] in PACKAGES:
-        return parts[1] != "realtime"
+        return parts[1] not in NOT_DOMAINS
     return ".".join(parts[:2]) in ASSEMBLY
 
 
@@ -66,6 +73,38 @@ def test_realtime_imports_no_domain_code() -> None:
         "api/realtime must stay a leaf: reach the domains through api/live instead"
     )
     assert REALTIME_EXCEPTIONS - found == set(), "stale exception: remove it from the list"
+
+
+def project_imports(folder: Path) -> set[tuple[str, str]]:
+    """(file, module) for every import of a project package by the files under ``folder``."""
+    return {
+        (relative(path), module)
+        for path in sorted(folder.rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[0] in PROJECT_PACKAGES
+    }
+
+
+def test_core_imports_only_core() -> None:
+    found = {
+        (path, module)
+        for path, module in project_imports(API / "core")
+        if not (module == "api.core" or module.startswith("api.core."))
+    }
+    assert found == set(), "api/core is the bottom layer: it imports no domain, worker or launcher"
+
+
+def test_recommender_is_pure_and_nothing_imports_the_launcher() -> None:
+    found = {
+        (path, module)
+        for package in ("api", "workers", "recommender")
+        for path, module in project_imports(PROJECT_ROOT / package)
+        if module.split(".")[0] == "tunewave"
+        or (package == "recommender" and module.split(".")[0] != "recommender")
+    }
+    assert found == set(), (
+        "the recommender imports only itself; only the launcher (tunewave/) imports tunewave"
+    )
 
 
 def test_no_module_imports_another_domains_endpoints() -> None:
@@ -100,6 +139,9 @@ def test_the_rules_see_what_they_forbid(tmp_path: Path) -> None:
     modules = imported_modules(sample)
     assert {"api.chat.service", "api.rooms.endpoints", "api.main"} <= modules
     assert all(reaches_domains(m) for m in ("api.chat.service", "api.live.wire", "api.main"))
-    assert not any(reaches_domains(m) for m in ("api.realtime.hub", "api.redis", "api.db"))
-    assert {"queue", "live", "chat"} <= PACKAGES
+    assert not any(
+        reaches_domains(m) for m in ("api.realtime.hub", "api.core.redis", "api.core.db")
+    )
+    assert {"queue", "live", "chat", "core"} <= PACKAGES
+    assert len(project_imports(API / "core")) > 10  # core imports itself: the walk reads files
     assert len(list((API / "realtime").rglob("*.py"))) > 5

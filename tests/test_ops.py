@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from api.config import get_settings
-from api.redis import close_redis, get_redis
+from api.core.config import get_settings
+from api.core.redis import close_redis, get_redis
 from tests.conftest import asgi_client
 
 

@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from api import cache
-from api.cache import (
+from api.core import cache
+from api.core.cache import (
     CATALOG,
     ROOM_LIST,
     Miss,
@@ -26,12 +26,12 @@ from api.cache import (
     room_scope,
 )
 from api.deps import get_redis_client
-from api.embedded import free_tcp_port
 from api.realtime.events import now_ms
 from api.realtime.presence import Presence
 from tests.conftest import asgi_client
 from tests.support.people import CreateRoom, SignIn
 from tests.support.queries import recorded_statements
+from tunewave.embedded import free_tcp_port
 
 
 async def _read(client: httpx.AsyncClient, url: str, **kwargs: object) -> tuple[object, int]:

@@ -9,11 +9,11 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from api import ratelimit
-from api.config import get_settings
-from api.embedded import free_tcp_port
-from api.exceptions import TooManyRequests
-from api.redis import OfflineRedis, new_redis, redis_client_options, with_cache_fallback
+from api.core import ratelimit
+from api.core.config import get_settings
+from api.core.exceptions import TooManyRequests
+from api.core.redis import OfflineRedis, new_redis, redis_client_options, with_cache_fallback
+from tunewave.embedded import free_tcp_port
 
 
 def unreachable_redis() -> Redis:

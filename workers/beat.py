@@ -17,7 +17,7 @@ from typing import Any
 import redis
 from celery.beat import PersistentScheduler
 
-from api.redis import redis_ssl_options
+from api.core.redis import redis_ssl_options
 
 logger = logging.getLogger(__name__)
 

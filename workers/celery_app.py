@@ -1,4 +1,4 @@
-"""The Celery application: broker and result backend are REDIS_URL, settings from api.config.
+"""The Celery application: broker and result backend are REDIS_URL, settings from api.core.config.
 
 Process commands (the Procfile and compose use exactly these):
     celery -A workers.celery_app worker --loglevel=INFO
@@ -18,8 +18,8 @@ from celery import Celery
 from celery.schedules import crontab
 from celery.signals import celeryd_init
 
-from api.config import get_settings
-from api.redis import redis_ssl_options
+from api.core.config import get_settings
+from api.core.redis import redis_ssl_options
 
 HEARTBEAT_INTERVAL_S = 30.0
 HISTORY_IMPORT_INTERVAL_S = 15 * 60.0
@@ -57,7 +57,7 @@ def create_celery_app() -> Celery:
         # Redis redelivers an unacknowledged task after the visibility timeout, checked every
         # celery_restore_interval_s by any live worker: a lost worker's task runs again
         # within about a minute. Long tasks outlast the timeout and are then delivered a
-        # second time while they run: their lease (api/lease.py) makes that delivery
+        # second time while they run: their lease (api/core/lease.py) makes that delivery
         # answer "busy" (or "duplicate" once the first completed) instead of a parallel run.
         broker_transport_options={
             "visibility_timeout": settings.celery_visibility_timeout_s,
@@ -108,7 +108,7 @@ def refuse_old_redis(**_kwargs: Any) -> None:
     A server that does not answer yet is left to Celery's own connection retries."""
     from redis.exceptions import RedisError
 
-    from api.redis_version import RedisVersionError, check_redis_version_sync
+    from api.core.redis_version import RedisVersionError, check_redis_version_sync
 
     try:
         check_redis_version_sync(get_settings().require_redis_url())

@@ -11,11 +11,11 @@ import logging
 from dataclasses import asdict
 from typing import Any
 
-from api.config import get_settings
-from api.db import session_scope
+from api.core.config import get_settings
+from api.core.db import session_scope
+from api.core.lease import run_leased
+from api.core.redis import get_redis
 from api.genres.enrichment import EnrichmentResult, enrichment_service
-from api.lease import run_leased
-from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
 
@@ -30,7 +30,7 @@ async def _enrich_once() -> EnrichmentResult:
 
 
 async def _enrich() -> EnrichmentResult | None:
-    """One enrichment at a time (a lease, api/lease.py); None when one is running.
+    """One enrichment at a time (a lease, api/core/lease.py); None when one is running.
     No completion record: a rate-limited run retries under the same task id, and a second
     run finds everything already asked."""
     outcome = await run_leased(

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from api.db import session_scope
-from api.redis import get_redis
+from api.core.db import session_scope
+from api.core.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import HEARTBEAT_INTERVAL_S, app
 

@@ -5,7 +5,7 @@ stores each page of plays in its own transaction and moves the user's cursor onl
 the unique key of ``listening_events`` makes a re-run (after a retry, or a worker killed mid-
 import and the task redelivered) skip plays already stored. A rate limit retries after
 Spotify's Retry-After; a revoked link is marked on the identity and the task ends quietly.
-Each user's import holds a lease (api/lease.py): never two at once for one user, and a
+Each user's import holds a lease (api/core/lease.py): never two at once for one user, and a
 redelivery after its worker died takes over at once.
 """
 
@@ -18,12 +18,12 @@ from typing import Any
 
 from celery.utils.time import get_exponential_backoff_interval
 
-from api.config import get_settings
-from api.db import session_scope
+from api.core.config import get_settings
+from api.core.db import session_scope
+from api.core.lease import LeasedOutcome, run_leased
+from api.core.redis import get_redis
 from api.history.service import history_service
 from api.integrations.spotify.client import SpotifyRateLimited, SpotifyUnavailable
-from api.lease import LeasedOutcome, run_leased
-from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
 

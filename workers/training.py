@@ -2,7 +2,7 @@
 (``tunewave train --queue``). See api/recommendations/training.py for the pipeline.
 
 One training at a time: the training service holds a lease (``tunewave:lease:training``, see
-api/lease.py) renewed while the training runs, so ``tunewave train`` and the worker never
+api/core/lease.py) renewed while the training runs, so ``tunewave train`` and the worker never
 train at once. A second run while one is going ends with status "busy"; a
 redelivery after the worker running it died takes the lease over and trains (never "busy"
 because of a dead run); a second delivery of a training that already completed ends with
@@ -16,9 +16,9 @@ import logging
 from dataclasses import asdict
 from typing import Any
 
-from api.config import get_settings
+from api.core.config import get_settings
+from api.core.redis import get_redis
 from api.recommendations.training import TrainingResult, training_service
-from api.redis import get_redis
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from api.config import Settings
+from api.core.config import Settings
 
 
 class TokenDecryptionError(Exception):

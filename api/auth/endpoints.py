@@ -31,9 +31,8 @@ from api.auth.service import (
 )
 from api.auth.tokens import issue_access_token
 from api.auth.ws_tickets import TICKET_TTL_S, issue_ticket
-from api.config import Settings
-from api.deps import AccessClaimsDep, CurrentUser, RedisDep, SessionDep, SettingsDep
-from api.exceptions import (
+from api.core.config import Settings
+from api.core.exceptions import (
     BadRequest,
     NotFound,
     TooManyRequests,
@@ -41,6 +40,7 @@ from api.exceptions import (
     UpstreamError,
     error_responses,
 )
+from api.deps import AccessClaimsDep, CurrentUser, RedisDep, SessionDep, SettingsDep
 from api.integrations.spotify import SpotifyClient, SpotifyError
 from api.models import OAuthProvider
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.exceptions import BadRequest
+from api.core.exceptions import BadRequest
 
 
 class SignInError(BadRequest):

@@ -19,7 +19,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from api.auth.errors import SignInError
-from api.config import Settings
+from api.core.config import Settings
 
 SCOPES = ("openid", "email", "profile")
 _CACHE_TTL_S = 3600

@@ -26,8 +26,9 @@ from api.auth.login_state import (
 )
 from api.auth.repository import identities_repository
 from api.auth.tokens import issue_access_token
-from api.config import Settings
-from api.exceptions import BadRequest, NotFound
+from api.core.config import Settings
+from api.core.exceptions import BadRequest, NotFound
+from api.core.names import clean_name
 from api.integrations.spotify import (
     SpotifyClient,
     SpotifyError,
@@ -37,7 +38,6 @@ from api.integrations.spotify import (
     SpotifyUnavailable,
 )
 from api.models import IdentityStatus, OAuthIdentity, OAuthProvider, User
-from api.names import clean_name
 from api.users.repository import users_repository
 
 DISPLAY_NAME_MAX = 64
@@ -91,7 +91,7 @@ def spotify_redirect_uri(settings: Settings) -> str:
 
 
 def _display_name(*candidates: str | None) -> str:
-    # Providers' names are cleaned, never refused (api/names.py).
+    # Providers' names are cleaned, never refused (api/core/names.py).
     for candidate in candidates:
         name = clean_name(candidate, "", DISPLAY_NAME_MAX)
         if name:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from api.config import Settings
-from api.exceptions import Unauthorized
+from api.core.config import Settings
+from api.core.exceptions import Unauthorized
 
 TOKEN_TYPE = "access"  # noqa: S105
 # HMAC only: the secret is symmetric, and a fixed list means the token's own header can never

@@ -6,12 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import TypeAdapter
 
-from api.cache import ReadCache
 from api.cached_reads import chat_latest_key
 from api.chat.schemas import MessageCreate, MessageResponse, UtcDatetime
 from api.chat.service import chat_service
-from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep
-from api.exceptions import (
+from api.core.cache import ReadCache
+from api.core.exceptions import (
     Forbidden,
     NotFound,
     TooManyRequests,
@@ -19,7 +18,8 @@ from api.exceptions import (
     Unprocessable,
     error_responses,
 )
-from api.json import JSONBytes
+from api.core.json import JSONBytes
+from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, Boolean, DateTime, Uuid, and_, column, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from api.db import autocommit_engine_for
+from api.core.db import autocommit_engine_for
 from api.models import Message, Room, RoomMember, User
 
 

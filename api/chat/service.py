@@ -7,11 +7,11 @@ from datetime import datetime
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import ratelimit
-from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
 from api.chat.repository import HistoryRow, StoredMessage, chat_repository
 from api.chat.schemas import MessageCreate, MessageFrame
-from api.exceptions import NotFound
+from api.core import ratelimit
+from api.core.cache import ROOM_LIST, invalidate_after_commit, room_scope
+from api.core.exceptions import NotFound
 from api.models import Message, Room, RoomMember, User
 from api.realtime.events import publish_after_commit
 from api.rooms.service import rooms_service

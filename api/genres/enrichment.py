@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import Settings
+from api.core.config import Settings
 from api.genres.enrichment_repository import enrichment_repository
 from api.genres.repository import genres_repository
 from api.genres.vocabulary import genre_slug

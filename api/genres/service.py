@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.exceptions import Unprocessable
+from api.core.exceptions import Unprocessable
 from api.genres.repository import genres_repository
 from api.genres.vocabulary import (
     COMMON_GENRE_SET,

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.core.exceptions import Unauthorized, Unprocessable, error_responses
 from api.deps import CurrentUser, SessionDep
-from api.exceptions import Unauthorized, Unprocessable, error_responses
 from api.history.schemas import HistoryItem, HistoryPage, ListeningSummary
 from api.history.service import MAX_HISTORY_PAGE, history_service
 

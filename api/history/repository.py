@@ -13,7 +13,7 @@ from sqlalchemy import desc, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.bulk import copy_insert
+from api.core.bulk import copy_insert
 from api.models import (
     Artist,
     Genre,

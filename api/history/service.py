@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.repository import identities_repository
 from api.auth.service import auth_service
-from api.config import Settings
-from api.db import session_scope
-from api.exceptions import Unprocessable
+from api.core.config import Settings
+from api.core.db import session_scope
+from api.core.exceptions import Unprocessable
 from api.history.repository import HistoryRow, history_repository
 from api.integrations.spotify.client import (
     SpotifyClient,

@@ -20,9 +20,10 @@ from api.auth.tokens import decode_access_claims
 from api.auth.ws_tickets import redeem_ticket
 from api.chat.schemas import MessageCreate, MessageFrame
 from api.chat.service import chat_service
-from api.config import Settings
-from api.db import session_scope
-from api.exceptions import Forbidden, NotFound, TooManyRequests, TuneWaveError, Unauthorized
+from api.core.config import Settings
+from api.core.db import session_scope
+from api.core.exceptions import Forbidden, NotFound, TooManyRequests, TuneWaveError, Unauthorized
+from api.core.redis import get_redis
 from api.live.rooms import domain_room_data
 from api.live.wire import parse_frame
 from api.models import Room, User
@@ -40,7 +41,6 @@ from api.realtime.schemas import (
 )
 from api.realtime.socket_control import control_for
 from api.realtime.sockets import claim_slot
-from api.redis import get_redis
 from api.rooms.service import rooms_service
 from api.users.repository import users_repository
 

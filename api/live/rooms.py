@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from api.chat.repository import chat_repository
 from api.chat.schemas import MessageFrame
 from api.chat.service import chat_service
-from api.db import session_scope
+from api.core.db import session_scope
 from api.playback.schemas import PlaybackFrame
 from api.playback.service import playback_service
 

@@ -9,9 +9,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api.db import get_engine
-from api.redis import get_redis
-from api.redis_version import RedisVersionError, check_redis_version
+from api.core.db import get_engine
+from api.core.redis import get_redis
+from api.core.redis_version import RedisVersionError, check_redis_version
 
 logger = logging.getLogger(__name__)
 

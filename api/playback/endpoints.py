@@ -4,8 +4,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
-from api.exceptions import (
+from api.core.exceptions import (
     Conflict,
     Forbidden,
     NotFound,
@@ -13,6 +12,7 @@ from api.exceptions import (
     Unprocessable,
     error_responses,
 )
+from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
 from api.playback.schemas import PlaybackCommand, PlaybackStateResponse
 from api.playback.service import playback_service
 

@@ -26,9 +26,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import Settings
-from api.db import after_commit
-from api.exceptions import Conflict, Forbidden, NotFound, TuneWaveError, Unprocessable
+from api.core.config import Settings
+from api.core.db import after_commit
+from api.core.exceptions import Conflict, Forbidden, NotFound, TuneWaveError, Unprocessable
 from api.history.repository import history_repository
 from api.models import QueueEntryStatus, RoomRole, User
 from api.playback.listening import listening_tracker
@@ -398,7 +398,7 @@ class PlaybackService:
             )
 
     async def _peek(self, room_id: uuid.UUID) -> PlaybackState | None:
-        from api.db import session_scope
+        from api.core.db import session_scope
 
         async with session_scope() as session:
             row = await playback_repository.load(session, room_id)

@@ -4,8 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
-from api.exceptions import (
+from api.core.exceptions import (
     Conflict,
     Forbidden,
     NotFound,
@@ -15,6 +14,7 @@ from api.exceptions import (
     UpstreamError,
     error_responses,
 )
+from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
 from api.queue.schemas import QueueAdd, QueueEntryResponse, QueueMove
 from api.queue.service import queue_service
 from api.rooms.schemas import StatusResponse

@@ -7,9 +7,9 @@ import uuid
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
-from api.config import Settings
-from api.exceptions import Conflict, Forbidden, NotFound
+from api.core.cache import ROOM_LIST, invalidate_after_commit, room_scope
+from api.core.config import Settings
+from api.core.exceptions import Conflict, Forbidden, NotFound
 from api.models import QueueEntry, QueueEntryStatus, QueuePolicy, Room, RoomRole, User
 from api.playback.service import playback_service
 from api.queue.repository import queue_repository

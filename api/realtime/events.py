@@ -24,9 +24,9 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import after_commit
+from api.core.db import after_commit
+from api.core.redis import get_redis
 from api.realtime.schemas import encode_frame
-from api.redis import get_redis
 
 logger = logging.getLogger(__name__)
 

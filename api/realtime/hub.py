@@ -39,7 +39,8 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
-from api.config import Settings
+from api.core.config import Settings
+from api.core.redis import get_redis, new_redis
 from api.realtime.coalesce import Coalesced
 from api.realtime.events import (
     CHANNEL_PREFIX,
@@ -51,7 +52,6 @@ from api.realtime.events import (
 from api.realtime.presence import Presence
 from api.realtime.schemas import JoinedFrame, LeftFrame, PongFrame, encode_frame
 from api.realtime.socket_control import SocketControl
-from api.redis import get_redis, new_redis
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.core.exceptions import Forbidden, NotFound, Unauthorized, Unprocessable, error_responses
+from api.core.redis import with_cache_fallback
 from api.deps import CurrentUser, RedisDep, SessionDep
-from api.exceptions import Forbidden, NotFound, Unauthorized, Unprocessable, error_responses
 from api.recommendations import groups
 from api.recommendations.schemas import (
     GroupStrategy,
@@ -16,7 +17,6 @@ from api.recommendations.schemas import (
     TrackRecommendations,
 )
 from api.recommendations.service import recommendations_service
-from api.redis import with_cache_fallback
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 

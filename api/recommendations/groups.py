@@ -20,7 +20,7 @@ import numpy as np
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.exceptions import NotFound
+from api.core.exceptions import NotFound
 from api.models import User
 from api.realtime.presence import users_key
 from api.recommendations import store

@@ -12,7 +12,7 @@
    ``published``.
 
 One training at a time, whoever starts it (the worker, ``tunewave train``): the pipeline
-runs holding the Redis lease ``tunewave:lease:training`` (api/lease.py). A second training
+runs holding the Redis lease ``tunewave:lease:training`` (api/core/lease.py). A second training
 while one runs answers "busy"; a redelivered task that already completed answers
 "duplicate". See docs/recommendations.md.
 """
@@ -35,9 +35,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from threadpoolctl import threadpool_limits
 
-from api.config import Settings
-from api.db import session_scope
-from api.lease import run_leased
+from api.core.config import Settings
+from api.core.db import session_scope
+from api.core.lease import run_leased
 from api.models import ModelRunStatus
 from api.recommendations import store
 from api.recommendations.reasons import model_people_parts, model_track_parts, render

@@ -6,10 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
-from api.cache import ReadCache
 from api.cached_reads import room_list_key, room_view_key
-from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
-from api.exceptions import (
+from api.core.cache import ReadCache
+from api.core.exceptions import (
     Conflict,
     Forbidden,
     NotFound,
@@ -18,8 +17,9 @@ from api.exceptions import (
     Unprocessable,
     error_responses,
 )
+from api.core.json import JSONBytes
+from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
 from api.genres.vocabulary import genre_slug
-from api.json import JSONBytes
 from api.rooms.schemas import (
     JoinRoomRequest,
     RoomCreate,

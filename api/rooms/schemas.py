@@ -14,8 +14,8 @@ from pydantic import (
 )
 
 from api.chat.schemas import storable_text
+from api.core.names import room_name
 from api.models import QueuePolicy
-from api.names import room_name
 from api.realtime.schemas import ServerFrameModel
 
 if TYPE_CHECKING:

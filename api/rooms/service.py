@@ -9,12 +9,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import ratelimit
-from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
-from api.exceptions import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from api.core import ratelimit
+from api.core.cache import ROOM_LIST, invalidate_after_commit, room_scope
+from api.core.exceptions import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from api.core.passwords import hash_password, verify_password
 from api.genres.service import genres_service
 from api.models import Room, RoomMember, RoomRole, User
-from api.passwords import hash_password, verify_password
 from api.realtime.events import now_ms, publish_after_commit
 from api.realtime.presence import Presence
 from api.rooms.repository import rooms_repository

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.cache import ReadCache
 from api.cached_reads import catalog_search_page_key, public_search_uses_spotify
+from api.core.cache import ReadCache
+from api.core.exceptions import Unauthorized, error_responses
+from api.core.json import JSONBytes
 from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
-from api.exceptions import Unauthorized, error_responses
-from api.json import JSONBytes
 from api.search.schemas import MAX_OFFSET, TrackSearchResponse
 from api.search.service import search_service
 

@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.service import auth_service
-from api.cache import CATALOG, ReadCache, cache_field
-from api.config import Settings
+from api.core.cache import CATALOG, ReadCache, cache_field
+from api.core.config import Settings
 from api.integrations.spotify import (
     SpotifyClient,
     SpotifyError,
@@ -154,7 +154,7 @@ class SearchService:
             return _CatalogPage(items=hits, total=page.total).model_dump_json()
 
         # The catalog changes only by imports and new tracks, which invalidate CATALOG: the
-        # same words answer from the read cache until then (see api/cache.py).
+        # same words answer from the read cache until then (see api/core/cache.py).
         field = cache_field(q=tsquery, limit=limit, offset=offset)
         cached = await ReadCache(redis).get_or_compute(CATALOG, field, compute)
         page = _CatalogPage.model_validate_json(cached)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 from api.genres.vocabulary import genre_slug
 
 SPOTIFY_SONGS_PATH = PROJECT_ROOT / "data" / "spotify-tracks" / "spotify_songs.csv.gz"

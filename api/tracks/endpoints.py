@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
-from api.exceptions import (
+from api.core.exceptions import (
     NotFound,
     TooManyRequests,
     Unauthorized,
@@ -13,6 +12,7 @@ from api.exceptions import (
     UpstreamError,
     error_responses,
 )
+from api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep
 from api.tracks.schemas import SPOTIFY_ID_PATTERN, TrackBase, TrackCreate
 from api.tracks.service import tracks_service
 

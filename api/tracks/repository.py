@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.bulk import copy_insert
+from api.core.bulk import copy_insert
 from api.models import Artist, Track, TrackArtist, TrackGenre
 
 _REFRESHED_TRACK_COLUMNS = (

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from api.security_headers import SPOTIFY_IMAGE_HOSTS
+from api.core.security_headers import SPOTIFY_IMAGE_HOSTS
 
 if TYPE_CHECKING:
     from api.models import Track

@@ -11,10 +11,10 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import ratelimit
-from api.cache import CATALOG, invalidate_after_commit
-from api.config import Settings
-from api.exceptions import NotFound, Unprocessable
+from api.core import ratelimit
+from api.core.cache import CATALOG, invalidate_after_commit
+from api.core.config import Settings
+from api.core.exceptions import NotFound, Unprocessable
 from api.genres.repository import genres_repository
 from api.genres.service import genres_service
 from api.integrations.spotify import (

@@ -4,8 +4,8 @@ import uuid
 
 from fastapi import APIRouter
 
+from api.core.exceptions import Conflict, NotFound, Unauthorized, Unprocessable, error_responses
 from api.deps import CurrentUser, SessionDep
-from api.exceptions import Conflict, NotFound, Unauthorized, Unprocessable, error_responses
 from api.rooms.schemas import StatusResponse
 from api.users.schemas import PublicUserResponse, UserResponse, UserUpdate
 from api.users.service import users_service

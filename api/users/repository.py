@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.bulk import copy_insert
+from api.core.bulk import copy_insert
 from api.models import Message, RoomMember, User, UserGenre
 
 

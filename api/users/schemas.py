@@ -15,8 +15,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from api.chat.schemas import storable_text
+from api.core.names import display_name
 from api.genres.service import MAX_GENRES_PER_OWNER
-from api.names import display_name
 
 if TYPE_CHECKING:
     from api.models import User

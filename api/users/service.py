@@ -4,8 +4,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cache import ROOM_LIST, invalidate_after_commit, room_scope
-from api.exceptions import Conflict, NotFound
+from api.core.cache import ROOM_LIST, invalidate_after_commit, room_scope
+from api.core.exceptions import Conflict, NotFound
 from api.genres.service import genres_service
 from api.models import User
 from api.realtime.events import publish_after_commit

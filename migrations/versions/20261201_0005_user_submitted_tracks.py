@@ -15,7 +15,7 @@ down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The hosts api.security_headers.SPOTIFY_IMAGE_HOSTS names, as of this revision.
+# The hosts api.core.security_headers.SPOTIFY_IMAGE_HOSTS names, as of this revision.
 _SPOTIFY_IMAGE_URL = (
     r'^https://(i\.scdn\.co|mosaic\.scdn\.co|image-cdn-ak\.spotifycdn\.com'
     r'|image-cdn-fa\.spotifycdn\.com|seed-mix-image\.spotifycdn\.com)/'

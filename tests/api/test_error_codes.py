@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from api.chat.service import MESSAGES_PER_WINDOW
-from api.exceptions import (
+from api.core.exceptions import (
     Conflict,
     Forbidden,
     NotFound,

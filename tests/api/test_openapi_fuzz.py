@@ -26,12 +26,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.auth.tokens import issue_access_token
-from api.config import PROJECT_ROOT, get_settings
-from api.embedded import free_tcp_port
+from api.core.config import PROJECT_ROOT, get_settings
 from api.main import app
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.database import drop_database, recreate_database, upgrade_to_head
 from tests.support.processes import tunewave_env, wait_for
+from tunewave.embedded import free_tcp_port
 
 # The suite's own Redis database: suites running side by side (other checkouts) never share it.
 FUZZ_REDIS_URL = TEST_REDIS_URL

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import Settings
+from api.core.config import Settings
 from api.models import IdentityStatus, OAuthProvider
 from tests.factories import auth_headers, create_identity, create_user
 

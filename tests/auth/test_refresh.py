@@ -12,7 +12,7 @@ import jwt
 from fastapi import FastAPI
 
 from api.auth.tokens import decode_access_claims, issue_access_token
-from api.config import Settings
+from api.core.config import Settings
 from tests.conftest import asgi_client
 from tests.support.people import SignIn
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.crypto import token_cipher
 from api.auth.service import auth_service
-from api.config import Settings, get_settings
+from api.core.config import Settings, get_settings
 from api.integrations.spotify import SpotifyUnavailable
 from api.models import IdentityStatus, OAuthIdentity, OAuthProvider, User
 from api.users.repository import users_repository

@@ -12,8 +12,8 @@ import pytest
 from pydantic import SecretStr
 
 from api.auth.tokens import decode_access_token, issue_access_token
-from api.config import Settings, get_settings
-from api.exceptions import Unauthorized
+from api.core.config import Settings, get_settings
+from api.core.exceptions import Unauthorized
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, text
 
 from api.chat.schemas import MessageCreate
 from api.chat.service import PostedMessage, chat_service
-from api.db import get_engine, get_sessionmaker, session_scope
+from api.core.db import get_engine, get_sessionmaker, session_scope
 from api.models import Message, Room, RoomMember, RoomRole, User
 
 

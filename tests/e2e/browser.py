@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 
 WEB = PROJECT_ROOT / "web"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -25,7 +25,7 @@ import httpx
 import psutil
 import pytest
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 from tests.e2e.browser import TRACKS, assert_every_screen_shot, ensure_chromium
 from tests.support.processes import (
     RunningTunewave,

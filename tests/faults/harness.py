@@ -38,12 +38,12 @@ import redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from websockets.asyncio.client import ClientConnection, connect
 
-from api.config import PROJECT_ROOT, Settings
-from api.embedded import free_tcp_port, redis_server_executable
+from api.core.config import PROJECT_ROOT, Settings
 from tests.factories import auth_headers, create_track, create_user
 from tests.support.database import recreate_database, upgrade_to_head
 from tests.support.live import ApiProcess, spawn_api
 from tests.support.processes import tunewave_env, wait_for
+from tunewave.embedded import free_tcp_port, redis_server_executable
 
 
 def machine_load() -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from api.chat.repository import chat_repository
-from api.config import Settings
+from api.core.config import Settings
 from api.models import Message, Room, RoomMember, RoomRole
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.crowd import chat_load, connect_storm, missing, settle

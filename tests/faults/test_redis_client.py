@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from api.config import get_settings
-from api.redis import new_redis
+from api.core.config import get_settings
+from api.core.redis import new_redis
 from tests.faults.harness import RedisServer
 
 

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import Settings, get_settings
+from api.core.config import Settings, get_settings
 from api.genres.enrichment import enrichment_service
 from api.models import Artist, ArtistGenre, Genre, TrackGenre
 from api.tracks.service import catalog_artist_id

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.config import Settings, get_settings
+from api.core.config import Settings, get_settings
 from api.history.service import history_service
 from api.integrations.spotify.client import SpotifyRateLimited
 from api.models import Artist, IdentityStatus, ListeningEvent, OAuthIdentity, Track, User

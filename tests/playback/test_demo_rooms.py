@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import session_scope
+from api.core.db import session_scope
 from api.demo.service import demo_service
 from api.models import (
     Artist,

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import delete, select
 
-from api.config import get_settings
-from api.db import session_scope
-from api.exceptions import Conflict
+from api.core.config import get_settings
+from api.core.db import session_scope
+from api.core.exceptions import Conflict
+from api.core.redis import get_redis
 from api.models import Artist, QueueEntry, QueuePolicy, Room, RoomMember, RoomRole, Track, User
 from api.queue.service import MEMBER_SHARE_MIN_ENTRIES, queue_service
-from api.redis import get_redis
 from api.tracks.service import catalog_artist_id
 from tests.factories import create_track, create_user
 

@@ -9,7 +9,7 @@ from typing import Literal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from api.config import Settings
+from api.core.config import Settings
 from api.realtime.schemas import ServerFrameModel
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support.database import drop_database, recreate_database, upgrade_to_head

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from sqlalchemy import select
 
-from api.config import Settings
+from api.core.config import Settings
 from api.models import RoomMember
 from tests.realtime.conftest import ALLOWED_ORIGIN
 from tests.support.live import ApiProcess, LiveData, api_call, live_client, make_room, refusal

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.chat.repository import chat_repository
 from api.chat.schemas import MessageFrame
 from api.chat.service import chat_service
+from api.core.redis import get_redis
 from api.realtime.events import publish
-from api.redis import get_redis
 from tests.realtime.conftest import NoteFrame, StartApis, api_env
 from tests.realtime.test_channel import stalled_socket
 from tests.support.live import ApiProcess, LiveData, live_client, make_room, start_api

@@ -9,8 +9,8 @@ import os
 import socket
 import time
 
+from api.core.redis import get_redis
 from api.realtime.events import publish
-from api.redis import get_redis
 from tests.realtime.conftest import NoteFrame, StartApis
 from tests.support.live import (
     ApiProcess,

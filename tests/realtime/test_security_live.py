@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import connect
 
-from api.config import Settings
+from api.core.config import Settings
 from api.models import RoomMember
 from tests.realtime.conftest import api_env
 from tests.support.live import (

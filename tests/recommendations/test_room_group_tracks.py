@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.config import Settings, get_settings
+from api.core.config import Settings, get_settings
 from api.models import Room, RoomMember, User
 from api.realtime.presence import users_key
 from api.recommendations.training import training_service

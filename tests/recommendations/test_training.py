@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.config import Settings, get_settings
+from api.core.config import Settings, get_settings
 from api.models import ListeningEvent, ListeningSource, ModelRun, ModelRunStatus, Track, User
 from api.recommendations import store
 from api.recommendations.reasons import render

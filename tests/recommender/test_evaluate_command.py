@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from api.cli import main
 from recommender import tuning
+from tunewave.cli import main
 
 
 def test_evaluate_prints_a_table_and_writes_every_fold(

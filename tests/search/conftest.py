@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db import session_scope
+from api.core.db import session_scope
 from api.tracks.catalog import CatalogTrack
 from api.tracks.service import tracks_service
 from tests.conftest import asgi_client

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from api.cache import CATALOG, ReadCache
+from api.core.cache import CATALOG, ReadCache
 from api.search import repository
 from api.search.repository import prefix_tsquery
 from tests.search.conftest import AddTracks

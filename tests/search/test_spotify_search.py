@@ -7,7 +7,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import Settings
+from api.core.config import Settings
 from api.integrations.spotify.app_token import APP_TOKEN_KEY
 from api.search.service import BACKOFF_KEY, UNAVAILABLE_BACKOFF_S
 from tests.factories import auth_headers, create_identity, create_user

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.config import Settings
+from api.core.config import Settings
 from api.main import TuneWaveApp
 from api.spa import mount_spa
 from tests.conftest import asgi_client

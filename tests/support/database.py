@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 
 
 def alembic_config(database_url: str) -> Config:

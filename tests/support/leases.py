@@ -7,13 +7,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 
-# Takes the lease, says so, renews it (api/lease.py) until its stdin closes, then releases it.
+# Takes the lease, says so, renews it (api/core/lease.py) until its stdin closes, then releases it.
 _HOLDER = """
 import asyncio, sys
 from redis.asyncio import Redis
-from api.lease import TaskLease
+from api.core.lease import TaskLease
 
 async def main(url, name, ttl_s):
     redis = Redis.from_url(url)

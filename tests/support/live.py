@@ -26,10 +26,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 
-from api.config import PROJECT_ROOT, Settings
-from api.embedded import free_tcp_port
+from api.core.config import PROJECT_ROOT, Settings
 from api.models import User
 from tests.factories import auth_headers, create_track, create_user
+from tunewave.embedded import free_tcp_port
 
 _BARRIERS = itertools.count()
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psutil
 
-from api.config import PROJECT_ROOT
-from api.embedded import free_tcp_port
+from api.core.config import PROJECT_ROOT
+from tunewave.embedded import free_tcp_port
 
 
 def wait_for(
@@ -70,7 +70,7 @@ def tunewave_command(
     *args: str, env: Mapping[str, str], timeout_s: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "tunewave.cli", *args],
         env=dict(env),
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -139,7 +139,7 @@ def start_tunewave_run(
     port = port or free_tcp_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "run", "--port", str(port), *args],
+            [sys.executable, "-m", "tunewave.cli", "run", "--port", str(port), *args],
             env=dict(env),
             cwd=PROJECT_ROOT,
             stdout=log,

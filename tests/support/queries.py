@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from api.db import get_engine
+from api.core.db import get_engine
 
 # The harness turns the app's commits into savepoints; those statements are not the app's.
 _HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 from tests.support.processes import tunewave_env, wait_for
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import Settings
+from api.core.config import Settings
 from api.models import Artist, Track
 from api.tracks.service import catalog_artist_id
 from tests.factories import auth_headers, create_genre, create_track, create_user, new_spotify_id

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import Settings
+from api.core.config import Settings
 from api.models import Track
 from tests.conftest import asgi_client
 from tests.factories import auth_headers, create_user, new_spotify_id

@@ -10,7 +10,7 @@ import jwt
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import get_settings
+from api.core.config import get_settings
 from api.models import User
 from tests.factories import auth_headers, create_genre, create_user
 

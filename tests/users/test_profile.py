@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import get_settings
+from api.core.config import get_settings
 from api.models import (
     ListeningEvent,
     ListeningSource,

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 from api.main import app
 
 WEB = PROJECT_ROOT / "web"

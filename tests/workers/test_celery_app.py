@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 
-from api.redis import redis_ssl_options
+from api.core.redis import redis_ssl_options
 from tests.conftest import TEST_REDIS_URL
 from workers.base import TransientError, TuneWaveTask
 from workers.celery_app import app
@@ -25,7 +25,7 @@ def test_tasks_survive_a_dying_worker_and_speak_json() -> None:
     assert conf.accept_content == ["json"]
     assert 0 < conf.task_soft_time_limit < conf.task_time_limit
     # A lost worker's task comes back within a minute (visibility timeout + one restore
-    # sweep); tasks that run longer than the timeout hold a lease (api/lease.py).
+    # sweep); tasks that run longer than the timeout hold a lease (api/core/lease.py).
     options = conf.broker_transport_options
     assert options["visibility_timeout"] + options["unacked_restore_interval"] <= 60
     assert options["unacked_restore_throttle"] == 1

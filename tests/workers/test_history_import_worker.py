@@ -14,8 +14,8 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import delete, func, select
 
-from api.config import get_settings
-from api.db import session_scope
+from api.core.config import get_settings
+from api.core.db import session_scope
 from api.models import Artist, ListeningEvent, OAuthIdentity, Track, User
 from tests.factories import create_identity, create_user
 from tests.fakes.spotify import FakeSpotify, spotify_track

@@ -1,4 +1,4 @@
-"""Task leases (api/lease.py) against the real Redis: taken over from a dead run at once,
+"""Task leases (api/core/lease.py) against the real Redis: taken over from a dead run at once,
 refused while a live run renews them, expired when nobody renews, and a completed task's
 second delivery recognised."""
 
@@ -13,7 +13,7 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from api.lease import LEASE_PREFIX, LeaseLost, TaskLease, run_leased
+from api.core.lease import LEASE_PREFIX, LeaseLost, TaskLease, run_leased
 
 
 def _holder(pid: int, host: str, renewed_ms: int, task_id: str = "older") -> str:

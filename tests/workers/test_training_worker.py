@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import delete, select
 
-from api.db import session_scope
+from api.core.db import session_scope
 from api.models import (
     Artist,
     ArtistGenre,

@@ -13,8 +13,8 @@ import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from api.config import Settings
-from api.exceptions import TooManyRequests, Unauthorized, UpstreamError
+from api.core.config import Settings
+from api.core.exceptions import TooManyRequests, Unauthorized, UpstreamError
 
 _DEFAULT_RETRY_AFTER_S = 5
 

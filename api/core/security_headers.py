@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.config import Settings
+from api.core.config import Settings
 
 # Where Spotify serves cover art and profile pictures (also the allow-list for track images).
 SPOTIFY_IMAGE_HOSTS = (

@@ -3,9 +3,9 @@
 ``tunewave run`` is the whole product on one machine: it uses DATABASE_URL and REDIS_URL when
 they are set and otherwise starts embedded PostgreSQL and Redis under ``settings.data_dir``,
 applies migrations, runs the startup steps, then supervises the web server, a Celery worker
-and Celery beat until Ctrl-C or SIGTERM (see api/supervisor.py for what happens when a child
+and Celery beat until Ctrl-C or SIGTERM (see tunewave/supervisor.py for what happens when a child
 dies). ``tunewave migrate`` upgrades the schema to the newest revision. Preparing a database
-(migrate, catalog import, demo seed) lives in api/bootstrap.py, shared with the benchmarks.
+(migrate, catalog import, demo seed) lives in tunewave/bootstrap.py, shared with the benchmarks.
 
 Adding a command (``train`` and ``evaluate`` are planned): write an
 ``add_*_command(subcommands)`` function that registers a subparser and sets its ``handler``
@@ -30,17 +30,17 @@ from typing import IO, Any, TextIO
 
 import httpx
 
-from api.bootstrap import (
+from api.core.config import Settings, get_settings
+from api.core.logging import configure_logging
+from tunewave.bootstrap import (
     BootstrapError,
     import_catalog,
     migrate,
     migrate_if_needed,
     seed_demo_listeners,
 )
-from api.config import Settings, get_settings
-from api.embedded import EmbeddedServiceError
-from api.logging import configure_logging
-from api.supervisor import ChildSpec, Supervisor
+from tunewave.embedded import EmbeddedServiceError
+from tunewave.supervisor import ChildSpec, Supervisor
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    from api.embedded import EmbeddedPostgres
+    from tunewave.embedded import EmbeddedPostgres
 
     postgres = EmbeddedPostgres(settings.data_dir)
     database_url = postgres.start()
@@ -246,7 +246,7 @@ class Story:
 def _configure_run_logging(settings: Settings, log_dir: Path, verbose: bool) -> None:
     """This process's own log records go to <log_dir>/tunewave.log; the console gets warnings
     and errors only (everything with --verbose)."""
-    from api.logging import JsonFormatter, PlainFormatter
+    from api.core.logging import JsonFormatter, PlainFormatter
 
     configure_logging(settings.log_level, settings.log_json)
     if verbose:
@@ -352,7 +352,7 @@ def _say_stopped(story: Story) -> None:
 def _check_redis(url: str, *, embedded: bool) -> str:
     from redis.exceptions import RedisError
 
-    from api.redis_version import RedisVersionError, check_redis_version_sync, redacted
+    from api.core.redis_version import RedisVersionError, check_redis_version_sync, redacted
 
     try:
         return check_redis_version_sync(url)
@@ -369,7 +369,7 @@ def _start_services(
 ) -> Settings:
     """Start the embedded servers the settings leave unset (and check Redis's version);
     return settings naming them."""
-    from api.embedded import EmbeddedPostgres, EmbeddedRedis
+    from tunewave.embedded import EmbeddedPostgres, EmbeddedRedis
 
     story = story or Story(open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
     updates: dict[str, str] = {}
@@ -476,7 +476,7 @@ def request_training(settings: Settings, *, reason: str) -> None:
     """Queue a training run; the worker picks it up as soon as it is consuming."""
     from celery import Celery
 
-    from api.redis import redis_ssl_options
+    from api.core.redis import redis_ssl_options
 
     url = settings.require_redis_url()
     sender = Celery("tunewave", broker=url, broker_use_ssl=redis_ssl_options(url))
@@ -573,8 +573,8 @@ def _train_handler(args: argparse.Namespace, settings: Settings) -> int:
 
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+    from api.core.redis import new_redis
     from api.recommendations.training import TrainingResult, training_service
-    from api.redis import new_redis
 
     if settings.redis_url is None:
         raise CommandError(

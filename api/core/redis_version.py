@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-# EXPIRE ... NX (api/ratelimit.py) needs 7.0; ZADD ... GT (presence) needs 6.2.
+# EXPIRE ... NX (api/core/ratelimit.py) needs 7.0; ZADD ... GT (presence) needs 6.2.
 MIN_REDIS_VERSION: tuple[int, int, int] = (7, 0, 0)
 
 
@@ -79,7 +79,7 @@ def check_redis_version_sync(url: str) -> str:
     description. Connection errors propagate (the caller decides whether down is fatal)."""
     import redis
 
-    from api.redis import redis_ssl_options
+    from api.core.redis import redis_ssl_options
 
     client = redis.Redis.from_url(
         url, socket_connect_timeout=5, socket_timeout=5, **(redis_ssl_options(url) or {})

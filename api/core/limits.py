@@ -6,7 +6,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.exceptions import status_code_name
+from api.core.exceptions import status_code_name
 
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from api.config import get_settings
+from api.core.config import get_settings
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 

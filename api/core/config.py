@@ -18,7 +18,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Environment(StrEnum):
@@ -213,7 +213,7 @@ class Settings(BaseSettings):
 
     # Celery on Redis: an unacknowledged task (its worker died) goes back to the queue after
     # this long. Shorter than the longest task on purpose: a long task holds a lease (see
-    # api/lease.py) so a second delivery while it still runs waits instead of running twice.
+    # api/core/lease.py) so a second delivery while it still runs waits instead of running twice.
     celery_visibility_timeout_s: int = Field(default=30, ge=1)
     # How often a worker looks for unacknowledged tasks past the visibility timeout.
     celery_restore_interval_s: float = Field(default=5.0, gt=0)

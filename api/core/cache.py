@@ -37,8 +37,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import after_commit
-from api.redis import get_redis
+from api.core.db import after_commit
+from api.core.redis import get_redis
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from api.config import Settings, get_settings
+from api.core.config import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

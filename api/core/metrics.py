@@ -10,7 +10,7 @@ import uuid
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logging import request_id_var
+from api.core.logging import request_id_var
 
 logger = logging.getLogger("api.request")
 

@@ -13,7 +13,7 @@ import time
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from api.exceptions import TooManyRequests
+from api.core.exceptions import TooManyRequests
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Bringing a database to a usable state: migrate, import the catalog, seed the demo.
 
-Shared by the ``tunewave`` command (api/cli.py: ``migrate``, ``catalog import``, the startup
+Shared by the ``tunewave`` command (tunewave/cli.py: ``migrate``, ``catalog import``, the startup
 steps of ``tunewave run``), the test suite and the benchmarks (bench/), so that each of them
 prepares a database the same way. Every function takes the database URL it works on (never
 the process environment) and is idempotent.
@@ -14,7 +14,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from api.config import PROJECT_ROOT
+from api.core.config import PROJECT_ROOT
 
 
 class BootstrapError(Exception):
@@ -99,7 +99,7 @@ def import_catalog(
     """Load the bundled Spotify catalog (or ``path``); return how many tracks it holds."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from api.db import session_scope
+    from api.core.db import session_scope
     from api.tracks.catalog import SPOTIFY_SONGS_PATH
     from api.tracks.service import tracks_service
 
@@ -125,7 +125,7 @@ def seed_demo_listeners(database_url: str) -> int:
     Returns how many listening events were loaded (0: already loaded)."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from api.db import session_scope
+    from api.core.db import session_scope
     from api.demo.playlists import read_playlists
     from api.demo.service import demo_service
 

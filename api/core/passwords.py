@@ -8,7 +8,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from api.config import get_settings
+from api.core.config import get_settings
 
 
 @lru_cache
