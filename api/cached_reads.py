@@ -20,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from redis.asyncio import Redis
 from starlette.datastructures import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.core.cache import CATALOG, ROOM_LIST, ReadCache, cache_field, room_scope
 from api.core.config import Settings
-from api.core.redis import get_redis
 from api.genres.vocabulary import genre_slug
 
 CacheKey = tuple[str, str]
@@ -166,9 +166,10 @@ def _recognise(scope: Scope, settings: Settings) -> tuple[_CachedRoute, CacheKey
 
 
 class ReadCacheMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, redis: Redis) -> None:
         self.app = app
         self.settings = settings
+        self.redis = redis
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or _has_authorization(scope):
@@ -179,7 +180,7 @@ class ReadCacheMiddleware:
             await self.app(scope, receive, send)
             return
         route, (cache_scope, field) = recognised
-        cached = await ReadCache(get_redis()).get(cache_scope, field)
+        cached = await ReadCache(self.redis).get(cache_scope, field)
         if not isinstance(cached, str):
             await self.app(scope, receive, send)
             return

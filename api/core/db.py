@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,37 +19,64 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from api.core.config import get_settings
+from api.core.config import Settings, get_settings
+
+DEFAULT_AUTOCOMMIT_POOL_SIZE = 4
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 
 logger = logging.getLogger(__name__)
 
 
-@lru_cache
-def get_engine() -> AsyncEngine:
-    settings = get_settings()
-    return create_async_engine(
-        settings.require_database_url(),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
-    )
-
-
+_engines: dict[tuple[str, int, int], AsyncEngine] = {}
+_sessionmakers: dict[AsyncEngine, async_sessionmaker[AsyncSession]] = {}
 _autocommit_engines: dict[str, AsyncEngine] = {}
+# Autocommit pool size per database URL, from the settings that created its engine.
+_autocommit_pool_sizes: dict[str, int] = {}
+
+
+def _url_key(engine: AsyncEngine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def engine_for(settings: Settings) -> AsyncEngine:
+    """The engine (one pool per process) for ``settings``: the app keeps it on
+    ``app.state`` (api/main.py), workers and the CLI reach it through :func:`get_engine`."""
+    key = (settings.require_database_url(), settings.db_pool_size, settings.db_max_overflow)
+    found = _engines.get(key)
+    if found is None:
+        found = create_async_engine(
+            key[0], pool_size=key[1], max_overflow=key[2], pool_pre_ping=True
+        )
+        _engines[key] = found
+        _autocommit_pool_sizes[_url_key(found)] = settings.db_autocommit_pool_size
+    return found
+
+
+def sessionmaker_for(settings: Settings) -> async_sessionmaker[AsyncSession]:
+    engine = engine_for(settings)
+    found = _sessionmakers.get(engine)
+    if found is None:
+        found = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        _sessionmakers[engine] = found
+    return found
+
+
+def get_engine() -> AsyncEngine:
+    """The process's engine, from the process's settings (outside a request)."""
+    return engine_for(get_settings())
 
 
 def autocommit_engine_for(engine: AsyncEngine) -> AsyncEngine:
     """A small pool next to ``engine``'s, in autocommit, for statements that are their own
     transaction (a chat post: docs/realtime.md). Its own pool, so a request holding a session
     connection never waits for a connection from the pool it holds one of."""
-    url = engine.url.render_as_string(hide_password=False)
+    url = _url_key(engine)
     found = _autocommit_engines.get(url)
     if found is None:
         found = create_async_engine(
             engine.url,
-            pool_size=get_settings().db_autocommit_pool_size,
+            pool_size=_autocommit_pool_sizes.get(url, DEFAULT_AUTOCOMMIT_POOL_SIZE),
             max_overflow=0,
             pool_pre_ping=True,
             isolation_level="AUTOCOMMIT",
@@ -59,9 +85,8 @@ def autocommit_engine_for(engine: AsyncEngine) -> AsyncEngine:
     return found
 
 
-@lru_cache
 def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
+    return sessionmaker_for(get_settings())
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
@@ -107,11 +132,10 @@ async def session_scope(
 
 
 async def dispose_engine() -> None:
-    engines = list(_autocommit_engines.values())
+    """Close every pool of the process (the app's lifespan, the end of a test session)."""
+    engines = [*_autocommit_engines.values(), *_engines.values()]
     _autocommit_engines.clear()
+    _engines.clear()
+    _sessionmakers.clear()
     for engine in engines:
         await engine.dispose()
-    if get_engine.cache_info().currsize:
-        await get_engine().dispose()
-    get_sessionmaker.cache_clear()
-    get_engine.cache_clear()

@@ -8,25 +8,27 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from api.core.config import get_settings
+from api.core.config import Settings
 
 
 @lru_cache
-def _hasher() -> PasswordHasher:
-    # Defaults are RFC 9106's low-memory argon2id profile; the test suite lowers the cost.
-    settings = get_settings()
-    return PasswordHasher(
-        time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=4
-    )
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=4)
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher().hash, password)
+def password_hasher(settings: Settings) -> PasswordHasher:
+    """argon2id at the cost ``settings`` ask for (RFC 9106's low-memory profile by default;
+    the test suite lowers it)."""
+    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
 
 
-async def verify_password(password_hash: str, password: str) -> bool:
-    """Checks against the parameters stored in the hash, whatever the current settings."""
+async def hash_password(hasher: PasswordHasher, password: str) -> str:
+    return await asyncio.to_thread(hasher.hash, password)
+
+
+async def verify_password(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    """Checks against the parameters stored in the hash, whatever the hasher's own cost."""
     try:
-        return await asyncio.to_thread(_hasher().verify, password_hash, password)
+        return await asyncio.to_thread(hasher.verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False

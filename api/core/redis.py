@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -76,15 +75,36 @@ def new_redis(settings: Settings | None = None) -> Redis:
     return Redis.from_url(url, **redis_client_options(settings, url))
 
 
-@lru_cache
+_clients: dict[tuple[object, ...], Redis] = {}
+
+
+def redis_for(settings: Settings) -> Redis:
+    """The shared client (one pool per process) for ``settings``: the app keeps it on
+    ``app.state`` (api/main.py), workers and the CLI reach it through :func:`get_redis`."""
+    key = (
+        settings.require_redis_url(),
+        settings.redis_retries,
+        settings.redis_retry_cap_s,
+        settings.redis_health_check_interval_s,
+        settings.redis_socket_timeout_s,
+    )
+    found = _clients.get(key)
+    if found is None:
+        found = _clients[key] = new_redis(settings)
+    return found
+
+
 def get_redis() -> Redis:
-    return new_redis()
+    """The process's client, from the process's settings (outside a request)."""
+    return redis_for(get_settings())
 
 
 async def close_redis() -> None:
-    if get_redis.cache_info().currsize:
-        await get_redis().aclose()
-    get_redis.cache_clear()
+    """Close every shared client of the process (the app's lifespan, tests)."""
+    clients = list(_clients.values())
+    _clients.clear()
+    for client in clients:
+        await client.aclose()
 
 
 class _OfflinePipeline:

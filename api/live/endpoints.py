@@ -9,11 +9,13 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocketDisconnect
 
 from api.auth.tokens import decode_access_claims
@@ -23,8 +25,7 @@ from api.chat.service import chat_service
 from api.core.config import Settings
 from api.core.db import session_scope
 from api.core.exceptions import Forbidden, NotFound, TooManyRequests, TuneWaveError, Unauthorized
-from api.core.redis import get_redis
-from api.live.rooms import domain_room_data
+from api.live.rooms import DomainRoomData
 from api.live.wire import parse_frame
 from api.models import Room, User
 from api.playback.service import StaleVersion, playback_service
@@ -121,6 +122,21 @@ class WorkPace:
         return round(min(10.0, max(0.1, self.average_s * max(1, waiting))), 3)
 
 
+@dataclass(frozen=True, slots=True)
+class Live:
+    """What the channel's handlers use: the app's settings, sessionmaker and Redis client
+    (``app.state``, set by api/main.py from one ``Settings``), as REST's dependencies do."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+
+    @classmethod
+    def of(cls, websocket: WebSocket) -> Live:
+        state = websocket.app.state
+        return cls(state.settings, state.sessionmaker, state.redis)
+
+
 def send_budget(settings: Settings) -> SendBudget:
     return SendBudget(
         frames=settings.ws_send_queue_frames,
@@ -133,12 +149,12 @@ def error_frame(code: str, detail: Any, **extra: Any) -> str:
     return encode_frame(ErrorFrame(code=code, detail=detail, **extra))
 
 
-async def _authenticate(websocket: WebSocket, settings: Settings) -> tuple[uuid.UUID, int]:
+async def _authenticate(websocket: WebSocket, live: Live) -> tuple[uuid.UUID, int]:
     """The user of a ``ticket`` (browsers) or ``token`` (API clients), and when the token
     behind it expires (epoch seconds). Raises Refusal."""
     ticket = websocket.query_params.get("ticket")
     if ticket is not None:
-        redeemed = await redeem_ticket(get_redis(), ticket)
+        redeemed = await redeem_ticket(live.redis, ticket)
         if redeemed is None:
             raise Refusal(CLOSE_INVALID_TOKEN, "invalid or used ticket")
         if redeemed.token_expires_at_s <= time.time():
@@ -148,7 +164,7 @@ async def _authenticate(websocket: WebSocket, settings: Settings) -> tuple[uuid.
     if not token:
         raise Refusal(CLOSE_INVALID_TOKEN, "missing token")
     try:
-        claims = decode_access_claims(settings, token)
+        claims = decode_access_claims(live.settings, token)
     except Unauthorized as exc:
         if exc.detail == "token expired":
             raise Refusal(CLOSE_TOKEN_EXPIRED, "token expired") from exc
@@ -156,18 +172,18 @@ async def _authenticate(websocket: WebSocket, settings: Settings) -> tuple[uuid.
     return claims.user_id, claims.expires_at_s
 
 
-async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tuple[User, Room, int]:
+async def _admit(websocket: WebSocket, room_id: str, live: Live) -> tuple[User, Room, int]:
     """Check origin, token, room and access (``rooms_service.admit``: a public room joins
     the user). Raises Refusal."""
     origin = websocket.headers.get("origin")
-    if origin is not None and origin.rstrip("/") not in settings.ws_origins:
+    if origin is not None and origin.rstrip("/") not in live.settings.ws_origins:
         raise Refusal(CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
-    user_id, expires_at_s = await _authenticate(websocket, settings)
+    user_id, expires_at_s = await _authenticate(websocket, live)
     try:
         room_uuid = uuid.UUID(room_id)
     except ValueError as exc:
         raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found") from exc
-    async with session_scope() as session:
+    async with session_scope(live.sessionmaker) as session:
         # The token's user, read as REST's dependencies read it (api/deps.py).
         user = await users_repository.get(session, user_id)
         if user is None:
@@ -184,8 +200,9 @@ async def _admit(websocket: WebSocket, room_id: str, settings: Settings) -> tupl
 @router.websocket("/ws/chat/{room_id}")
 async def room_channel(websocket: WebSocket, room_id: str) -> None:
     """The room's live channel: chat, presence, playback and queue events."""
-    settings: Settings = websocket.app.state.settings
-    hub = await get_hub(settings, domain_room_data)
+    live = Live.of(websocket)
+    settings = live.settings
+    hub = await get_hub(settings, live.redis, DomainRoomData(live.sessionmaker))
     # A storm of arrivals takes turns for the database and Redis work of connecting (the
     # gate is released once the hello is queued) instead of exhausting both pools.
     gate = hub.admission
@@ -199,9 +216,9 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
             gate.release()
 
     try:
-        user, room, expires_at_s = await _admit(websocket, room_id, settings)
+        user, room, expires_at_s = await _admit(websocket, room_id, live)
         slot = await claim_slot(
-            get_redis(),
+            live.redis,
             user.id,
             uuid.uuid4().hex,
             cap=settings.ws_max_sockets_per_user,
@@ -270,7 +287,7 @@ async def room_channel(websocket: WebSocket, room_id: str) -> None:
         nonlocal worker
         # The worker starts with the first frame that needs it: idle listeners cost no task.
         if worker is None:
-            worker = asyncio.create_task(_work(hub, settings, connection, user, inbox, pace))
+            worker = asyncio.create_task(_work(live, connection, user, inbox, pace))
         try:
             inbox.put_nowait(frame)
         except asyncio.QueueFull:
@@ -409,26 +426,24 @@ async def _read(
 
 
 async def _work(
-    hub: Hub,
-    settings: Settings,
+    live: Live,
     connection: Connection,
     user: User,
     inbox: asyncio.Queue[dict[str, Any]],
     pace: WorkPace,
 ) -> None:
     """Chat, resume and playback commands of one connection, one at a time, in order."""
-    redis = get_redis()
     while True:
         frame = await inbox.get()
         kind = frame["type"]
         started = time.monotonic()
         try:
             if kind == "chat":
-                await _chat(redis, connection, user, frame)
+                await _chat(live, connection, user, frame)
             elif kind == "resume":
-                await _resume(connection, frame)
+                await _resume(live, connection, frame)
             else:
-                await _command(redis, settings, connection, user, frame)
+                await _command(live, connection, user, frame)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -445,7 +460,7 @@ async def _work(
             pace.note(time.monotonic() - started)
 
 
-async def _chat(redis: Redis, connection: Connection, user: User, frame: dict[str, Any]) -> None:
+async def _chat(live: Live, connection: Connection, user: User, frame: dict[str, Any]) -> None:
     client_id = frame.get("client_id")
     try:
         data = MessageCreate.model_validate(
@@ -456,8 +471,8 @@ async def _chat(redis: Redis, connection: Connection, user: User, frame: dict[st
         connection.offer(error_frame("bad_frame", detail, client_id=client_id))
         return
     try:
-        async with session_scope() as session:
-            posted = await chat_service.post(session, redis, user, connection.room_id, data)
+        async with session_scope(live.sessionmaker) as session:
+            posted = await chat_service.post(session, live.redis, user, connection.room_id, data)
     except TooManyRequests as exc:
         connection.offer(
             error_frame(
@@ -473,7 +488,7 @@ async def _chat(redis: Redis, connection: Connection, user: User, frame: dict[st
         connection.offer(encode_frame(MessageFrame.from_view(posted.view)))
 
 
-async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
+async def _resume(live: Live, connection: Connection, frame: dict[str, Any]) -> None:
     """Every message after ``after_seq``, in pages no larger than half the socket's frame
     budget, each sent once the queue has room (so a resume of any size never overflows it),
     then ``resumed``. A failure answers an ``error`` naming the resume, never silence."""
@@ -495,7 +510,7 @@ async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
             if connection.closed:
                 return
             connection.held_overflow = False
-            async with session_scope() as session:
+            async with session_scope(live.sessionmaker) as session:
                 views = await chat_service.since(
                     session, connection.room_id, after_seq=cursor, limit=page
                 )
@@ -529,9 +544,7 @@ async def _resume(connection: Connection, frame: dict[str, Any]) -> None:
         connection.release()
 
 
-async def _command(
-    redis: Redis, settings: Settings, connection: Connection, user: User, frame: dict[str, Any]
-) -> None:
+async def _command(live: Live, connection: Connection, user: User, frame: dict[str, Any]) -> None:
     kind = frame["type"]
     version = frame.get("version")
     position = frame.get("position_ms")
@@ -542,11 +555,11 @@ async def _command(
         connection.offer(error_frame("bad_frame", "seek needs an integer position_ms"))
         return
     try:
-        async with session_scope() as session:
+        async with session_scope(live.sessionmaker) as session:
             await playback_service.command(
                 session,
-                redis,
-                settings,
+                live.redis,
+                live.settings,
                 user,
                 connection.room_id,
                 kind,
@@ -554,8 +567,8 @@ async def _command(
                 expected_version=version,
             )
     except StaleVersion as exc:
-        async with session_scope() as session:
-            state = await playback_service.current(session, redis, connection.room_id)
+        async with session_scope(live.sessionmaker) as session:
+            state = await playback_service.current(session, live.redis, connection.room_id)
         connection.offer(error_frame("stale_version", exc.detail, state=state.wire()))
     except TuneWaveError as exc:
         connection.offer(error_frame(_code(exc), exc.detail))

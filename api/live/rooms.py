@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.chat.repository import chat_repository
 from api.chat.schemas import MessageFrame
@@ -23,16 +24,20 @@ from api.playback.service import playback_service
 
 
 class DomainRoomData:
-    """``RoomData`` over the chat and playback services, one session per call."""
+    """``RoomData`` over the chat and playback services, one session of ``sessionmaker``
+    (the app's) per call."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
 
     async def snapshot(self, redis: Redis, room_id: uuid.UUID) -> tuple[dict[str, Any], int]:
-        async with session_scope() as session:
+        async with session_scope(self.sessionmaker) as session:
             state = await playback_service.current(session, redis, room_id)
             found = await chat_repository.get_room(session, room_id, member_id=None)
         return state.wire(), found[0].last_message_seq if found is not None else 0
 
     async def playback_state(self, redis: Redis, room_id: uuid.UUID) -> dict[str, Any]:
-        async with session_scope() as session:
+        async with session_scope(self.sessionmaker) as session:
             state = await playback_service.current(
                 session, redis, room_id, raise_on_redis_error=True
             )
@@ -44,15 +49,14 @@ class DomainRoomData:
     async def messages_since(
         self, room_id: uuid.UUID, after_seq: int, limit: int
     ) -> list[tuple[int, BaseModel]]:
-        async with session_scope() as session:
+        async with session_scope(self.sessionmaker) as session:
             views = await chat_service.since(session, room_id, after_seq=after_seq, limit=limit)
         return [(view.seq, MessageFrame.from_view(view)) for view in views]
 
     async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
-        await playback_service.listener_arrived(redis, room_id, user_id)
+        async with session_scope(self.sessionmaker) as session:
+            await playback_service.listener_arrived(session, redis, room_id, user_id)
 
     async def listener_left(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
-        await playback_service.listener_left(redis, room_id, user_id)
-
-
-domain_room_data = DomainRoomData()
+        async with session_scope(self.sessionmaker) as session:
+            await playback_service.listener_left(session, redis, room_id, user_id)

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.datastructures import State
 
-from api.core.db import get_engine
-from api.core.redis import get_redis
 from api.core.redis_version import RedisVersionError, check_redis_version
 
 logger = logging.getLogger(__name__)
@@ -30,14 +29,14 @@ class ReadyResponse(BaseModel):
     checks: dict[str, str]
 
 
-async def _check_database() -> None:
-    async with get_engine().connect() as connection:
-        await connection.execute(text("SELECT 1"))
+async def _check_database(state: State) -> None:
+    async with state.sessionmaker() as session:
+        await session.execute(text("SELECT 1"))
 
 
-async def _check_redis() -> None:
+async def _check_redis(state: State) -> None:
     # INFO answers like PING does, and tells whether the server is new enough.
-    await check_redis_version(get_redis())
+    await check_redis_version(state.redis)
 
 
 @router.get("/healthz", operation_id="healthz")
@@ -51,13 +50,13 @@ async def healthz() -> HealthResponse:
     operation_id="readyz",
     responses={503: {"model": ReadyResponse, "description": "A dependency is down"}},
 )
-async def readyz(response: Response) -> ReadyResponse:
+async def readyz(request: Request, response: Response) -> ReadyResponse:
     """PostgreSQL and Redis answer and Redis is new enough; 503 names the part that is not
     (for a too-old Redis: the version found and the one needed)."""
     checks: dict[str, str] = {}
     for name, check in (("database", _check_database), ("redis", _check_redis)):
         try:
-            await asyncio.wait_for(check(), READY_TIMEOUT_S)
+            await asyncio.wait_for(check(request.app.state), READY_TIMEOUT_S)
             checks[name] = "ok"
         except RedisVersionError as exc:
             logger.error("readiness check failed", extra={"check": name, "error": str(exc)})

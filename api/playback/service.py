@@ -383,25 +383,26 @@ class PlaybackService:
         "skip": _skip,
     }
 
-    async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
-        state = await self._peek(room_id)
+    async def listener_arrived(
+        self, session: AsyncSession, redis: Redis, room_id: uuid.UUID, user_id: str
+    ) -> None:
+        state = await self._peek(session, room_id)
         if state is not None and state.entry_id is not None:
             await listening_tracker.present(
                 redis, room_id, state.entry_id, [user_id], state.position_ms(self.clock())
             )
 
-    async def listener_left(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
-        state = await self._peek(room_id)
+    async def listener_left(
+        self, session: AsyncSession, redis: Redis, room_id: uuid.UUID, user_id: str
+    ) -> None:
+        state = await self._peek(session, room_id)
         if state is not None and state.entry_id is not None:
             await listening_tracker.absent(
                 redis, room_id, state.entry_id, user_id, state.position_ms(self.clock())
             )
 
-    async def _peek(self, room_id: uuid.UUID) -> PlaybackState | None:
-        from api.core.db import session_scope
-
-        async with session_scope() as session:
-            row = await playback_repository.load(session, room_id)
+    async def _peek(self, session: AsyncSession, room_id: uuid.UUID) -> PlaybackState | None:
+        row = await playback_repository.load(session, room_id)
         return PlaybackState.of(row) if row is not None else None
 
     async def _load(self, session: AsyncSession, room_id: uuid.UUID) -> PlaybackState:

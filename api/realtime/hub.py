@@ -40,7 +40,7 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 from api.core.config import Settings
-from api.core.redis import get_redis, new_redis
+from api.core.redis import new_redis
 from api.realtime.coalesce import Coalesced
 from api.realtime.events import (
     CHANNEL_PREFIX,
@@ -1071,9 +1071,10 @@ _hub: Hub | None = None
 _hub_lock: asyncio.Lock | None = None
 
 
-async def get_hub(settings: Settings, data: RoomData) -> Hub:
-    """The process's hub, started on first use (the lifespan stops it); ``data`` is how it
-    reaches the rooms' playback and chat (``api/live/rooms.py``)."""
+async def get_hub(settings: Settings, redis: Redis, data: RoomData) -> Hub:
+    """The process's hub, started on first use (the lifespan stops it) with the app's
+    settings and Redis client; ``data`` is how it reaches the rooms' playback and chat
+    (``api/live/rooms.py``)."""
     global _hub, _hub_lock
     if _hub is not None:
         return _hub
@@ -1084,7 +1085,7 @@ async def get_hub(settings: Settings, data: RoomData) -> Hub:
             # Its own connection: a connection in subscribe mode runs no other commands.
             subscriber = new_redis(settings)
             hub = Hub(
-                get_redis(),
+                redis,
                 subscriber,
                 data,
                 presence_ttl_s=settings.ws_presence_ttl_s,

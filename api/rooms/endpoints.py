@@ -18,7 +18,14 @@ from api.core.exceptions import (
     error_responses,
 )
 from api.core.json import JSONBytes
-from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
+from api.deps import (
+    CurrentUser,
+    OptionalUser,
+    PasswordHasherDep,
+    RedisDep,
+    SessionDep,
+    SettingsDep,
+)
 from api.genres.vocabulary import genre_slug
 from api.rooms.schemas import (
     JoinRoomRequest,
@@ -42,10 +49,16 @@ _ROOMS = TypeAdapter(list[RoomResponse])
     responses=error_responses(Unauthorized, Conflict, Unprocessable),
 )
 async def create_room(
-    data: RoomCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    data: RoomCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    hasher: PasswordHasherDep,
 ) -> RoomResponse:
     """Create a room; the creator becomes its owner and first member."""
-    room = await rooms_service.create(session, user, data, max_owned=settings.max_rooms_per_user)
+    room = await rooms_service.create(
+        session, user, data, hasher=hasher, max_owned=settings.max_rooms_per_user
+    )
     return RoomResponse.from_view(RoomView(room, 1))
 
 
@@ -109,10 +122,15 @@ async def get_room(room_id: uuid.UUID, session: SessionDep, redis: RedisDep) -> 
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, Unprocessable),
 )
 async def update_room(
-    room_id: uuid.UUID, data: RoomUpdate, user: CurrentUser, session: SessionDep, redis: RedisDep
+    room_id: uuid.UUID,
+    data: RoomUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    hasher: PasswordHasherDep,
 ) -> RoomResponse:
     """Change a room (owner only)."""
-    room = await rooms_service.update(session, user, room_id, data)
+    room = await rooms_service.update(session, user, room_id, data, hasher=hasher)
     return RoomResponse.from_view(await rooms_service.view(session, room, redis=redis))
 
 
@@ -132,6 +150,7 @@ async def join_room(
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,
+    hasher: PasswordHasherDep,
     request: Request,
     data: JoinRoomRequest | None = None,
 ) -> RoomResponse:
@@ -140,7 +159,7 @@ async def join_room(
     # The peer as uvicorn reports it: behind a proxy, run uvicorn with --proxy-headers and
     # --forwarded-allow-ips so this is the client, not the proxy (docs/deployment.md).
     address = request.client.host if request.client else None
-    room = await rooms_service.join(session, redis, user, room_id, password, address)
+    room = await rooms_service.join(session, redis, user, room_id, password, address, hasher=hasher)
     return RoomResponse.from_view(await rooms_service.view(session, room, redis=redis))
 
 

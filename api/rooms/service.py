@@ -4,6 +4,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
@@ -103,7 +104,13 @@ class RoomsService:
         return await self.views(session, rooms, redis=redis)
 
     async def create(
-        self, session: AsyncSession, user: User, data: RoomCreate, *, max_owned: int | None = None
+        self,
+        session: AsyncSession,
+        user: User,
+        data: RoomCreate,
+        *,
+        hasher: PasswordHasher,
+        max_owned: int | None = None,
     ) -> Room:
         if (
             max_owned is not None
@@ -121,7 +128,7 @@ class RoomsService:
             description=data.description,
             owner_id=user.id,
             is_private=data.is_private,
-            password_hash=await hash_password(data.password) if data.password else None,
+            password_hash=await hash_password(hasher, data.password) if data.password else None,
             queue_policy=data.queue_policy,
             genres=genres,
         )
@@ -131,7 +138,13 @@ class RoomsService:
         return room
 
     async def update(
-        self, session: AsyncSession, user: User, room_id: uuid.UUID, data: RoomUpdate
+        self,
+        session: AsyncSession,
+        user: User,
+        room_id: uuid.UUID,
+        data: RoomUpdate,
+        *,
+        hasher: PasswordHasher,
     ) -> Room:
         room = await self._owned_room(session, user, room_id)
         changes = data.model_dump(exclude_unset=True)
@@ -145,18 +158,20 @@ class RoomsService:
             room.queue_policy = changes["queue_policy"]
         if changes.get("genres") is not None:
             room.genres = await genres_service.resolve(session, changes["genres"])
-        await self._apply_privacy(room, data, changes)
+        await self._apply_privacy(room, data, changes, hasher)
         await self._save_unique(session, room)
         invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
         publish_after_commit(session, room.id, RoomUpdatedFrame(room_id=room.id))
         return room
 
-    async def _apply_privacy(self, room: Room, data: RoomUpdate, changes: dict) -> None:
+    async def _apply_privacy(
+        self, room: Room, data: RoomUpdate, changes: dict, hasher: PasswordHasher
+    ) -> None:
         is_private = changes.get("is_private")
         is_private = room.is_private if is_private is None else is_private
         if is_private:
             if data.password:
-                room.password_hash = await hash_password(data.password)
+                room.password_hash = await hash_password(hasher, data.password)
             elif room.password_hash is None:
                 raise Conflict("a private room needs a password", code="password_required")
         else:
@@ -179,6 +194,8 @@ class RoomsService:
         room_id: uuid.UUID,
         password: str | None,
         client_address: str | None = None,
+        *,
+        hasher: PasswordHasher,
     ) -> Room:
         room = await self.get(session, room_id)
         if await rooms_repository.get_membership(session, room.id, user.id) is not None:
@@ -198,7 +215,9 @@ class RoomsService:
                     retry_after_s=retry_after_s,
                     code="password_locked",
                 )
-            if not password or not await verify_password(room.password_hash or "", password):
+            if not password or not await verify_password(
+                hasher, room.password_hash or "", password
+            ):
                 raise Forbidden("wrong password", code="wrong_password")
             await ratelimit.refund(redis, list(limits))
         await _add_member(session, room, user)

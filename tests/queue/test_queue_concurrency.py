@@ -56,8 +56,12 @@ async def committed() -> AsyncIterator[Committed]:
 async def add_in_own_transaction(user: User, room_id: uuid.UUID, track: Track) -> str:
     try:
         async with session_scope() as session:
+            # The user as this transaction reads it: the adds run at once, and an instance
+            # belongs to one session at a time.
+            mine = await session.get(User, user.id)
+            assert mine is not None
             await queue_service.add(
-                session, get_redis(), get_settings(), user, room_id, track.spotify_id
+                session, get_redis(), get_settings(), mine, room_id, track.spotify_id
             )
         return "added"
     except Conflict:
