@@ -32,7 +32,7 @@ from api.core.exceptions import Conflict, Forbidden, NotFound, TuneWaveError, Un
 from api.history.repository import history_repository
 from api.models import QueueEntryStatus, RoomRole, User
 from api.playback.listening import listening_tracker
-from api.playback.repository import StateRow, playback_repository
+from api.playback.repository import DemoEntry, StateRow, playback_repository
 from api.playback.schemas import PlaybackFrame
 from api.queue.repository import queue_repository
 from api.realtime.events import now_ms, publish, publish_after_commit
@@ -153,6 +153,45 @@ class Ended:
     position_ms: int
     at_ms: int
     status: QueueEntryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class DemoMove:
+    """Where a demo room's clock says it is: ``target`` plays since ``start_ms`` (None:
+    nothing to play); ``passed`` entries went by unheard; ``wrapped`` when the playlist
+    (``cycle``) started again to get there."""
+
+    target: DemoEntry | None
+    start_ms: int
+    passed: list[uuid.UUID]
+    cycle: list[DemoEntry]
+    wrapped: bool
+
+
+def plan_demo_move(
+    entries: list[DemoEntry], current: uuid.UUID | None, start_at_ms: int, at_ms: int
+) -> DemoMove:
+    """From ``start_at_ms`` the queued entries (not ``current``) play in order; when they run
+    out before ``at_ms`` the playlist loops as many times as the time that passed holds."""
+    start = start_at_ms
+    passed: list[uuid.UUID] = []
+    for entry in entries:
+        if entry.status != QueueEntryStatus.queued or entry.entry_id == current:
+            continue
+        if start + entry.duration_ms > at_ms:
+            return DemoMove(entry, start, passed, [], wrapped=False)
+        start += entry.duration_ms
+        passed.append(entry.entry_id)
+    cycle = [entry for entry in entries if entry.in_playlist and entry.duration_ms > 0]
+    if not cycle:
+        return DemoMove(None, start, passed, cycle, wrapped=False)
+    length = sum(entry.duration_ms for entry in cycle)
+    start += (at_ms - start) // length * length
+    for entry in cycle:
+        if start + entry.duration_ms > at_ms:
+            return DemoMove(entry, start, passed, cycle, wrapped=True)
+        start += entry.duration_ms
+    return DemoMove(None, start, passed, cycle, wrapped=True)
 
 
 class PlaybackService:
@@ -547,32 +586,12 @@ class PlaybackService:
         while nobody was there give nobody a listening event; member tracks play once and
         are removed when the playlist starts again, so the queue never grows by looping.
         """
-        at = self.clock()
         entries = await playback_repository.demo_entries(session, state.room_id)
-        start = start_at_ms
-        target = None
-        passed: list[uuid.UUID] = []
-        for entry in entries:
-            if entry.status != QueueEntryStatus.queued or entry.entry_id == state.entry_id:
-                continue
-            if start + entry.duration_ms > at:
-                target = entry
-                break
-            start += entry.duration_ms
-            passed.append(entry.entry_id)
-        cycle = [entry for entry in entries if entry.in_playlist and entry.duration_ms > 0]
-        wrapped = target is None and bool(cycle)
-        if wrapped:
-            length = sum(entry.duration_ms for entry in cycle)
-            start += (at - start) // length * length
-            for entry in cycle:
-                if start + entry.duration_ms > at:
-                    target = entry
-                    break
-                start += entry.duration_ms
+        plan = plan_demo_move(entries, state.entry_id, start_at_ms, self.clock())
+        target = plan.target
         values: dict[str, Any] = {
             "current_entry_id": target.entry_id if target else None,
-            "started_at_ms": start if target else None,
+            "started_at_ms": plan.start_ms if target else None,
             "paused_position_ms": None,
         }
         if target is None and state.entry_id is None:
@@ -584,26 +603,9 @@ class PlaybackService:
         if state.entry_id is not None:
             finished = ended.status if ended else QueueEntryStatus.played
             await queue_repository.set_status(session, state.entry_id, finished)
-        await queue_repository.set_statuses(session, passed, QueueEntryStatus.played)
-        if wrapped:
-            assert target is not None
-            place = cycle.index(target)
-            await queue_repository.set_statuses(
-                session, [entry.entry_id for entry in cycle[:place]], QueueEntryStatus.played
-            )
-            await queue_repository.set_statuses(
-                session, [entry.entry_id for entry in cycle[place + 1 :]], QueueEntryStatus.queued
-            )
-            done = {state.entry_id, *passed}
-            await queue_repository.delete_entries(
-                session,
-                [
-                    entry.entry_id
-                    for entry in entries
-                    if not entry.in_playlist
-                    and (entry.status != QueueEntryStatus.queued or entry.entry_id in done)
-                ],
-            )
+        await queue_repository.set_statuses(session, plan.passed, QueueEntryStatus.played)
+        if plan.wrapped:
+            await self._restart_playlist(session, state, entries, plan)
         if target is not None:
             await queue_repository.set_status(session, target.entry_id, QueueEntryStatus.playing)
         if ended is not None and state.entry_id is not None:
@@ -611,6 +613,34 @@ class PlaybackService:
         moved = await self._load(session, state.room_id)
         self._after_move(session, redis, state, moved, reason)
         return moved
+
+    async def _restart_playlist(
+        self,
+        session: AsyncSession,
+        state: PlaybackState,
+        entries: list[DemoEntry],
+        plan: DemoMove,
+    ) -> None:
+        """The playlist started again at ``plan.target``: what comes before it was played,
+        what follows is queued again, and member tracks that played are removed."""
+        assert plan.target is not None
+        place = plan.cycle.index(plan.target)
+        await queue_repository.set_statuses(
+            session, [entry.entry_id for entry in plan.cycle[:place]], QueueEntryStatus.played
+        )
+        await queue_repository.set_statuses(
+            session, [entry.entry_id for entry in plan.cycle[place + 1 :]], QueueEntryStatus.queued
+        )
+        done = {state.entry_id, *plan.passed}
+        await queue_repository.delete_entries(
+            session,
+            [
+                entry.entry_id
+                for entry in entries
+                if not entry.in_playlist
+                and (entry.status != QueueEntryStatus.queued or entry.entry_id in done)
+            ],
+        )
 
     def _after_start(
         self, session: AsyncSession, redis: Redis, state: PlaybackState, reason: str

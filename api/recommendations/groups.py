@@ -89,15 +89,12 @@ async def room_tracks(
             model_version=version,
         )
     keys = list(tracks)
-    column = {key: j for j, key in enumerate(keys)}
-    satisfaction = np.zeros((len(people), len(keys)), dtype=np.float64)
-    for p, items in enumerate(lists):
-        for rank, entry in enumerate(items):
-            satisfaction[p, column[entry.track.spotify_id]] = 1.0 - rank / len(items)
-    person_index = {person: p for p, person in enumerate(people)}
+    satisfaction = _satisfaction(people, lists, keys)
     played = await recommendations_repository.played_spotify_ids(
         session, [uuid.UUID(person) for person in people], keys
     )
+    column = {key: j for j, key in enumerate(keys)}
+    person_index = {person: p for p, person in enumerate(people)}
     for user_id, spotify_id in played:
         satisfaction[person_index[str(user_id)], column[spotify_id]] = 1.0
     # Imported here: API processes load the recommender (pandas) only when it is used.
@@ -105,43 +102,65 @@ async def room_tracks(
 
     group = aggregate(satisfaction, strategy)
     order = np.argsort(-group, kind="stable")[:limit]
-    out = []
-    for j in order:
-        fans = [
-            people[p]
-            for p in np.argsort(-satisfaction[:, j], kind="stable")
-            if satisfaction[p, j] > 0
-        ]
-        fan_names = [names.get(fan, "a listener") for fan in fans[:3]]
-        if fans:
-            reason = f"for {join_words(fan_names)}" + (
-                f" and {len(fans) - 3} more" if len(fans) > 3 else ""
-            )
-        else:
-            reason = "for the room"
-        out.append(
-            RoomTrackRecommendation(
-                track=tracks[keys[j]],
-                score=round(float(group[j]), 5),
-                reason=reason,
-                reason_parts=[
-                    ReasonPart(
-                        code="room_group",
-                        params={
-                            "listeners": fan_names,
-                            "liked_by": len(fans),
-                            "people": len(people),
-                            "strategy": strategy,
-                        },
-                    )
-                ],
-                liked_by=len(fans),
-            )
+    out = [
+        _recommendation(
+            tracks[keys[j]], float(group[j]), satisfaction[:, j], people, names, strategy
         )
+        for j in order
+    ]
     return RoomTrackRecommendations(
         items=out,
         strategy=strategy,
         listeners=len(people),
         basis=basis,
         model_version=version,
+    )
+
+
+def _satisfaction(
+    people: list[str], lists: list[list[TrackRecommendation]], keys: list[str]
+) -> np.ndarray:
+    """people x tracks: 1 for a person's first recommendation down to 1/n for the last, 0
+    for a track not in their list."""
+    column = {key: j for j, key in enumerate(keys)}
+    satisfaction = np.zeros((len(people), len(keys)), dtype=np.float64)
+    for p, items in enumerate(lists):
+        for rank, entry in enumerate(items):
+            satisfaction[p, column[entry.track.spotify_id]] = 1.0 - rank / len(items)
+    return satisfaction
+
+
+def _recommendation(
+    track: TrackBase,
+    score: float,
+    liking: np.ndarray,
+    people: list[str],
+    names: dict[str, str],
+    strategy: Strategy,
+) -> RoomTrackRecommendation:
+    """One track for the room, with the people it is for (``liking``: each person's
+    satisfaction with it) named in the reason."""
+    fans = [people[p] for p in np.argsort(-liking, kind="stable") if liking[p] > 0]
+    fan_names = [names.get(fan, "a listener") for fan in fans[:3]]
+    if fans:
+        more = f" and {len(fans) - 3} more" if len(fans) > 3 else ""
+        reason = f"for {join_words(fan_names)}{more}"
+    else:
+        reason = "for the room"
+    return RoomTrackRecommendation(
+        track=track,
+        score=round(score, 5),
+        reason=reason,
+        reason_parts=[
+            ReasonPart(
+                code="room_group",
+                params={
+                    "listeners": fan_names,
+                    "liked_by": len(fans),
+                    "people": len(people),
+                    "strategy": strategy,
+                },
+            )
+        ],
+        liked_by=len(fans),
     )
