@@ -115,6 +115,11 @@ class GenreGraph:
             for g in self._top(self.popularity.copy(), profile, k, known)
         ]
 
+    def listeners(self, genre: str) -> int:
+        """How many listeners have ``genre`` in their profile (0 when it is unknown)."""
+        index = self.genres._genre_lookup.get(normalise_genre(genre))
+        return 0 if index is None else int(self.popularity[index])
+
     def neighbours(self, genre: str, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` genres most co-listened with ``genre`` (none when it is unknown)."""
         index = self.genres._genre_lookup.get(normalise_genre(genre))

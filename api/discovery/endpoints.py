@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import TypeAdapter
+
+from api.cached_reads import genre_page_key
+from api.core.cache import ReadCache
+from api.core.exceptions import NotFound, Unauthorized, error_responses
+from api.core.json import JSONBytes
+from api.deps import CurrentUser, RedisDep, SessionDep
+from api.discovery.schemas import GenrePage, GenresToExplore
+from api.discovery.service import MAX_EXPLORE, discovery_service
+from api.genres.vocabulary import genre_slug
+
+# Open router: a genre's page is public, like the vocabulary.
+router = APIRouter(prefix="/genres", tags=["genres"])
+me_router = APIRouter(prefix="/users/me/genres", tags=["genres"])
+
+_PAGE = TypeAdapter(GenrePage)
+
+
+@router.get("/{slug}", response_model=GenrePage, responses=error_responses(NotFound))
+async def get_genre_page(
+    session: SessionDep,
+    redis: RedisDep,
+    slug: Annotated[str, Path(min_length=1, max_length=64, description="genre slug")],
+) -> Response:
+    """A genre's page: rooms playing it, its top tracks and the people who love it."""
+
+    async def compute() -> str:
+        page = await discovery_service.genre_page(session, redis, slug)
+        return _PAGE.dump_json(page).decode()
+
+    normalised = genre_slug(slug)
+    if normalised is None:
+        return JSONBytes(await compute())  # raises genre_not_found
+    return JSONBytes(await ReadCache(redis).get_or_compute(*genre_page_key(normalised), compute))
+
+
+@me_router.get("/explore", responses=error_responses(Unauthorized))
+async def explore_genres(
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    k: Annotated[int, Query(ge=1, le=MAX_EXPLORE, description="how many genres")] = 5,
+) -> GenresToExplore:
+    """Genres next to the listener's taste that they have not played yet."""
+    return await discovery_service.explore(session, redis, user.id, k)
