@@ -35,11 +35,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.recommendations_api import (  # noqa: E402
-    database_url,
-    prepare_database,
-    print_table,
-)
+from bench.recommendations_api import database_url, prepare_database  # noqa: E402
 from bench.rest import Result, Server, lua_rotating_get, run_wrk, serve  # noqa: E402
 
 BENCH_DB = "tunewave_bench_genres"
@@ -171,12 +167,32 @@ def main() -> int:
                 results.append(run_wrk(name, api, paths[0], lua, args))
             else:
                 results.append(python_client_run(name, api, paths, row_tokens, args.duration))
-    print_table(results, args)
-    print(f"\nclient: {'wrk' if use_wrk else 'Python httpx, one connection'}")
+    print_table(results, args, "wrk" if use_wrk else "Python httpx client")
     print("first request of each page or listener (cold caches), median ms:")
     for name, value in cold_ms.items():
         print(f"- {name}: {value:.1f}")
     return 0
+
+
+def print_table(results: list[Result], args: argparse.Namespace, client: str) -> None:
+    baseline = next(result for result in results if "(baseline)" in result.name)
+    connections = args.connections if client == "wrk" else 1
+    print(
+        f"\n{client}, {connections} connection(s), {args.duration} s each; one uvicorn "
+        "process; ratios against GET /users/me measured in the same run\n"
+    )
+    print(
+        "| endpoint | req/s | p50 ms | p99 ms | p50 vs /users/me | p99 vs /users/me "
+        "| server CPU ms/request | CPU vs /users/me | errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for result in results:
+        print(
+            f"| {result.name} | {result.requests_per_s:,.0f} | {result.p50_ms:.2f} | "
+            f"{result.p99_ms:.2f} | {result.p50_ms / baseline.p50_ms:.2f} | "
+            f"{result.p99_ms / baseline.p99_ms:.2f} | {result.cpu_ms_per_request:.2f} | "
+            f"{result.cpu_ms_per_request / baseline.cpu_ms_per_request:.2f} | {result.errors} |"
+        )
 
 
 def lua_rotating_authenticated(paths: list[str], tokens: list[str]) -> str:

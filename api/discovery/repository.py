@@ -48,51 +48,38 @@ class DiscoveryRepository:
         return {slug: name for slug, name in result.all()}
 
     async def top_tracks(
-        self,
-        session: AsyncSession,
-        slugs: Sequence[str],
-        per_genre: int,
-        *,
-        not_played_by: uuid.UUID | None = None,
+        self, session: AsyncSession, slugs: Sequence[str], per_genre: int
     ) -> list[tuple[str, uuid.UUID, int]]:
         """(slug, track id, recent plays): each genre's top tracks, by plays on TuneWave in the
-        last 30 days, then the catalog's popularity; one statement for any number of genres.
-        ``not_played_by``: leave out what this listener has played."""
+        last 30 days, then the catalog's popularity; one statement for any number of genres."""
         if not slugs:
             return []
         result = await session.execute(
             text(
                 """
+                WITH recent AS (
+                    SELECT track_id, count(*) AS plays FROM listening_events
+                    WHERE played_at > now() - make_interval(days => :days)
+                    GROUP BY track_id
+                )
                 SELECT slug, id, plays FROM (
-                    SELECT g.slug, t.id, coalesce(p.plays, 0) AS plays,
+                    SELECT g.slug, t.id, coalesce(r.plays, 0) AS plays,
                            row_number() OVER (
                                PARTITION BY g.id
-                               ORDER BY coalesce(p.plays, 0) DESC,
+                               ORDER BY coalesce(r.plays, 0) DESC,
                                         t.popularity DESC NULLS LAST, t.id
                            ) AS rank
                     FROM genres g
                     JOIN track_genres tg ON tg.genre_id = g.id
                     JOIN tracks t ON t.id = tg.track_id
-                    LEFT JOIN (
-                        SELECT track_id, count(*) AS plays FROM listening_events
-                        WHERE played_at > now() - make_interval(days => :days)
-                        GROUP BY track_id
-                    ) p ON p.track_id = t.id
+                    LEFT JOIN recent r ON r.track_id = t.id
                     WHERE g.slug = ANY(:slugs)
-                      AND (CAST(:user_id AS uuid) IS NULL OR NOT EXISTS (
-                          SELECT 1 FROM listening_events le
-                          WHERE le.user_id = CAST(:user_id AS uuid) AND le.track_id = t.id))
                 ) ranked
                 WHERE rank <= :per_genre
                 ORDER BY slug, rank
                 """
             ),
-            {
-                "slugs": list(slugs),
-                "per_genre": per_genre,
-                "days": RECENT_DAYS,
-                "user_id": not_played_by,
-            },
+            {"slugs": list(slugs), "per_genre": per_genre, "days": RECENT_DAYS},
         )
         return [(slug, track_id, int(plays)) for slug, track_id, plays in result.all()]
 

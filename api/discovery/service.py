@@ -10,6 +10,7 @@ measurement (``bench/recommender.py --only explore``) scores.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -52,6 +53,11 @@ PAGE_PEOPLE = 10
 RELATED_GENRES = 8
 TRACKS_TO_TRY = 3
 MAX_EXPLORE = 20
+# Each genre's top tracks, shared by its page and by genres to explore: the ranking is the
+# same for everybody and moves slowly (plays over 30 days).
+TOP_TRACKS_KEY = "tunewave:genres:top-tracks:{}"
+TOP_TRACKS_TTL_S = 600
+TOP_TRACKS_KEPT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +134,9 @@ class DiscoveryService:
             )
         ]
         rooms.sort(key=lambda r: (not r.playing_now, -r.room.online_count, not r.tagged))
-        top = await discovery_repository.top_tracks(session, [genre.slug], PAGE_TRACKS)
-        tracks = await tracks_repository.with_credits(session, [t for _, t, _ in top])
+        top = await self.top_tracks(session, redis, [genre.slug], fresh=True)
+        top_ten = top[genre.slug][:PAGE_TRACKS]
+        tracks = await tracks_repository.with_credits(session, [t for t, _ in top_ten])
         graph, _, _ = await self.graph(session, redis)
         related = graph.neighbours(genre.slug, RELATED_GENRES) if graph is not None else []
         return GenrePage(
@@ -138,7 +145,7 @@ class DiscoveryService:
             rooms=rooms[:PAGE_ROOMS],
             top_tracks=[
                 GenreTrack(track=TrackBase.from_track(tracks[track_id]), recent_plays=plays)
-                for _, track_id, plays in top
+                for track_id, plays in top_ten
                 if track_id in tracks
             ],
             people=[
@@ -147,6 +154,42 @@ class DiscoveryService:
             ],
             related=await self._refs(session, [name for name, _ in related]),
         )
+
+    async def top_tracks(
+        self, session: AsyncSession, redis: Redis, slugs: list[str], *, fresh: bool = False
+    ) -> dict[str, list[tuple[uuid.UUID, int]]]:
+        """slug -> (track id, recent plays) of its top ``TOP_TRACKS_KEPT`` tracks; cached in
+        Redis for ``TOP_TRACKS_TTL_S`` (read from PostgreSQL when Redis fails). ``fresh``:
+        read PostgreSQL and refresh the cache (a genre page, itself cached for a minute)."""
+        found: dict[str, list[tuple[uuid.UUID, int]]] = {}
+        keys = [TOP_TRACKS_KEY.format(slug) for slug in slugs]
+        try:
+            cached = await redis.mget(keys) if keys and not fresh else [None] * len(keys)
+        except RedisError:
+            cached = [None] * len(keys)
+        for slug, raw in zip(slugs, cached, strict=True):
+            if raw is not None:
+                found[slug] = [(uuid.UUID(t), int(n)) for t, n in json.loads(raw)]
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            computed: dict[str, list[tuple[uuid.UUID, int]]] = {slug: [] for slug in missing}
+            for slug, track_id, plays in await discovery_repository.top_tracks(
+                session, missing, TOP_TRACKS_KEPT
+            ):
+                computed[slug].append((track_id, plays))
+            try:
+                async with redis.pipeline(transaction=False) as pipe:
+                    for slug, ranked in computed.items():
+                        pipe.set(
+                            TOP_TRACKS_KEY.format(slug),
+                            json.dumps([[str(t), n] for t, n in ranked]),
+                            ex=TOP_TRACKS_TTL_S,
+                        )
+                    await pipe.execute()
+            except RedisError:
+                logger.warning("genre top tracks not cached: Redis unreachable")
+            found.update(computed)
+        return found
 
     @staticmethod
     def _fan(fan: GenreFan, slug: str) -> GenreFanItem:
@@ -190,10 +233,17 @@ class DiscoveryService:
             )
         slugs = [s.genre for s in suggestions]
         rooms = self._playing_rooms(await recommendations_service.live_rooms(session, redis))
-        tracks = await discovery_repository.top_tracks(
-            session, slugs, TRACKS_TO_TRY, not_played_by=user_id
+        top = await self.top_tracks(session, redis, slugs)
+        played_tracks = await recommendations_repository.played_among(
+            session, user_id, [t for ranked in top.values() for t, _ in ranked]
         )
-        credits = await tracks_repository.with_credits(session, [t for _, t, _ in tracks])
+        to_try = {
+            slug: [t for t, _ in ranked if t not in played_tracks][:TRACKS_TO_TRY]
+            for slug, ranked in top.items()
+        }
+        credits = await tracks_repository.with_credits(
+            session, [t for ids in to_try.values() for t in ids]
+        )
         names = {ref.slug: ref for ref in await self._refs(session, slugs)}
         cold = not played and not favourites
         items = []
@@ -210,8 +260,8 @@ class DiscoveryService:
                     room=RecommendedRoom.from_snapshot(room) if room else None,
                     tracks=[
                         TrackBase.from_track(credits[track_id])
-                        for slug, track_id, _ in tracks
-                        if slug == suggestion.genre and track_id in credits
+                        for track_id in to_try.get(suggestion.genre, [])
+                        if track_id in credits
                     ],
                 )
             )
