@@ -190,6 +190,7 @@ async def test_explore_refuses_k_out_of_range(
     response = await client.get(f"/users/me/genres/explore?k={k}", headers=alice.headers)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "invalid_input"
+    assert response.json()["field"] == "k"
 
 
 async def test_explore_needs_a_signed_in_listener(client: httpx.AsyncClient) -> None:
