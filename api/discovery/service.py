@@ -121,7 +121,10 @@ class DiscoveryService:
 
     async def genre_page(self, session: AsyncSession, redis: Redis, raw_slug: str) -> GenrePage:
         slug = genre_slug(raw_slug)
-        genre = await discovery_repository.genre(session, slug) if slug else None
+        # NUL is in no genre's name (and PostgreSQL text cannot hold it).
+        genre = (
+            await discovery_repository.genre(session, slug) if slug and "\x00" not in slug else None
+        )
         if genre is None:
             raise _not_found(raw_slug)
         rooms = [

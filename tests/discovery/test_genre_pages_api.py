@@ -291,3 +291,12 @@ async def test_the_published_graph_is_served_and_matches_the_one_built_from_post
     assert loaded.graph.neighbours("techno", 1) == built.neighbours("techno", 1)
     page = (await client.get("/genres/house")).json()
     assert [g["slug"] for g in page["related"]] == ["techno"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/genres/%00", 404), ("/genres/a%00b", 404), (f"/genres/{'x' * 65}", 422)],
+)
+async def test_odd_slugs_are_a_clear_4xx(client: httpx.AsyncClient, path: str, status: int) -> None:
+    response = await client.get(path)
+    assert response.status_code == status, response.text
