@@ -9,6 +9,7 @@ from api.cached_reads import genre_page_key
 from api.core.cache import ReadCache
 from api.core.exceptions import NotFound, Unauthorized, error_responses
 from api.core.json import JSONBytes
+from api.core.redis import with_cache_fallback
 from api.deps import CurrentUser, RedisDep, SessionDep
 from api.discovery.schemas import GenrePage, GenresToExplore
 from api.discovery.service import MAX_EXPLORE, discovery_service
@@ -30,7 +31,9 @@ async def get_genre_page(
     """A genre's page: rooms playing it, its top tracks and the people who love it."""
 
     async def compute() -> str:
-        page = await discovery_service.genre_page(session, redis, slug)
+        page = await with_cache_fallback(
+            redis, lambda r: discovery_service.genre_page(session, r, slug)
+        )
         return _PAGE.dump_json(page).decode()
 
     normalised = genre_slug(slug)
@@ -47,4 +50,6 @@ async def explore_genres(
     k: Annotated[int, Query(ge=1, le=MAX_EXPLORE, description="how many genres")] = 5,
 ) -> GenresToExplore:
     """Genres next to the listener's taste that they have not played yet."""
-    return await discovery_service.explore(session, redis, user.id, k)
+    return await with_cache_fallback(
+        redis, lambda r: discovery_service.explore(session, r, user.id, k)
+    )

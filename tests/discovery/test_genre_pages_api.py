@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.cache import near_cache
+from api.core.redis import OfflineRedis
 from api.discovery import graph as graph_store
 from api.discovery.service import discovery_service
 from api.models import (
@@ -300,3 +302,19 @@ async def test_the_published_graph_is_served_and_matches_the_one_built_from_post
 async def test_odd_slugs_are_a_clear_4xx(client: httpx.AsyncClient, path: str, status: int) -> None:
     response = await client.get(path)
     assert response.status_code == status, response.text
+
+
+async def test_both_answer_from_postgresql_when_redis_is_down(
+    session: AsyncSession, scene: Scene
+) -> None:
+    offline = cast(Redis, OfflineRedis())
+    dj = await create_user(session, display_name="dj")
+    await _room(session, "Haze", dj, playing=scene.tracks["Dream Pop"][1])
+    gazer = scene.shoegazers[0]
+
+    page = await discovery_service.genre_page(session, offline, "dream pop")
+    assert [r.room.name for r in page.rooms] == ["Haze"]
+    assert [g.slug for g in page.related] == ["shoegaze"]
+    answer = await discovery_service.explore(session, offline, gazer.id, 2)
+    assert answer.graph == "on_demand"
+    assert [item.genre.slug for item in answer.items][:1] in (["techno"], ["house"])
