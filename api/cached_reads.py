@@ -1,11 +1,10 @@
 """The hot public reads, answered straight from the read cache in front of the router.
 
 Everybody opening TuneWave reads the same few things: the room list, a room, its latest chat
-page, a genre's page, catalog search. Their answers live in the read cache
-(api/core/cache.py) and change only when somebody writes (a genre's page: within 60 s).
-For an anonymous GET whose path and query this module recognises exactly,
-``ReadCacheMiddleware`` looks the answer up in one Redis round trip and sends the stored
-bytes without entering FastAPI's routing, dependencies or a database session. Anything
+page, catalog search. Their answers live in the read cache (api/core/cache.py) and change only
+when somebody writes. For an anonymous GET whose path and query this module recognises
+exactly, ``ReadCacheMiddleware`` looks the answer up in one Redis round trip and sends the
+stored bytes without entering FastAPI's routing, dependencies or a database session. Anything
 else — a miss, a request with an ``Authorization`` header (its token must be checked), an
 unusual query (repeated, unknown or malformed parameters, which FastAPI validates and
 answers) — goes on to the endpoint, which computes the answer and stores it under the same
@@ -49,8 +48,10 @@ def chat_latest_key(room_id: uuid.UUID, limit: int) -> CacheKey:
 
 
 def genre_page_key(slug: str) -> CacheKey:
-    """A genre's page (api/discovery): public, the same for everybody, kept ``ENTRY_TTL_S``
-    (60 s; no write invalidates it: its rooms, plays and people change continuously)."""
+    """A genre's page (api/discovery): the same for everybody, kept ``ENTRY_TTL_S`` (60 s;
+    no write invalidates it: its rooms, plays and people change continuously). Not among
+    ``ROUTES``: it needs a signed-in listener, so the endpoint reads the cache after the
+    token check, never the middleware."""
     return f"genre:{slug}", "page"
 
 
@@ -119,13 +120,6 @@ def _chat_latest(match: re.Match[str], query: dict[str, str], scope: Scope) -> C
     return chat_latest_key(uuid.UUID(match["room_id"]), _int(query["limit"], 1, 100))
 
 
-def _genre_page(match: re.Match[str], query: dict[str, str], scope: Scope) -> CacheKey:
-    slug = genre_slug(_text(match["slug"], 64))
-    if slug is None:
-        raise _Unusual
-    return genre_page_key(slug)
-
-
 def _public_search(match: re.Match[str], query: dict[str, str], scope: Scope) -> CacheKey:
     if not _text(query.get("query", ""), 200).strip():
         raise _Unusual
@@ -149,9 +143,6 @@ ROUTES = (
         re.compile(rf"/chat/(?P<room_id>{_UUID})"),
         frozenset({"limit"}),
         _chat_latest,
-    ),
-    _CachedRoute(
-        "/genres/{slug}", re.compile(r"/genres/(?P<slug>[^/]+)"), frozenset(), _genre_page
     ),
     _CachedRoute(
         "/spotify-public/search/tracks",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import TypeAdapter
 
 from api.cached_reads import genre_page_key
@@ -10,19 +10,20 @@ from api.core.cache import ReadCache
 from api.core.exceptions import NotFound, Unauthorized, error_responses
 from api.core.json import JSONBytes
 from api.core.redis import with_cache_fallback
-from api.deps import CurrentUser, RedisDep, SessionDep
+from api.deps import CurrentUser, RedisDep, SessionDep, get_current_user
 from api.discovery.schemas import GenrePage, GenresToExplore
 from api.discovery.service import MAX_EXPLORE, discovery_service
 from api.genres.vocabulary import genre_slug
 
-# Open router: a genre's page is public, like the vocabulary.
-router = APIRouter(prefix="/genres", tags=["genres"])
+# Unlike the vocabulary, a genre's page needs a signed-in listener: its people and their
+# reasons come from listening history, which is not for anonymous visitors.
+router = APIRouter(prefix="/genres", tags=["genres"], dependencies=[Depends(get_current_user)])
 me_router = APIRouter(prefix="/users/me/genres", tags=["genres"])
 
 _PAGE = TypeAdapter(GenrePage)
 
 
-@router.get("/{slug}", response_model=GenrePage, responses=error_responses(NotFound))
+@router.get("/{slug}", response_model=GenrePage, responses=error_responses(Unauthorized, NotFound))
 async def get_genre_page(
     session: SessionDep,
     redis: RedisDep,

@@ -116,16 +116,20 @@ async def scene(session: AsyncSession) -> Scene:
     return Scene(genres, tracks, shoegazers, ravers)
 
 
-async def test_an_unknown_genre_is_a_404_with_its_code(client: httpx.AsyncClient) -> None:
+async def test_an_unknown_genre_is_a_404_with_its_code(
+    client: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    alice = await sign_in("alice")
     for slug in ("no such genre", "%20"):
-        response = await client.get(f"/genres/{slug}")
+        response = await client.get(f"/genres/{slug}", headers=alice.headers)
         assert response.status_code == 404, response.text
         assert response.json()["code"] == "genre_not_found"
 
 
 async def test_a_genre_page_has_its_rooms_top_tracks_people_and_neighbours(
-    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, scene: Scene
+    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, sign_in: SignIn, scene: Scene
 ) -> None:
+    alice = await sign_in("alice")
     dj = await create_user(session, display_name="dj")
     playing = await _room(session, "Wall of Sound", dj, playing=scene.tracks["Shoegaze"][2])
     await _room(session, "Gaze Club", dj, genres=[scene.genres["Shoegaze"]])
@@ -136,7 +140,7 @@ async def test_a_genre_page_has_its_rooms_top_tracks_people_and_neighbours(
     await session.commit()
     await Presence(redis, 15).join(str(playing.id), str(dj.id), "p1:1", {}, now_ms())
 
-    response = await client.get("/genres/Shoegaze")
+    response = await client.get("/genres/Shoegaze", headers=alice.headers)
 
     assert response.status_code == 200, response.text
     page = response.json()
@@ -164,23 +168,27 @@ async def test_a_genre_page_has_its_rooms_top_tracks_people_and_neighbours(
     assert [g["slug"] for g in page["related"]] == ["dream pop"]
 
 
-async def test_a_genre_page_is_cached_for_everybody(
-    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, scene: Scene
+async def test_a_genre_page_is_cached_for_everybody_but_only_for_signed_in_listeners(
+    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, sign_in: SignIn, scene: Scene
 ) -> None:
-    await session.commit()
-    first = await client.get("/genres/techno")
+    alice, bob = await sign_in("alice"), await sign_in("bob")
+    first = await client.get("/genres/techno", headers=alice.headers)
     assert first.status_code == 200
-    assert next(t["track"]["title"] for t in first.json()["top_tracks"]) == "Techno 0"
+    assert first.json()["top_tracks"][0]["track"]["title"] == "Techno 0"
 
-    # New plays make another track the top one; the cached page still answers...
+    # New plays make another track the top one; the cached page still answers, to anybody...
     await _play(session, scene.ravers[0], scene.tracks["Techno"][1], times=20)
     await session.commit()
-    assert (await client.get("/genres/techno")).content == first.content
-    assert (await redis.ttl("tunewave:cache:genre:techno")) <= 60
-    # ...until it expires (here: dropped), when the page is computed again.
+    assert (await client.get("/genres/techno", headers=bob.headers)).content == first.content
+    assert 0 < await redis.ttl("tunewave:cache:genre:techno") <= 60
+    # ...signed in: its people come from listening history.
+    anonymous = await client.get("/genres/techno")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["code"] == "not_authenticated"
+    # When it expires (here: dropped), the page is computed again.
     await redis.delete("tunewave:cache:genre:techno")
     near_cache.clear()
-    again = (await client.get("/genres/techno")).json()
+    again = (await client.get("/genres/techno", headers=alice.headers)).json()
     assert again["top_tracks"][0]["track"]["title"] == "Techno 1"
 
 
@@ -278,8 +286,9 @@ async def test_a_listener_with_only_favourites_is_placed_by_them(
 
 
 async def test_the_published_graph_is_served_and_matches_the_one_built_from_postgres(
-    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, scene: Scene
+    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, sign_in: SignIn, scene: Scene
 ) -> None:
+    alice = await sign_in("alice")
     await session.commit()
     build = await discovery_service.build_and_publish_graph(session, redis)
     assert build.status == "published"
@@ -291,7 +300,7 @@ async def test_the_published_graph_is_served_and_matches_the_one_built_from_post
     assert built is not None
     assert loaded.graph.vocabulary == built.vocabulary
     assert loaded.graph.neighbours("techno", 1) == built.neighbours("techno", 1)
-    page = (await client.get("/genres/house")).json()
+    page = (await client.get("/genres/house", headers=alice.headers)).json()
     assert [g["slug"] for g in page["related"]] == ["techno"]
 
 
@@ -299,8 +308,11 @@ async def test_the_published_graph_is_served_and_matches_the_one_built_from_post
     ("path", "status"),
     [("/genres/%00", 404), ("/genres/a%00b", 404), (f"/genres/{'x' * 65}", 422)],
 )
-async def test_odd_slugs_are_a_clear_4xx(client: httpx.AsyncClient, path: str, status: int) -> None:
-    response = await client.get(path)
+async def test_odd_slugs_are_a_clear_4xx(
+    client: httpx.AsyncClient, sign_in: SignIn, path: str, status: int
+) -> None:
+    alice = await sign_in("alice")
+    response = await client.get(path, headers=alice.headers)
     assert response.status_code == status, response.text
 
 
