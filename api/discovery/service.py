@@ -52,6 +52,10 @@ PAGE_TRACKS = 10
 PAGE_PEOPLE = 10
 RELATED_GENRES = 8
 TRACKS_TO_TRY = 3
+# A suggested genre is one the listener has not played, so its top tracks are almost never
+# theirs (only beyond the 2,000 most played tracks their profile is built from): checking
+# the first few is enough.
+TRACKS_CHECKED = 10
 MAX_EXPLORE = 20
 # Each genre's top tracks, shared by its page and by genres to explore: the ranking is the
 # same for everybody and moves slowly (plays over 30 days).
@@ -236,7 +240,10 @@ class DiscoveryService:
             )
         slugs = [s.genre for s in suggestions]
         rooms = self._playing_rooms(await recommendations_service.live_rooms(session, redis))
-        top = await self.top_tracks(session, redis, slugs)
+        top = {
+            slug: ranked[:TRACKS_CHECKED]
+            for slug, ranked in (await self.top_tracks(session, redis, slugs)).items()
+        }
         played_tracks = await recommendations_repository.played_among(
             session, user_id, [t for ranked in top.values() for t, _ in ranked]
         )
