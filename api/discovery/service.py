@@ -39,7 +39,7 @@ from api.genres.service import genres_service
 from api.genres.vocabulary import genre_display_name, genre_slug
 from api.recommendations.reasons import part, render
 from api.recommendations.repository import recommendations_repository
-from api.recommendations.schemas import RecommendedPerson, RecommendedRoom
+from api.recommendations.schemas import ReasonPart, RecommendedPerson, RecommendedRoom
 from api.recommendations.service import recommendations_service
 from api.tracks.repository import tracks_repository
 from api.tracks.schemas import TrackBase
@@ -214,7 +214,7 @@ class DiscoveryService:
                 is_demo=fan.is_demo,
             ),
             reason=render(parts),
-            reason_parts=parts,  # type: ignore[arg-type]
+            reason_parts=[ReasonPart.model_validate(p) for p in parts],
             genre_plays=fan.genre_plays,
             favourite=fan.favourite,
         )
@@ -265,7 +265,7 @@ class DiscoveryService:
                     genre=names[suggestion.genre],
                     score=round(suggestion.score, 4),
                     reason=render(parts),
-                    reason_parts=parts,  # type: ignore[arg-type]
+                    reason_parts=[ReasonPart.model_validate(p) for p in parts],
                     basis="adjacent" if suggestion.because else "popular",
                     room=RecommendedRoom.from_snapshot(room) if room else None,
                     tracks=[
