@@ -52,10 +52,11 @@ PAGE_TRACKS = 10
 PAGE_PEOPLE = 10
 RELATED_GENRES = 8
 TRACKS_TO_TRY = 3
-# A suggested genre is one the listener has not played, so its top tracks are almost never
-# theirs (only beyond the 2,000 most played tracks their profile is built from): checking
-# the first few is enough.
-TRACKS_CHECKED = 10
+# How far down each genre's top tracks tracks to try are looked for: a suggested genre is
+# one the listener has not played, so its tracks are almost never theirs (only beyond the
+# 2,000 most played their profile is built from); the rest is room for not repeating a track
+# offered for an earlier genre (MAX_EXPLORE genres x TRACKS_TO_TRY would need 60).
+TRACKS_CHECKED = 20
 MAX_EXPLORE = 20
 # Each genre's top tracks, shared by its page and by genres to explore: the ranking is the
 # same for everybody and moves slowly (plays over 30 days).
@@ -247,10 +248,13 @@ class DiscoveryService:
         played_tracks = await recommendations_repository.played_among(
             session, user_id, [t for ranked in top.values() for t, _ in ranked]
         )
-        to_try = {
-            slug: [t for t, _ in ranked if t not in played_tracks][:TRACKS_TO_TRY]
-            for slug, ranked in top.items()
-        }
+        # Catalog tracks carry several genres: a track offered for one genre is not offered
+        # again for the next, so each suggestion shows something of its own.
+        to_try: dict[str, list[uuid.UUID]] = {}
+        offered: set[uuid.UUID] = set(played_tracks)
+        for slug in slugs:
+            to_try[slug] = [t for t, _ in top.get(slug, []) if t not in offered][:TRACKS_TO_TRY]
+            offered.update(to_try[slug])
         credits = await tracks_repository.with_credits(
             session, [t for ids in to_try.values() for t in ids]
         )

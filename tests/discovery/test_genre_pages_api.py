@@ -330,3 +330,37 @@ async def test_both_answer_from_postgresql_when_redis_is_down(
     answer = await discovery_service.explore(session, offline, gazer.id, 2)
     assert answer.graph == "on_demand"
     assert [item.genre.slug for item in answer.items][:1] in (["techno"], ["house"])
+
+
+async def test_a_track_of_two_suggested_genres_is_offered_once(
+    client: httpx.AsyncClient, session: AsyncSession, sign_in: SignIn
+) -> None:
+    jazz, bebop, swing = [await create_genre(session, name) for name in ("Jazz", "Bebop", "Swing")]
+    both = await create_track(session, title="Both", genres=[bebop, swing])
+    both.popularity = 99
+    only = {
+        genre.slug: [
+            await create_track(session, title=f"{genre.name} {n}", genres=[genre]) for n in range(3)
+        ]
+        for genre in (bebop, swing)
+    }
+    standard = await create_track(session, title="Standard", genres=[jazz])
+    for n in range(4):
+        fan = await create_user(session, display_name=f"cat {n}")
+        await _play(session, fan, standard)
+        await _play(session, fan, both)
+        await _play(session, fan, only["bebop"][n % 3])
+        await _play(session, fan, only["swing"][n % 3])
+    alice = await sign_in("alice")
+    await _play(session, alice.user, standard)
+    await session.commit()
+
+    items = (await client.get("/users/me/genres/explore?k=2", headers=alice.headers)).json()[
+        "items"
+    ]
+
+    assert {item["genre"]["slug"] for item in items} == {"bebop", "swing"}
+    offered = [track["title"] for item in items for track in item["tracks"]]
+    assert offered.count("Both") == 1
+    assert offered[0] == "Both"  # the most played (and popular) comes first
+    assert all(len(item["tracks"]) == 3 for item in items)
