@@ -47,6 +47,14 @@ def chat_latest_key(room_id: uuid.UUID, limit: int) -> CacheKey:
     return room_scope(room_id), cache_field(page="latest", limit=limit)
 
 
+def genre_page_key(slug: str) -> CacheKey:
+    """A genre's page (api/discovery): the same for everybody, kept ``ENTRY_TTL_S`` (60 s;
+    no write invalidates it: its rooms, plays and people change continuously). Not among
+    ``ROUTES``: it needs a signed-in listener, so the endpoint reads the cache after the
+    token check, never the middleware."""
+    return f"genre:{slug}", "page"
+
+
 def catalog_search_page_key(url: URL) -> CacheKey:
     """A whole public search answer from the catalog; its links embed the request's URL."""
     return CATALOG, f"page={url}"

@@ -4,6 +4,8 @@ from fastapi import APIRouter
 
 from api.auth.endpoints import router as auth_router
 from api.chat.endpoints import router as chat_router
+from api.discovery.endpoints import me_router as explore_router
+from api.discovery.endpoints import router as genre_pages_router
 from api.genres.endpoints import router as genres_router
 from api.history.endpoints import router as history_router
 from api.live.endpoints import router as live_router
@@ -22,6 +24,8 @@ ROUTERS: list[APIRouter] = [
     history_router,
     rooms_router,
     genres_router,
+    genre_pages_router,
+    explore_router,
     chat_router,
     queue_router,
     playback_router,

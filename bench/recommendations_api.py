@@ -50,12 +50,14 @@ ROOMS = 200
 NEW_USERS = 50
 
 
-def database_url() -> str:
-    return scratch_database_url(BENCH_DB)
+def database_url(name: str = BENCH_DB) -> str:
+    return scratch_database_url(name)
 
 
-def prepare_database() -> dict[str, list[str]]:
-    url = fresh_database(BENCH_DB, catalog=True)
+def prepare_database(name: str = BENCH_DB) -> dict[str, list[str]]:
+    """A scratch database with the catalog, the demo listeners, new listeners with two
+    favourite genres and ROOMS rooms; the tokens of known and new listeners."""
+    url = fresh_database(name, catalog=True)
     seed_demo_listeners(url)
     engine = create_engine(url)
     rng = random.Random(0)

@@ -13,6 +13,7 @@ suggestions is a target. The side information is built from the remaining plays 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +21,18 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from recommender.data import Dataset, Interactions
-from recommender.genres import GenreSpace
+from recommender.data import ITEM_COL, USER_COL, WEIGHT_COL, Dataset, Interactions
+from recommender.genres import GenreSpace, normalise_genre
+
+
+@dataclass(frozen=True, slots=True)
+class GenreSuggestion:
+    """One genre to explore: its score and the listener's genre that leads to it."""
+
+    genre: str
+    score: float
+    # The listener's own genre contributing most to the score (None: suggested as popular).
+    because: str | None
 
 
 @dataclass(frozen=True)
@@ -44,27 +55,150 @@ class GenreGraph:
         popularity = np.diff(sp.csc_matrix(profiles).indptr).astype(np.float32)
         return cls(genres, adjacency, popularity, popularity_power)
 
+    @property
+    def vocabulary(self) -> list[str]:
+        return [str(genre) for genre in self.genres.vocabulary]
+
+    def profile(self, user_items: sp.csr_matrix) -> np.ndarray:
+        """The dense genre profile of one listener given as an item-weight row."""
+        return np.asarray(self.genres.profiles(sp.csr_matrix(user_items)[:1]).todense()).ravel()
+
+    def profile_of_plays(
+        self, genre_lists: Sequence[Sequence[str]], plays: Sequence[float]
+    ) -> np.ndarray:
+        """The dense genre profile of one listener from the genres of the tracks they played
+        and how often they played each.
+
+        Equal to ``profile`` when the space was fitted on these tracks' genres with unit
+        weights (an item's TF-IDF row is then ``genre_vectors`` of its genre list), so a
+        server that knows only plays and genres ranks as the offline measurement does.
+        """
+        if not len(genre_lists):
+            return np.zeros(self.genres.n_genres, dtype=np.float32)
+        vectors = self.genres.genre_vectors(genre_lists)
+        weights = np.log1p(np.asarray(plays, dtype=np.float32)).reshape(1, -1)
+        row = sp.csr_matrix(weights) @ vectors
+        return np.asarray(normalize(row).todense(), dtype=np.float32).ravel()
+
     def explore(self, user_items: sp.csr_matrix, k: int = 5, known: int = 10) -> list[str]:
         """The ``k`` genres most connected to the user's profile, outside their top ``known``."""
-        profile = self.genres.profiles(sp.csr_matrix(user_items)[:1])
-        dense = np.asarray(profile.todense()).ravel()
+        return [s.genre for s in self.explore_profile(self.profile(user_items), k, known)]
+
+    def explore_profile(
+        self, profile: np.ndarray, k: int = 5, known: int = 10
+    ) -> list[GenreSuggestion]:
+        """``explore`` for a dense profile, with the genre of the listener's that leads to
+        each suggestion (the largest term of ``profile @ adjacency`` for it)."""
+        profile = np.asarray(profile, dtype=np.float64).ravel()
         # Adjacent *and* widely played: an obscure tag next to one artist is not a genre to
         # explore (``popularity_power`` 0 = adjacency alone).
-        scores = (dense @ self.adjacency) * np.log1p(self.popularity) ** self.popularity_power
-        return self._top(scores, dense, k, known)
+        scores = (profile @ self.adjacency) * np.log1p(self.popularity) ** self.popularity_power
+        suggestions = []
+        for g in self._top(scores, profile, k, known):
+            contributions = profile * self.adjacency[:, g]
+            source = int(np.argmax(contributions))
+            because = self.vocabulary[source] if contributions[source] > 0 else None
+            suggestions.append(GenreSuggestion(self.vocabulary[g], float(scores[g]), because))
+        return suggestions
 
     def popular(self, user_items: sp.csr_matrix, k: int = 5, known: int = 10) -> list[str]:
         """Baseline: the most widespread genres outside the user's top ``known``."""
-        profile = self.genres.profiles(sp.csr_matrix(user_items)[:1])
-        return self._top(self.popularity.copy(), np.asarray(profile.todense()).ravel(), k, known)
+        return [s.genre for s in self.popular_profile(self.profile(user_items), k, known)]
 
-    def _top(self, scores: np.ndarray, profile: np.ndarray, k: int, known: int) -> list[str]:
+    def popular_profile(
+        self, profile: np.ndarray, k: int = 5, known: int = 10
+    ) -> list[GenreSuggestion]:
+        """``popular`` for a dense profile (an empty one: a listener with no plays)."""
+        profile = np.asarray(profile, dtype=np.float64).ravel()
+        return [
+            GenreSuggestion(self.vocabulary[g], float(self.popularity[g]), None)
+            for g in self._top(self.popularity.copy(), profile, k, known)
+        ]
+
+    def listeners(self, genre: str) -> int:
+        """How many listeners have ``genre`` in their profile (0 when it is unknown)."""
+        index = self.genres._genre_lookup.get(normalise_genre(genre))
+        return 0 if index is None else int(self.popularity[index])
+
+    def neighbours(self, genre: str, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` genres most co-listened with ``genre`` (none when it is unknown)."""
+        index = self.genres._genre_lookup.get(normalise_genre(genre))
+        if index is None:
+            return []
+        row = self.adjacency[index]
+        order = np.argsort(-row, kind="stable")[:k]
+        return [(self.vocabulary[g], float(row[g])) for g in order if row[g] > 0]
+
+    def _top(self, scores: np.ndarray, profile: np.ndarray, k: int, known: int) -> list[int]:
         scores = np.array(scores, dtype=np.float64)
         if known and profile.any():
             mine = np.argsort(-profile, kind="stable")[:known]
             scores[mine[profile[mine] > 0]] = -np.inf
         order = np.argsort(-scores, kind="stable")[:k]
-        return [str(self.genres.vocabulary[g]) for g in order if np.isfinite(scores[g])]
+        return [int(g) for g in order if np.isfinite(scores[g])]
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Arrays for ``np.savez`` (no pickle); the adjacency is stored sparse."""
+        adjacency = sp.coo_matrix(self.adjacency)
+        return {
+            "vocabulary": self.genres.vocabulary.astype(str),
+            "idf": np.asarray(self.genres.idf, dtype=np.float64),
+            "adjacency_row": adjacency.row.astype(np.int32),
+            "adjacency_col": adjacency.col.astype(np.int32),
+            "adjacency_data": adjacency.data.astype(np.float32),
+            "popularity": self.popularity.astype(np.float32),
+            "popularity_power": np.asarray([self.popularity_power], dtype=np.float64),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, np.ndarray]) -> GenreGraph:
+        vocabulary = np.asarray(state["vocabulary"]).astype(str)
+        n = len(vocabulary)
+        genres = GenreSpace.from_state(
+            {
+                "vocabulary": vocabulary,
+                "idf": np.asarray(state["idf"], dtype=np.float64),
+                "item_data": np.zeros(0, dtype=np.float32),
+                "item_indices": np.zeros(0, dtype=np.int32),
+                "item_indptr": np.zeros(1, dtype=np.int32),
+                "item_shape": np.asarray([0, n]),
+            }
+        )
+        adjacency = sp.coo_matrix(
+            (state["adjacency_data"], (state["adjacency_row"], state["adjacency_col"])),
+            shape=(n, n),
+        ).toarray()
+        return cls(
+            genres,
+            np.asarray(adjacency, dtype=np.float32),
+            np.asarray(state["popularity"], dtype=np.float32),
+            float(np.asarray(state["popularity_power"]).ravel()[0]),
+        )
+
+
+def fit_genre_graph(
+    plays: pd.DataFrame, track_genres: pd.DataFrame, popularity_power: float = 1.0
+) -> GenreGraph:
+    """The co-listening graph of a catalog's genres from plays and tracks' genre lists.
+
+    ``plays``: ``user_id, item_id, weight`` (play counts); ``track_genres``: ``item_id, tag``
+    with unit weights (a track has a genre or not), the shape TuneWave's catalog has.
+    """
+    users = np.sort(plays[USER_COL].unique())
+    items = np.sort(plays[ITEM_COL].unique())
+    matrix = sp.csr_matrix(
+        (
+            plays[WEIGHT_COL].to_numpy(dtype=np.float32),
+            (
+                pd.Index(users).get_indexer(plays[USER_COL].to_numpy()),
+                pd.Index(items).get_indexer(plays[ITEM_COL].to_numpy()),
+            ),
+        ),
+        shape=(len(users), len(items)),
+    )
+    interactions = Interactions(matrix, users, items)
+    genres = GenreSpace().fit(items, track_genres.assign(weight=1.0))
+    return GenreGraph.fit(interactions, genres, popularity_power)
 
 
 def explore_hit_rate(

@@ -15,7 +15,7 @@ import tseslint from "typescript-eslint";
  * relative import path, so it needs no plugin.
  */
 const SHARED = ["api", "shared", "sync", "test", "assets"]; // sync/: pure clock maths, no app code
-const FEATURES = ["auth", "chat", "live", "player", "profile", "queue", "recommendations", "rooms"];
+const FEATURES = ["auth", "chat", "genres", "live", "player", "profile", "queue", "recommendations", "rooms"];
 const APP = ["app"];
 
 /**

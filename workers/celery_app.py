@@ -24,6 +24,7 @@ from api.core.redis import redis_ssl_options
 HEARTBEAT_INTERVAL_S = 30.0
 HISTORY_IMPORT_INTERVAL_S = 15 * 60.0
 GENRE_ENRICHMENT_INTERVAL_S = 60 * 60.0
+GENRE_GRAPH_INTERVAL_S = 60 * 60.0
 
 
 def create_celery_app() -> Celery:
@@ -37,6 +38,7 @@ def create_celery_app() -> Celery:
             "workers.heartbeat",
             "workers.history_import",
             "workers.genre_enrichment",
+            "workers.genre_graph",
             "workers.training",
         ],
     )
@@ -90,6 +92,13 @@ def create_celery_app() -> Celery:
                 "task": "workers.genre_enrichment.enrich_genres",
                 "schedule": GENRE_ENRICHMENT_INTERVAL_S,
                 "options": {"expires": GENRE_ENRICHMENT_INTERVAL_S},
+            },
+            # Also queued after every training run (workers/training.py).
+            "genre-graph": {
+                "task": "workers.genre_graph.build_genre_graph",
+                "schedule": GENRE_GRAPH_INTERVAL_S,
+                "kwargs": {"reason": "hourly"},
+                "options": {"expires": GENRE_GRAPH_INTERVAL_S},
             },
             # Nightly, when rooms are quiet; `tunewave train` runs it on demand.
             "training": {

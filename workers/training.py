@@ -21,11 +21,14 @@ from api.core.redis import get_redis
 from api.recommendations.training import TrainingResult, training_service
 from workers.base import TuneWaveTask, run_async
 from workers.celery_app import app
+from workers.genre_graph import build_genre_graph
 
 logger = logging.getLogger(__name__)
 
 SOFT_TIME_LIMIT_S = 25 * 60
 TIME_LIMIT_S = 30 * 60
+# Runs that read the plays (a rejected candidate too: the plays are new all the same).
+TRAINED = frozenset({"published", "rejected"})
 
 
 async def train_once(reason: str, task_id: str | None = None) -> TrainingResult:
@@ -45,4 +48,8 @@ def train_recommender(self: Any, reason: str = "scheduled") -> dict[str, Any]:
     task_id = self.request.id
     result = run_async(lambda: train_once(reason, task_id))
     logger.info("training %s: %s %s %s", reason, result.status, result.version, result.metrics)
+    if result.status in TRAINED:
+        # The plays a model was trained on also make the genre graph: rebuild it now rather
+        # than at the next hourly run.
+        build_genre_graph.delay(reason=f"after training {result.version}")
     return asdict(result)

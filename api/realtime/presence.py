@@ -296,7 +296,9 @@ class Presence:
             for room_id in room_ids:
                 pipe.zcount(users_key(room_id), now_ms, "+inf")
             counts = await pipe.execute()
-        return {room_id: int(count) for room_id, count in zip(room_ids, counts, strict=True)}
+        # None: an offline stand-in answered (Redis down, api.core.redis.OfflineRedis); the
+        # count is unknown, and nobody is counted rather than failing the whole read.
+        return {room_id: int(count or 0) for room_id, count in zip(room_ids, counts, strict=True)}
 
     async def user_ids(self, room_id: str | uuid.UUID, now_ms: int) -> list[str]:
         user_ids: list[str] = await self.redis.zrangebyscore(  # type: ignore[assignment]

@@ -57,6 +57,16 @@ _ENGLISH: dict[str, Any] = {
     "now_playing": lambda p: f"now playing {p['title']} by {join_words(p['artists'])}",
     "here_now": lambda p: f"{p['count']} here now",
     "room_to_discover": lambda p: "a room to discover",
+    # genres to explore (GET /users/me/genres/explore)
+    "listeners_also_play": lambda p: f"listeners of {p['genre']} also play {p['also']}",
+    "popular_genre": lambda p: f"played by {p['listeners']} listeners on TuneWave",
+    "popular_genre_to_start": lambda p: (
+        f"popular on TuneWave ({p['listeners']} listeners): a start until you have plays"
+    ),
+    "catalog_genre": lambda p: f"{p['tracks']} tracks in TuneWave's catalog to start with",
+    # people who love a genre (GET /genres/{slug})
+    "share_of_plays": lambda p: f"{p['percent']}% of what they play is {p['genre']}",
+    "favourite_genre": lambda p: f"{p['genre']} is one of their favourite genres",
 }
 
 CODES = frozenset(_ENGLISH)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -60,6 +61,23 @@ class RecommendedRoom(BaseModel):
     online_count: int
     is_demo: bool
     now_playing: TrackBase | None
+
+    @classmethod
+    def from_snapshot(cls, room: Mapping[str, Any]) -> RecommendedRoom:
+        """A room of the live-rooms snapshot (``RecommendationsService.live_rooms``)."""
+        return cls.model_validate(
+            {
+                "id": room["id"],
+                "name": room["name"],
+                "description": room["description"],
+                "is_private": room["is_private"],
+                "genres": room["genres"],
+                "member_count": room["member_count"],
+                "online_count": room["online_count"],
+                "is_demo": room["is_demo"],
+                "now_playing": room["now_playing"],
+            }
+        )
 
 
 class RoomRecommendation(BaseModel):

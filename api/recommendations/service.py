@@ -459,19 +459,7 @@ class RecommendationsService:
         """A room of the snapshot (see ``_profile_rooms``) as recommended."""
         return RoomRecommendation.model_validate(
             {
-                "room": RecommendedRoom.model_validate(
-                    {
-                        "id": room["id"],
-                        "name": room["name"],
-                        "description": room["description"],
-                        "is_private": room["is_private"],
-                        "genres": room["genres"],
-                        "member_count": room["member_count"],
-                        "online_count": room["online_count"],
-                        "is_demo": room["is_demo"],
-                        "now_playing": room["now_playing"],
-                    }
-                ),
+                "room": RecommendedRoom.from_snapshot(room),
                 "score": round(score, 4),
                 "reason": render(parts),
                 "reason_parts": parts,
@@ -511,6 +499,12 @@ class RecommendationsService:
             self._room_item(room, score, parts, basis),
             (user_key in room["member_ids"]),
         )
+
+    async def live_rooms(self, session: AsyncSession, redis: Redis) -> list[dict[str, Any]]:
+        """The live rooms with what they play now, their genres and presence counts (the
+        snapshot room recommendations score, at most ``ROOMS_SNAPSHOT_TTL_S`` old)."""
+        _, rooms = await self._rooms_snapshot(session, redis)
+        return rooms
 
     async def _rooms_snapshot(
         self, session: AsyncSession, redis: Redis

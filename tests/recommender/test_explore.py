@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.sparse as sp
 
 from recommender import GenreSpace, Interactions
-from recommender.explore import GenreGraph
+from recommender.explore import GenreGraph, fit_genre_graph
 
 
 def test_the_genre_next_to_yours_in_co_listening_is_suggested_not_your_own() -> None:
@@ -35,3 +36,58 @@ def test_the_genre_next_to_yours_in_co_listening_is_suggested_not_your_own() -> 
     assert suggested == ["dream pop"]  # adjacent; techno/house are more popular but far
     assert "shoegaze" not in graph.explore(ann, k=3, known=1)
     assert graph.popular(ann, k=1, known=1) in (["techno"], ["house"])
+
+
+def _two_scenes() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Listeners 0-5 play shoegaze with dream pop, 6-13 techno with house, 14 only shoegaze."""
+    track_genres = pd.DataFrame(
+        {"item_id": ["t0", "t1", "t2", "t3"], "tag": ["shoegaze", "dream-pop", "techno", "house"]}
+    )
+    rows = [(f"u{u}", t) for u in range(6) for t in ("t0", "t1")]
+    rows += [(f"u{u}", t) for u in range(6, 14) for t in ("t2", "t3")]
+    rows.append(("u14", "t0"))
+    plays = pd.DataFrame(rows, columns=["user_id", "item_id"]).assign(weight=2.0)
+    return plays, track_genres
+
+
+def test_served_profiles_from_plays_rank_as_the_offline_graph_does() -> None:
+    plays, track_genres = _two_scenes()
+    graph = fit_genre_graph(plays, track_genres)
+    items = np.sort(plays["item_id"].unique())
+    row = sp.csr_matrix((np.array([2.0]), ([0], [list(items).index("t0")])), shape=(1, 4))
+
+    served = graph.profile_of_plays([["shoegaze"]], [2.0])
+    np.testing.assert_allclose(served, graph.profile(row), atol=1e-6)
+    suggestions = graph.explore_profile(served, k=1, known=1)
+    assert [(s.genre, s.because) for s in suggestions] == [("dream-pop", "shoegaze")]
+    assert [s.genre for s in suggestions] == graph.explore(row, k=1, known=1)
+    # Six of shoegaze's seven listeners play dream pop: cosine 3 / (2 * sqrt(3)).
+    assert graph.neighbours("shoegaze", 2) == [("dream-pop", pytest.approx(np.sqrt(3) / 2))]
+
+
+def test_a_listener_with_no_plays_gets_popular_genres_and_no_adjacent_ones() -> None:
+    plays, track_genres = _two_scenes()
+    graph = fit_genre_graph(plays, track_genres)
+    empty = graph.profile_of_plays([], [])
+    assert graph.explore_profile(empty, k=3) == [] or all(
+        s.score == 0 and s.because is None for s in graph.explore_profile(empty, k=3)
+    )
+    popular = graph.popular_profile(empty, k=2)
+    assert {s.genre for s in popular} == {"techno", "house"}  # 8 listeners each vs 7
+    assert all(s.because is None for s in popular)
+
+
+def test_the_graph_survives_its_state_arrays() -> None:
+    plays, track_genres = _two_scenes()
+    graph = fit_genre_graph(plays, track_genres)
+    again = GenreGraph.from_state(graph.state())
+    np.testing.assert_allclose(again.adjacency, graph.adjacency)
+    np.testing.assert_allclose(again.popularity, graph.popularity)
+    assert again.vocabulary == graph.vocabulary
+    profile = graph.profile_of_plays([["shoegaze"], ["techno"]], [1.0, 3.0])
+    np.testing.assert_allclose(
+        again.profile_of_plays([["shoegaze"], ["techno"]], [1.0, 3.0]), profile
+    )
+    assert again.explore_profile(profile, k=2, known=2) == graph.explore_profile(
+        profile, k=2, known=2
+    )

@@ -101,12 +101,14 @@ def test_history_enrichment_and_training_are_scheduled() -> None:
     schedule = app.conf.beat_schedule
     assert schedule["history-import"]["schedule"] == 15 * 60
     assert schedule["genre-enrichment"]["schedule"] == 60 * 60
+    assert schedule["genre-graph"]["schedule"] == 60 * 60
     nightly = schedule["training"]["schedule"]
     assert nightly.hour == {3}
     assert nightly.minute == {30}
     for name in (
         "workers.history_import.import_spotify_history",
         "workers.genre_enrichment.enrich_genres",
+        "workers.genre_graph.build_genre_graph",
         "workers.training.train_recommender",
     ):
         task = app.tasks[name]

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, select
 
 from api.core.db import session_scope
+from api.discovery import graph as graph_store
 from api.models import (
     Artist,
     ArtistGenre,
@@ -37,7 +38,9 @@ PREFIX = "wkt"
 @pytest.fixture
 async def committed(redis: Redis) -> AsyncIterator[dict[str, list]]:
     made: dict[str, list] = {"users": [], "genres": [], "versions": []}
+    graph_store.clear_cache()
     yield made
+    graph_store.clear_cache()
     async with session_scope() as session:
         await session.execute(delete(User).where(User.id.in_(made["users"])))
         await session.execute(delete(Track).where(Track.title.startswith(PREFIX)))
@@ -86,6 +89,7 @@ async def test_a_worker_trains_and_publishes_a_model(
                         )
                     )
 
+    assert await graph_store.load(redis) is None
     with celery_worker(tmp_path, TUNEWAVE_DATA_DIR=str(tmp_path)):
         train_recommender.delay(reason="test")
 
@@ -93,6 +97,12 @@ async def test_a_worker_trains_and_publishes_a_model(
             return await store.live_version(redis) is not None
 
         await _until(published, 120, "a published model")
+
+        # Every training run queues a rebuild of the genre graph from the same plays.
+        async def graph_published() -> bool:
+            return await graph_store.load(redis) is not None
+
+        await _until(graph_published, 60, "the genre graph after training")
 
     version = await store.live_version(redis)
     assert version is not None

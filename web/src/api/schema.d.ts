@@ -526,6 +526,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/genres/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Genre Page
+         * @description A genre's page: rooms playing it, its top tracks and the people who love it.
+         */
+        get: operations["genres-get_genre_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/me/genres/explore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Explore Genres
+         * @description Genres next to the listener's taste that they have not played yet.
+         */
+        get: operations["genres-explore_genres"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/chat/{room_id}": {
         parameters: {
             query?: never;
@@ -862,6 +902,39 @@ export interface components {
             /** Plays */
             plays: number;
         };
+        /** GenreFanItem */
+        GenreFanItem: {
+            user: components["schemas"]["RecommendedPerson"];
+            /** Reason */
+            reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
+            /** Genre Plays */
+            genre_plays: number;
+            /** Favourite */
+            favourite: boolean;
+        };
+        /** GenrePage */
+        GenrePage: {
+            genre: components["schemas"]["GenreRef"];
+            /** Track Count */
+            track_count: number;
+            /** Rooms */
+            rooms: components["schemas"]["GenreRoom"][];
+            /** Top Tracks */
+            top_tracks: components["schemas"]["GenreTrack"][];
+            /** People */
+            people: components["schemas"]["GenreFanItem"][];
+            /** Related */
+            related: components["schemas"]["GenreRef"][];
+        };
+        /** GenreRef */
+        GenreRef: {
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+        };
         /** GenreResponse */
         GenreResponse: {
             /** Slug */
@@ -870,6 +943,50 @@ export interface components {
             name: string;
             /** Track Count */
             track_count: number;
+        };
+        /** GenreRoom */
+        GenreRoom: {
+            room: components["schemas"]["RecommendedRoom"];
+            /** Playing Now */
+            playing_now: boolean;
+            /** Tagged */
+            tagged: boolean;
+        };
+        /** GenreToExplore */
+        GenreToExplore: {
+            genre: components["schemas"]["GenreRef"];
+            /** Score */
+            score: number;
+            /** Reason */
+            reason: string;
+            /** Reason Parts */
+            reason_parts: components["schemas"]["ReasonPart"][];
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "adjacent" | "popular";
+            room: components["schemas"]["RecommendedRoom"] | null;
+            /** Tracks */
+            tracks: components["schemas"]["TrackBase"][];
+        };
+        /** GenreTrack */
+        GenreTrack: {
+            track: components["schemas"]["TrackBase"];
+            /** Recent Plays */
+            recent_plays: number;
+        };
+        /** GenresToExplore */
+        GenresToExplore: {
+            /** Items */
+            items: components["schemas"]["GenreToExplore"][];
+            /**
+             * Graph
+             * @enum {string}
+             */
+            graph: "published" | "on_demand" | "none";
+            /** Graph Built At */
+            graph_built_at: string | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -3730,6 +3847,133 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "genres-get_genre_page": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description genre slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenrePage"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "genres-explore_genres": {
+        parameters: {
+            query?: {
+                /** @description how many genres */
+                k?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenresToExplore"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -12,9 +12,10 @@ import { Spinner } from "../shared/ui.tsx";
 import { Header } from "./Header.tsx";
 import { DiscoverScreen } from "./DiscoverScreen.tsx";
 
-// The room and profile screens load on demand: the first page stays small.
+// The room, profile and genre screens load on demand: the first page stays small.
 const RoomScreen = lazy(() => import("./RoomScreen.tsx"));
 const ProfileScreen = lazy(() => import("./ProfileScreen.tsx"));
+const GenreScreen = lazy(() => import("./GenreScreen.tsx"));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -65,6 +66,8 @@ function Screens() {
     screen = <RoomScreen key={route.roomId} roomId={route.roomId} />;
   } else if (route.name === "profile") {
     screen = <ProfileScreen />;
+  } else if (route.name === "genre") {
+    screen = <GenreScreen key={route.slug} slug={route.slug} />;
   } else {
     screen = <p className="py-10 text-center">{t("common.notFound")}</p>;
   }

@@ -1,5 +1,6 @@
 import { useState } from "react";
 
+import { GenresToExplore } from "../genres/GenresToExplore.tsx";
 import { PeopleLikeYou, RecommendedRooms } from "../recommendations/Recommendations.tsx";
 import { CreateRoomForm } from "../rooms/CreateRoomForm.tsx";
 import { RoomList } from "../rooms/RoomList.tsx";
@@ -24,6 +25,7 @@ export function DiscoverScreen() {
         <CreateRoomForm key={creating} initialName={creating} onClose={() => setCreating(null)} />
       ) : null}
       <RecommendedRooms />
+      <GenresToExplore />
       <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_18rem]">
         <RoomList onCreate={open} />
         <PeopleLikeYou />

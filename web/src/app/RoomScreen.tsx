@@ -117,7 +117,9 @@ export default function RoomScreen({ roomId }: { roomId: string }) {
         {state.room?.is_private ? <Icon name="lock" className="size-5 text-zinc-600 dark:text-zinc-400" label={t("room.private")} /> : null}
         <div className="flex flex-wrap gap-1">
           {state.room?.genres.map((genre) => (
-            <GenreChip key={genre}>{genre}</GenreChip>
+            <GenreChip key={genre} slug={genre}>
+            {genre}
+          </GenreChip>
           ))}
         </div>
         <span className="ml-auto flex items-center gap-2 text-xs text-zinc-600 dark:text-zinc-300" role="status" data-testid="connection-state">

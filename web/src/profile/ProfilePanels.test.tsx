@@ -35,9 +35,9 @@ describe("listening statistics", () => {
     stubApi({
       "/users/me/summary": {
         top_genres: [
-          { name: "techno", plays: 1 },
-          { name: "jazz", plays: 3 },
-          { name: "folk", plays: 11 },
+          { slug: "techno", name: "Techno", plays: 1 },
+          { slug: "jazz", name: "Jazz", plays: 3 },
+          { slug: "folk", name: "Folk", plays: 11 },
         ],
         top_artists: [],
       },
@@ -58,6 +58,8 @@ describe("listening statistics", () => {
     expect(await screen.findByText(/1 прослушивание$/)).toBeTruthy();
     expect(screen.getByText(/3 прослушивания$/)).toBeTruthy();
     expect(screen.getByText(/11 прослушиваний$/)).toBeTruthy();
+    // Each top genre leads to its page.
+    expect(screen.getByRole("link", { name: "Jazz" }).getAttribute("href")).toBe("/genre/jazz");
     const when = await screen.findByText((_, element) => element?.tagName === "TIME");
     expect(when.textContent).toMatch(/2026/);
     expect(when.textContent).not.toMatch(/AM|PM|12\/1\/2026/);

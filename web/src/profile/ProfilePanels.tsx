@@ -5,6 +5,8 @@ import { api, unwrap, type User } from "../api/client.ts";
 import { authConfigQuery, genresQuery, meQuery } from "../api/queries.ts";
 import { GenrePicker } from "../shared/GenrePicker.tsx";
 import { useI18n } from "../shared/i18n.ts";
+import { Link } from "../shared/Link.tsx";
+import { genrePath } from "../shared/router.ts";
 import { formatDuration } from "../shared/format.ts";
 import { Button, Card, ErrorNotice, Field, Spinner, TextInput } from "../shared/ui.tsx";
 import { historyQuery, summaryQuery } from "./history.ts";
@@ -108,14 +110,22 @@ export function TopLists() {
       </Card>
     );
   }
-  const list = (title: string, items: { name: string; plays: number }[]) => (
+  // `link`: where an item leads (a top genre: its page, by slug).
+  const list = (title: string, items: { name: string; plays: number; slug?: string }[], link?: (slug: string) => string) => (
     <div>
       <h3 className="text-sm font-semibold">{title}</h3>
       {items.length === 0 ? <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("profile.nothing")}</p> : null}
       <ol className="list-decimal pl-5 text-sm">
         {items.slice(0, 5).map((item) => (
           <li key={item.name} className="break-words">
-            {item.name} <span className="text-zinc-600 dark:text-zinc-400">· {plural("profile.plays", item.plays)}</span>
+            {link && item.slug ? (
+              <Link to={link(item.slug)} className="hover:underline">
+                {item.name}
+              </Link>
+            ) : (
+              item.name
+            )}{" "}
+            <span className="text-zinc-600 dark:text-zinc-400">· {plural("profile.plays", item.plays)}</span>
           </li>
         ))}
       </ol>
@@ -125,7 +135,7 @@ export function TopLists() {
     <Card label={t("profile.top")} className="space-y-3">
       <h2 className="text-lg font-semibold">{t("profile.top")}</h2>
       <div className="grid gap-3 sm:grid-cols-2">
-        {list(t("profile.topGenres"), summary.data.top_genres)}
+        {list(t("profile.topGenres"), summary.data.top_genres, genrePath)}
         {list(t("profile.topArtists"), summary.data.top_artists)}
       </div>
     </Card>

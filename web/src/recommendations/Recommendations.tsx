@@ -1,18 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 
-import { genresQuery } from "../api/queries.ts";
+import { useGenreNames } from "../shared/genre-names.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
 import { Card, DemoBadge, GenreChip } from "../shared/ui.tsx";
-import { readReasonParts, reasonText } from "./reasons.ts";
+import { readReasonParts, reasonText } from "../shared/reasons.ts";
 import { recommendedPeopleQuery, recommendedRoomsQuery } from "./recommendations.ts";
-
-/** Genre slug → the vocabulary's display name (the slug until the list has loaded). */
-function useGenreNames(): (slug: string) => string {
-  const genres = useQuery(genresQuery);
-  const names = new Map((genres.data ?? []).map((genre) => [genre.slug, genre.name]));
-  return (slug) => names.get(slug) ?? slug;
-}
 
 /** "Rooms for you": hidden while loading, on a failure, or when there is nothing to say. */
 export function RecommendedRooms() {
@@ -42,7 +35,9 @@ export function RecommendedRooms() {
               ) : null}
               <div className="mt-1 flex flex-wrap gap-1">
                 {room.genres.slice(0, 4).map((genre) => (
-                  <GenreChip key={genre}>{genreName(genre)}</GenreChip>
+                  <GenreChip key={genre} slug={genre}>
+                    {genreName(genre)}
+                  </GenreChip>
                 ))}
               </div>
             </li>

@@ -72,7 +72,9 @@ function RoomCard({ room }: { room: Room }) {
       <div className="mt-auto flex flex-wrap items-center gap-1">
         <RoomCounts room={room} />
         {room.genres.slice(0, 4).map((genre) => (
-          <GenreChip key={genre}>{genre}</GenreChip>
+          <GenreChip key={genre} slug={genre}>
+            {genre}
+          </GenreChip>
         ))}
       </div>
     </li>

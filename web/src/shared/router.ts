@@ -37,7 +37,14 @@ export type Route =
   | { name: "signed-in" }
   | { name: "room"; roomId: string }
   | { name: "profile" }
+  | { name: "genre"; slug: string }
   | { name: "not-found" };
+
+/** A genre's page. Singular, like /room/: /genres/{slug} is the API's. Slugs may hold
+ * spaces and "&" ("drum & bass"), so the slug is encoded. */
+export function genrePath(slug: string): string {
+  return `/genre/${encodeURIComponent(slug)}`;
+}
 
 export function matchRoute(location: string): Route {
   const url = new URL(location, "http://app.invalid");
@@ -53,6 +60,14 @@ export function matchRoute(location: string): Route {
   // Singular: /rooms/{id} is the API's, and a reload there must reach the app, not JSON.
   const room = /^\/room\/([^/]+)$/.exec(path);
   if (room?.[1]) return { name: "room", roomId: decodeURIComponent(room[1]) };
+  const genre = /^\/genre\/([^/]+)$/.exec(path);
+  if (genre?.[1]) {
+    try {
+      return { name: "genre", slug: decodeURIComponent(genre[1]) };
+    } catch {
+      return { name: "not-found" }; // a malformed escape ("%E0%A4%A")
+    }
+  }
   return { name: "not-found" };
 }
 

@@ -3,6 +3,8 @@ import type { ButtonHTMLAttributes, ComponentProps, ReactNode } from "react";
 
 import { errorText } from "./errors.ts";
 import { useI18n } from "./i18n.ts";
+import { Link } from "./Link.tsx";
+import { genrePath } from "./router.ts";
 
 type Tone = "primary" | "secondary" | "danger" | "ghost";
 
@@ -72,11 +74,16 @@ export function Card({
   );
 }
 
-export function GenreChip({ children }: { children: ReactNode }) {
+const CHIP =
+  "inline-block rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-800 dark:bg-violet-900/50 dark:text-violet-200";
+
+/** A genre's chip; with `slug`, a link to the genre's page (`/genre/{slug}`). */
+export function GenreChip({ children, slug }: { children: ReactNode; slug?: string }) {
+  if (slug === undefined) return <span className={CHIP}>{children}</span>;
   return (
-    <span className="inline-block rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-800 dark:bg-violet-900/50 dark:text-violet-200">
+    <Link to={genrePath(slug)} className={`${CHIP} hover:underline`}>
       {children}
-    </span>
+    </Link>
   );
 }
 

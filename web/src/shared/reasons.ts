@@ -1,12 +1,20 @@
 /**
- * Recommendation reasons in the user's language. The API sends `reason` (English) and
+ * Reasons (recommendations, genres to explore, a genre's people) in the user's language. The API sends `reason` (English) and
  * `reason_parts` (`{code, params}` each, codes in docs/recommendations.md); each part is
  * translated by its code and the parts are joined with " · ", as the English one is. A part
  * with a code this app does not know yet (a newer server) makes the whole reason fall back to
  * the English `reason`, rather than showing half a sentence.
  */
-import { isRecord } from "../shared/fetchJson.ts";
-import { hasKey, type I18n, type StringKey } from "../shared/i18n.ts";
+import { isRecord } from "./fetchJson.ts";
+import { hasKey, type I18n, type PluralKey, type StringKey } from "./i18n.ts";
+
+/** Codes whose text is a plural message, and the param holding its count. */
+const COUNTED: Record<string, string> = {
+  here_now: "count",
+  popular_genre: "listeners",
+  popular_genre_to_start: "listeners",
+  catalog_genre: "tracks",
+};
 
 export interface ReasonPart {
   code: string;
@@ -43,10 +51,11 @@ export function translateReason(
   const genres = (value: unknown) => list(words(value).map(genreName));
   const texts: string[] = [];
   for (const { code, params } of parts) {
-    if (code === "here_now") {
-      const count = Number(params.count);
+    const counted = COUNTED[code];
+    if (counted) {
+      const count = Number(params[counted]);
       if (!Number.isFinite(count)) return null;
-      texts.push(plural("reason.here_now", count));
+      texts.push(plural(`reason.${code}` as PluralKey, count));
       continue;
     }
     const key = `reason.${code}`;
@@ -55,6 +64,8 @@ export function translateReason(
       t(key as StringKey, {
         genres: genres(params.genres),
         genre: genreName(typeof params.genre === "string" ? params.genre : ""),
+        also: genreName(typeof params.also === "string" ? params.also : ""),
+        percent: typeof params.percent === "number" ? params.percent : "",
         name: typeof params.name === "string" ? params.name : "",
         title: typeof params.title === "string" ? params.title : "",
         artists: list(words(params.artists)),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { makeI18n } from "../shared/i18n.ts";
+import { makeI18n } from "./i18n.ts";
 import { readReasonParts, reasonText } from "./reasons.ts";
 
 const names: Record<string, string> = { "indie-rock": "Indie Rock", techno: "Techno", jazz: "Jazz" };
