@@ -13,13 +13,14 @@ from recommender.models.base import Recommender
 from recommender.models.baselines import ItemKNNRecommender, PopularityRecommender
 from recommender.models.content import ContentRecommender
 from recommender.models.factorization import ALSRecommender, BPRRecommender
-from recommender.models.linear import EASERecommender, RP3betaRecommender
+from recommender.models.linear import EASERecommender, EDLAERecommender, RP3betaRecommender
 
 _CF_MODELS: dict[str, type[Recommender]] = {
     "als": ALSRecommender,
     "bpr": BPRRecommender,
     "itemknn": ItemKNNRecommender,
     "ease": EASERecommender,
+    "edlae": EDLAERecommender,
     "rp3beta": RP3betaRecommender,
 }
 

@@ -1,4 +1,4 @@
-"""Item-to-item models with closed or random-walk forms: EASE^R and RP3beta.
+"""Item-to-item models with closed or random-walk forms: EASE^R, EDLAE and RP3beta.
 
 Both learn an items x items weight matrix ``B`` and score a user as ``weighted row @ B``.
 ``B`` is kept sparse (each item keeps its ``neighbours`` strongest outgoing weights), so a
@@ -124,22 +124,27 @@ class EASERecommender(_ItemItemModel):
             return self.solver
         return "primal" if n_items <= n_users else "dual"
 
-    def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
+    def _training_matrix(self, train: Interactions) -> sp.csr_matrix:
+        """The weighted plays of the users who have any, float64; clears the dual state."""
         x = self.weights.fit(train.matrix).transform(train.matrix)
-        # Only users with plays enter the Gram matrices (others add nothing but size).
-        x = sp.csr_matrix(x[np.diff(x.indptr) > 0], dtype=np.float64)
         self.dual_x = sp.csr_matrix((0, 0), dtype=np.float32)
         self.dual_kernel = np.zeros((0, 0), dtype=np.float32)
         self.dual_scale = np.zeros(0, dtype=np.float32)
-        if self.resolved_solver(x.shape[0], x.shape[1]) == "primal":
-            self._fit_primal(x)
-        else:
-            self._fit_dual(x)
+        # Only users with plays enter the Gram matrices (others add nothing but size).
+        return sp.csr_matrix(x[np.diff(x.indptr) > 0], dtype=np.float64)
 
-    def _fit_primal(self, x: sp.csr_matrix) -> None:
+    def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
+        x = self._training_matrix(train)
+        if self.resolved_solver(x.shape[0], x.shape[1]) == "primal":
+            self._fit_primal(x, self.l2)
+        else:
+            self._fit_dual(x, self.l2)
+
+    def _fit_primal(self, x: sp.csr_matrix, penalty: float | np.ndarray) -> None:
+        """``B`` from ``P = (XᵀX + diag(penalty))⁻¹`` (a scalar or one penalty per item)."""
         n_items = x.shape[1]
         gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
-        gram[np.diag_indices_from(gram)] += self.l2
+        gram[np.diag_indices_from(gram)] += penalty
         p = _spd_inverse(gram)
         b = -p / np.diag(p)[None, :]
         np.fill_diagonal(b, 0.0)
@@ -157,9 +162,9 @@ class EASERecommender(_ItemItemModel):
             dtype=np.float32,
         )
 
-    def _fit_dual(self, x: sp.csr_matrix) -> None:
+    def _fit_dual(self, x: sp.csr_matrix, l2: float) -> None:
         inner = np.asarray((x @ x.T).todense(), dtype=np.float64)
-        inner[np.diag_indices_from(inner)] += self.l2
+        inner[np.diag_indices_from(inner)] += l2
         kernel = _spd_inverse(inner)
         # q_j = x_jᵀ K x_j for every item column x_j: sum over users of X ∘ (K X).
         xt = sp.csr_matrix(x.T)
@@ -175,6 +180,10 @@ class EASERecommender(_ItemItemModel):
         if not self.is_dual:
             return super().score(user_items, user_rows)
         r = self.weights.transform(sp.csr_matrix(user_items))
+        return np.ascontiguousarray(self._dual_scores(r), dtype=np.float32)
+
+    def _dual_scores(self, r: sp.csr_matrix) -> np.ndarray:
+        """``r B`` in the dual form for weighted rows ``r``."""
         # float64 throughout: the result must not depend on the batch's BLAS path.
         projected = np.asarray((r @ self.dual_x.T).todense(), dtype=np.float64) @ self.dual_kernel
         spread = np.asarray(self.dual_x.T @ projected.T).T  # (r Xᵀ K) X
@@ -183,7 +192,7 @@ class EASERecommender(_ItemItemModel):
         scores = spread * self.dual_scale[None, :]
         dense_r = np.asarray(r.todense(), dtype=np.float64)
         scores += dense_r * (1.0 - self.dual_scale[None, :])
-        return np.ascontiguousarray(scores, dtype=np.float32)
+        return np.ascontiguousarray(scores, dtype=np.float64)
 
     def _state(self) -> dict[str, np.ndarray]:
         if not self.is_dual:
@@ -216,6 +225,81 @@ class EASERecommender(_ItemItemModel):
         if not self.is_dual:
             return super().similar_items(item_indices, k)
         return Recommender.similar_items(self, item_indices, k)
+
+
+class EDLAERecommender(EASERecommender):
+    """EDLAE (Steck 2020, "Autoencoders that don't overfit towards the identity"): EASE^R
+    whose ridge penalty grows with each item's own weight, as dropout of the input would.
+
+    Training with dropout probability ``p`` on the input adds ``p / (1 - p) · G_ii`` to item
+    ``i``'s penalty (``G = XᵀX``), so ``P = (G + diag(λ))⁻¹`` with
+    ``λ_i = l2 + dropout / (1 - dropout) · G_ii``, ``B = I - P·diag(1/diag(P))``,
+    ``diag(B) = 0``. Popular items are regularised harder; ``popularity_power`` then divides
+    each output score by ``listeners ** popularity_power`` (training listeners, at least 1).
+
+    Solvers as EASE^R. The dual form solves the same problem for ``Y = X·diag(λ)^-½`` with
+    ``l2 = 1`` (``P = diag(λ)^-½ (YᵀY + I)⁻¹ diag(λ)^-½``): a user's row is scaled by
+    ``λ^-½`` on the way in and the scores by ``λ^½`` on the way out.
+    """
+
+    name = "edlae"
+
+    def __init__(
+        self,
+        l2: float = 50.0,
+        dropout: float = 0.5,
+        popularity_power: float = 0.0,
+        neighbours: int = 500,
+        weighting: Weighting = "binary",
+        solver: Solver = "auto",
+    ) -> None:
+        super().__init__(l2=l2, neighbours=neighbours, weighting=weighting, solver=solver)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError("dropout must be in [0, 1)")
+        self.dropout = dropout
+        self.popularity_power = popularity_power
+        self.input_scale = np.zeros(0, dtype=np.float64)  # λ^-½ (dual form only)
+        self.discount = np.zeros(0, dtype=np.float64)  # listeners ** -popularity_power
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            **super().get_params(),
+            "dropout": self.dropout,
+            "popularity_power": self.popularity_power,
+        }
+
+    def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
+        x = self._training_matrix(train)
+        own = np.ravel(x.multiply(x).sum(axis=0))  # G_ii
+        penalty = self.l2 + self.dropout / (1.0 - self.dropout) * own
+        listeners = np.maximum(np.diff(sp.csc_matrix(x).indptr), 1).astype(np.float64)
+        self.discount = listeners**-self.popularity_power
+        if self.resolved_solver(x.shape[0], x.shape[1]) == "primal":
+            self.input_scale = np.zeros(0, dtype=np.float64)
+            self._fit_primal(x, penalty)
+        else:
+            self.input_scale = 1.0 / np.sqrt(penalty)
+            self._fit_dual(sp.csr_matrix(x @ sp.diags(self.input_scale)), 1.0)
+
+    def score(self, user_items: sp.csr_matrix, user_rows: np.ndarray | None = None) -> np.ndarray:
+        r = self.weights.transform(sp.csr_matrix(user_items))
+        if self.is_dual:
+            scaled = sp.csr_matrix(r @ sp.diags(self.input_scale))
+            scores = self._dual_scores(scaled) / self.input_scale[None, :]
+        else:
+            scores = np.asarray((r @ self.similarity).todense(), dtype=np.float64)
+        return np.ascontiguousarray(scores * self.discount[None, :], dtype=np.float32)
+
+    def similar_items(self, item_indices: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        return Recommender.similar_items(self, item_indices, k)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {**super()._state(), "discount": self.discount, "input_scale": self.input_scale}
+
+    def _load_state(self, state: dict[str, np.ndarray]) -> None:
+        super()._load_state(state)
+        self.discount = np.asarray(state["discount"], dtype=np.float64)
+        self.input_scale = np.asarray(state["input_scale"], dtype=np.float64)
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
