@@ -9,7 +9,7 @@ Prints, in one run:
 1. HetRec 2011 Last.fm, the protocol of docs/recommender.md (per-user random 5-fold split,
    seed 0, full-catalogue ranking, training items excluded, side information built from each
    fold's training part only). Untuned rows (popularity, content, item-kNN, ALS with
-   defaults) and tuned rows: in every fold EASE^R, RP3beta and the hybrid on top of the
+   defaults) and tuned rows: in every fold EASE^R, EDLAE, RP3beta and the hybrid on top of the
    better of them are searched on validation splits carved from that fold's training part
    (2 splits averaged, edge winners widened), refitted on the fold's training part and
    tested. ``best`` is the validation winner of each fold, never picked on test. Then the
@@ -81,11 +81,13 @@ COLUMNS = ["precision@10", "recall@10", "ndcg@10", "map@10", "coverage@10", "fit
 # winner sits on its edge, so the grids need not guess the optimum.
 SPACES: dict[str, dict[str, list[Any]]] = {
     "ease": {"l2": [150.0, 400.0, 1000.0]},
+    "edlae": {"l2": [25.0, 50.0, 100.0], "dropout": [0.75, 0.9], "popularity_power": [0.1, 0.2]},
     "rp3beta": {"alpha": [0.8], "beta": [0.3, 0.5], "neighbours": [200]},
 }
 HYBRID = {"content_weight": [0.05, 0.15, 0.4], "cold_weight": [1.0]}
 QUICK_SPACES: dict[str, dict[str, list[Any]]] = {
     "ease": {"l2": [200.0, 600.0]},
+    "edlae": {"l2": [50.0], "dropout": [0.75, 0.9], "popularity_power": [0.1, 0.2]},
     "rp3beta": {"alpha": [0.8], "beta": [0.3, 0.5], "neighbours": [200]},
 }
 QUICK_HYBRID = {"content_weight": [0.1, 0.3], "cold_weight": [1.0]}
@@ -596,6 +598,9 @@ def show_hetrec(args: argparse.Namespace, context: dict[str, Any]) -> None:
     print()
     for baseline in ("ease (tuned)", "rp3beta (tuned)"):
         print(_ratio_line("best nDCG@10", ndcg["best"], baseline, ndcg[baseline], ">= 1.10"))
+    for baseline in ("ease (tuned)", "rp3beta (tuned)"):
+        edlae = ndcg["edlae (tuned)"]
+        print(_ratio_line("edlae (tuned) nDCG@10", edlae, baseline, ndcg[baseline], ">= 1.10"))
     print(f"best coverage@10 {table.loc['best', 'coverage@10']:.4f}   (target >= 0.10)")
     cold = context["cold"].groupby("model")[["share", "n_cold"]].mean()
     print()
@@ -623,6 +628,15 @@ def show_playlists(args: argparse.Namespace) -> None:
     lndcg = list_table["ndcg@10"]
     print(
         _ratio_line("best nDCG@10", lndcg["best"], "ease (tuned)", lndcg["ease (tuned)"], ">= 1.0")
+    )
+    print(
+        _ratio_line(
+            "edlae (tuned) nDCG@10",
+            lndcg["edlae (tuned)"],
+            "ease (tuned)",
+            lndcg["ease (tuned)"],
+            ">= 1.0",
+        )
     )
     warm_ease = "ease (tuned), warm only"
     if warm_ease in lndcg:
