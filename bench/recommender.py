@@ -10,7 +10,7 @@ Prints, in one run:
    seed 0, full-catalogue ranking, training items excluded, side information built from each
    fold's training part only). Untuned rows (popularity, content, item-kNN, ALS with
    defaults) and tuned rows: in every fold EASE^R, EDLAE, RP3beta and the hybrid on top of the
-   better of them are searched on validation splits carved from that fold's training part
+   best of them are searched on validation splits carved from that fold's training part
    (2 splits averaged, edge winners widened), refitted on the fold's training part and
    tested. ``best`` is the validation winner of each fold, never picked on test. Then the
    target ratios: best nDCG@10 / tuned EASE^R and / tuned RP3beta, and the best model's
