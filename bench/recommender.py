@@ -81,13 +81,23 @@ COLUMNS = ["precision@10", "recall@10", "ndcg@10", "map@10", "coverage@10", "fit
 # winner sits on its edge, so the grids need not guess the optimum.
 SPACES: dict[str, dict[str, list[Any]]] = {
     "ease": {"l2": [150.0, 400.0, 1000.0]},
-    "edlae": {"l2": [25.0, 50.0, 100.0], "dropout": [0.75, 0.9], "popularity_power": [0.1, 0.2]},
+    "edlae": {
+        "l2": [25.0, 50.0, 100.0],
+        "dropout": [0.75, 0.9],
+        "popularity_power": [0.1, 0.2],
+        "factors": [0, 64],
+    },
     "rp3beta": {"alpha": [0.8], "beta": [0.3, 0.5], "neighbours": [200]},
 }
 HYBRID = {"content_weight": [0.05, 0.15, 0.4], "cold_weight": [1.0]}
 QUICK_SPACES: dict[str, dict[str, list[Any]]] = {
     "ease": {"l2": [200.0, 600.0]},
-    "edlae": {"l2": [50.0], "dropout": [0.75, 0.9], "popularity_power": [0.1, 0.2]},
+    "edlae": {
+        "l2": [50.0],
+        "dropout": [0.75, 0.9],
+        "popularity_power": [0.1, 0.2],
+        "factors": [0, 64],
+    },
     "rp3beta": {"alpha": [0.8], "beta": [0.3, 0.5], "neighbours": [200]},
 }
 QUICK_HYBRID = {"content_weight": [0.1, 0.3], "cold_weight": [1.0]}

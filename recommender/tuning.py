@@ -186,6 +186,7 @@ DEFAULT_SPACES: dict[str, dict[str, list[Any]]] = {
         "l2": [10.0, 50.0, 200.0],
         "dropout": [0.3, 0.6, 0.9],
         "popularity_power": [0.0, 0.1, 0.2],
+        "factors": [0, 64],
     },
     "rp3beta": {"alpha": [0.6, 0.8, 1.0], "beta": [0.2, 0.4, 0.6], "neighbours": [200]},
     "itemknn": {"neighbours": [100, 200, 400], "weighting": ["log", "bm25"]},

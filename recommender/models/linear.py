@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 import scipy.sparse as sp
+from scipy.sparse.linalg import svds
 
 from recommender.data import Interactions
-from recommender.models.base import Recommender
+from recommender.models.base import Recommender, standardise_rows
 from recommender.models.baselines import _top_k_dense, keep_top_k_per_row
 from recommender.weighting import FittedWeighting, Weighting
 
@@ -240,6 +241,11 @@ class EDLAERecommender(EASERecommender):
     Solvers as EASE^R. The dual form solves the same problem for ``Y = X·diag(λ)^-½`` with
     ``l2 = 1`` (``P = diag(λ)^-½ (YᵀY + I)⁻¹ diag(λ)^-½``): a user's row is scaled by
     ``λ^-½`` on the way in and the scores by ``λ^½`` on the way out.
+
+    ``factors > 0`` adds a low-rank term: ``V``, the top ``factors`` right singular vectors
+    of ``X·diag(listeners^-¼)`` (PureSVD on rarity-scaled plays), scores
+    ``x_u·diag(listeners^-¼)·V·Vᵀ``; the model's score is then
+    ``(1 - factor_weight)·z(EDLAE) + factor_weight·z(low rank)`` with per-user z-scores.
     """
 
     name = "edlae"
@@ -249,6 +255,8 @@ class EDLAERecommender(EASERecommender):
         l2: float = 50.0,
         dropout: float = 0.5,
         popularity_power: float = 0.0,
+        factors: int = 0,
+        factor_weight: float = 0.5,
         neighbours: int = 500,
         weighting: Weighting = "binary",
         solver: Solver = "auto",
@@ -256,8 +264,14 @@ class EDLAERecommender(EASERecommender):
         super().__init__(l2=l2, neighbours=neighbours, weighting=weighting, solver=solver)
         if not 0.0 <= dropout < 1.0:
             raise ValueError("dropout must be in [0, 1)")
+        if not 0.0 <= factor_weight <= 1.0:
+            raise ValueError("factor_weight must be in [0, 1]")
         self.dropout = dropout
         self.popularity_power = popularity_power
+        self.factors = factors
+        self.factor_weight = factor_weight
+        self.factor_scale = np.zeros(0, dtype=np.float64)  # listeners^-¼ (low-rank input)
+        self.factor_items = np.zeros((0, 0), dtype=np.float64)  # V, items x factors
         self.input_scale = np.zeros(0, dtype=np.float64)  # λ^-½ (dual form only)
         self.discount = np.zeros(0, dtype=np.float64)  # listeners ** -popularity_power
 
@@ -266,6 +280,8 @@ class EDLAERecommender(EASERecommender):
             **super().get_params(),
             "dropout": self.dropout,
             "popularity_power": self.popularity_power,
+            "factors": self.factors,
+            "factor_weight": self.factor_weight,
         }
 
     def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
@@ -274,12 +290,25 @@ class EDLAERecommender(EASERecommender):
         penalty = self.l2 + self.dropout / (1.0 - self.dropout) * own
         listeners = np.maximum(np.diff(sp.csc_matrix(x).indptr), 1).astype(np.float64)
         self.discount = listeners**-self.popularity_power
+        self._fit_factors(x, listeners)
         if self.resolved_solver(x.shape[0], x.shape[1]) == "primal":
             self.input_scale = np.zeros(0, dtype=np.float64)
             self._fit_primal(x, penalty)
         else:
             self.input_scale = 1.0 / np.sqrt(penalty)
             self._fit_dual(sp.csr_matrix(x @ sp.diags(self.input_scale)), 1.0)
+
+    def _fit_factors(self, x: sp.csr_matrix, listeners: np.ndarray) -> None:
+        self.factor_scale = np.zeros(0, dtype=np.float64)
+        self.factor_items = np.zeros((0, 0), dtype=np.float64)
+        rank = min(self.factors, min(x.shape) - 1)
+        if rank <= 0 or self.factor_weight == 0:
+            return
+        self.factor_scale = listeners**-0.25
+        # A fixed start vector: the same training data gives the same factors.
+        start = np.full(min(x.shape), 1.0 / np.sqrt(min(x.shape)))
+        _, _, vt = svds(sp.csr_matrix(x @ sp.diags(self.factor_scale)), k=rank, v0=start)
+        self.factor_items = np.ascontiguousarray(vt.T)
 
     def score(self, user_items: sp.csr_matrix, user_rows: np.ndarray | None = None) -> np.ndarray:
         r = self.weights.transform(sp.csr_matrix(user_items))
@@ -288,18 +317,32 @@ class EDLAERecommender(EASERecommender):
             scores = self._dual_scores(scaled) / self.input_scale[None, :]
         else:
             scores = np.asarray((r @ self.similarity).todense(), dtype=np.float64)
-        return np.ascontiguousarray(scores * self.discount[None, :], dtype=np.float32)
+        scores *= self.discount[None, :]
+        if self.factor_items.size:
+            projected = np.asarray((r @ sp.diags(self.factor_scale)) @ self.factor_items)
+            low_rank = projected @ self.factor_items.T
+            w = self.factor_weight
+            scores = (1 - w) * standardise_rows(scores) + w * standardise_rows(low_rank)
+        return np.ascontiguousarray(scores, dtype=np.float32)
 
     def similar_items(self, item_indices: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         return Recommender.similar_items(self, item_indices, k)
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {**super()._state(), "discount": self.discount, "input_scale": self.input_scale}
+        return {
+            **super()._state(),
+            "discount": self.discount,
+            "input_scale": self.input_scale,
+            "factor_scale": self.factor_scale,
+            "factor_items": self.factor_items,
+        }
 
     def _load_state(self, state: dict[str, np.ndarray]) -> None:
         super()._load_state(state)
         self.discount = np.asarray(state["discount"], dtype=np.float64)
         self.input_scale = np.asarray(state["input_scale"], dtype=np.float64)
+        self.factor_scale = np.asarray(state["factor_scale"], dtype=np.float64)
+        self.factor_items = np.asarray(state["factor_items"], dtype=np.float64)
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from recommender import (
     load_model,
     make_model,
 )
+from recommender.models.base import standardise_rows
 from tests.recommender.conftest import COLD_JAZZ_ITEM, JAZZ, ROCK
 
 # Small but real settings for a world of two tastes: ALS gets two factors (more lets it
@@ -241,10 +242,26 @@ def test_edlae_primal_and_dual_both_give_the_closed_form_scores(shape: tuple[int
         make_model("edlae", dropout=1.0)
 
 
+def test_edlae_low_rank_term_is_puresvd_on_rarity_scaled_plays() -> None:
+    plays = _random_plays(40, 30, seed=7)
+    x = (plays.matrix.toarray() > 0).astype(np.float64)
+    scaled = x / np.maximum(x.sum(axis=0), 1)[None, :] ** 0.25
+    v = np.linalg.svd(scaled)[2][:5].T
+    low_rank = scaled @ v @ v.T
+    model = make_model("edlae", factors=5, factor_weight=1.0).fit(plays)
+    np.testing.assert_allclose(model.score(plays.matrix), standardise_rows(low_rank), atol=1e-4)
+    half = make_model("edlae", l2=2.0, dropout=0.6, factors=5, factor_weight=0.5).fit(plays)
+    alone = _edlae_reference(plays, l2=2.0, dropout=0.6, power=0.0)
+    expected = 0.5 * standardise_rows(alone) + 0.5 * standardise_rows(low_rank)
+    np.testing.assert_allclose(half.score(plays.matrix), expected, atol=1e-4)
+
+
 def test_edlae_saved_in_either_form_scores_the_same(tmp_path: Path) -> None:
     for shape in ((60, 25), (25, 60)):
         plays = _random_plays(*shape, seed=6)
-        model = make_model("edlae", l2=2.0, dropout=0.5, popularity_power=0.3).fit(plays)
+        model = make_model(
+            "edlae", l2=2.0, dropout=0.5, popularity_power=0.3, factors=4, factor_weight=0.3
+        ).fit(plays)
         model.save(tmp_path / "edlae.npz")
         loaded = load_model(tmp_path / "edlae.npz")
         assert isinstance(loaded, EDLAERecommender)
@@ -274,6 +291,7 @@ def test_ease_primal_keeps_only_each_items_strongest_weights() -> None:
         ("ease", {"l2": 2.0, "solver": "primal", "weighting": "log"}),
         ("edlae", {"l2": 2.0, "dropout": 0.5, "popularity_power": 0.3, "weighting": "bm25"}),
         ("edlae", {"l2": 2.0, "dropout": 0.5, "solver": "primal", "weighting": "log"}),
+        ("edlae", {"l2": 2.0, "dropout": 0.5, "factors": 3, "factor_weight": 0.4}),
         ("rp3beta", {"neighbours": 10}),
         ("hybrid", {"cf": "als", "cf_params": {"factors": 2, "num_threads": 1}}),
         ("hybrid", {"cf": "ease", "cf_params": {"l2": 2.0, "weighting": "bm25"}}),
