@@ -19,7 +19,7 @@ from recommender.data import Interactions
 from recommender.genres import GenreSpace
 from recommender.models.base import Recommender
 from recommender.models.baselines import keep_top_k_per_row
-from recommender.people import TASTE_GENRE_WEIGHT, taste_vectors
+from recommender.people import PeopleTaste, TasteParams
 
 
 @dataclass(frozen=True)
@@ -331,19 +331,18 @@ class TasteIndex:
         interactions: Interactions,
         genres: GenreSpace,
         item_names: Mapping[Any, str] | None = None,
-        genre_weight: float = TASTE_GENRE_WEIGHT,
+        people_params: TasteParams | None = None,
     ) -> None:
         self.model = model
         self.interactions = interactions
         self.genres = genres
         self.item_names: Mapping[Any, str] = {} if item_names is None else item_names
-        self.genre_weight = genre_weight
         matrix = interactions.matrix
         vectors = model.user_vectors(matrix, np.arange(matrix.shape[0]))
         self.user_vectors = None if vectors is None else normalize(vectors).astype(np.float32)
         self.genre_profiles = genres.profiles(matrix)
-        # People: damped plays weighted by artist rarity (recommender.people), fitted here.
-        self.taste_vectors = taste_vectors(matrix)
+        # People: the same fitted similarity as recommender.people.people_scores("taste").
+        self.people_taste = PeopleTaste.fit(matrix, genres, people_params)
         self._listeners = np.diff(sp.csc_matrix(matrix).indptr).astype(np.float32)
 
     def taste(self, user_id: Any, favourite_genres: Sequence[str] = ()) -> UserTaste:
@@ -412,16 +411,12 @@ class TasteIndex:
     def people(
         self, user_id: Any, k: int = 10, exclude: Sequence[Any] = ()
     ) -> list[Recommendation]:
-        """Users closest in taste (:func:`recommender.people.people_scores`, ``taste``):
-        cosine of rarity-weighted damped plays plus ``genre_weight`` x genre-profile cosine."""
+        """Users closest in taste: :class:`recommender.people.PeopleTaste`, the similarity
+        of ``people_scores(..., method="taste")``."""
         row = int(self.interactions.user_index([user_id])[0])
         if row < 0:
             return []
-        scores = np.asarray((self.taste_vectors @ self.taste_vectors[row].T).todense()).ravel()
-        if self.genre_weight:
-            genre = np.asarray((self.genre_profiles @ self.genre_profiles[row].T).todense())
-            scores = scores + self.genre_weight * genre.ravel()
-        scores = scores.astype(np.float32)
+        scores = self.people_taste.scores(np.array([row]))[0]
         scores[row] = -np.inf
         excluded = self.interactions.user_index(list(exclude))
         scores[excluded[excluded >= 0]] = -np.inf

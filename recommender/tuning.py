@@ -182,6 +182,12 @@ def search(
 # ``search(widen=...)`` extends an axis only when its winner sits on the edge.
 DEFAULT_SPACES: dict[str, dict[str, list[Any]]] = {
     "ease": {"l2": [100.0, 300.0, 1000.0], "weighting": ["binary", "log"]},
+    "edlae": {
+        "l2": [10.0, 50.0, 200.0],
+        "dropout": [0.3, 0.6, 0.9],
+        "popularity_power": [0.0, 0.1, 0.2],
+        "factors": [0, 64],
+    },
     "rp3beta": {"alpha": [0.6, 0.8, 1.0], "beta": [0.2, 0.4, 0.6], "neighbours": [200]},
     "itemknn": {"neighbours": [100, 200, 400], "weighting": ["log", "bm25"]},
     "als": {
@@ -196,6 +202,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "l2": (1.0, 1e6),
     "alpha": (0.05, 2.0),
     "beta": (0.0, 1.0),
+    "dropout": (0.0, 0.95),
+    "popularity_power": (0.0, 1.0),
     "neighbours": (10, 3000),
     "factors": (8, 512),
     "regularization": (1e-4, 10.0),
@@ -206,7 +214,7 @@ HYBRID_SPACE: dict[str, list[Any]] = {
     "content_weight": [0.05, 0.15, 0.4],
     "cold_weight": [0.5, 1.0, 2.0],
 }
-HYBRID_CF = ("ease", "rp3beta", "als", "itemknn")
+HYBRID_CF = ("ease", "edlae", "rp3beta", "als", "itemknn")
 
 
 @dataclass(frozen=True)

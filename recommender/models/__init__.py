@@ -10,7 +10,7 @@ from recommender.models.baselines import ItemKNNRecommender, PopularityRecommend
 from recommender.models.content import ContentRecommender
 from recommender.models.factorization import ALSRecommender, BPRRecommender
 from recommender.models.hybrid import HybridRecommender
-from recommender.models.linear import EASERecommender, RP3betaRecommender
+from recommender.models.linear import EASERecommender, EDLAERecommender, RP3betaRecommender
 
 MODELS: dict[str, type[Recommender]] = {
     model.name: model
@@ -20,6 +20,7 @@ MODELS: dict[str, type[Recommender]] = {
         BPRRecommender,
         ALSRecommender,
         EASERecommender,
+        EDLAERecommender,
         RP3betaRecommender,
         ContentRecommender,
         HybridRecommender,
@@ -29,7 +30,7 @@ MODELS: dict[str, type[Recommender]] = {
 
 def make_model(name: str, **params: Any) -> Recommender:
     """An unfitted model by registry name (``popularity``, ``itemknn``, ``bpr``, ``als``,
-    ``ease``, ``rp3beta``, ``content``, ``hybrid``) with the given constructor parameters."""
+    ``ease``, ``edlae``, ``rp3beta``, ``content``, ``hybrid``) with the given parameters."""
     try:
         return MODELS[name](**params)
     except KeyError:
@@ -48,6 +49,7 @@ __all__ = [
     "BPRRecommender",
     "ContentRecommender",
     "EASERecommender",
+    "EDLAERecommender",
     "HybridRecommender",
     "ItemKNNRecommender",
     "PopularityRecommender",

@@ -186,6 +186,14 @@ def read_npz(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return header, arrays
 
 
+def standardise_rows(scores: np.ndarray) -> np.ndarray:
+    """Per-row z-scores (float64), so components on different scales can be added."""
+    scores = np.asarray(scores, dtype=np.float64)
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return (scores - mean) / np.where(std > 0, std, 1.0)
+
+
 def fold_in_rows(user_rows: np.ndarray | None, n: int, n_trained_users: int) -> np.ndarray:
     """Normalise ``user_rows``: an array of length ``n`` with -1 for users to fold in."""
     if user_rows is None:

@@ -9,27 +9,20 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender.data import Interactions
-from recommender.models.base import Recommender
+from recommender.models.base import Recommender, standardise_rows
 from recommender.models.baselines import ItemKNNRecommender, PopularityRecommender
 from recommender.models.content import ContentRecommender
 from recommender.models.factorization import ALSRecommender, BPRRecommender
-from recommender.models.linear import EASERecommender, RP3betaRecommender
+from recommender.models.linear import EASERecommender, EDLAERecommender, RP3betaRecommender
 
 _CF_MODELS: dict[str, type[Recommender]] = {
     "als": ALSRecommender,
     "bpr": BPRRecommender,
     "itemknn": ItemKNNRecommender,
     "ease": EASERecommender,
+    "edlae": EDLAERecommender,
     "rp3beta": RP3betaRecommender,
 }
-
-
-def _standardise(scores: np.ndarray) -> np.ndarray:
-    """Per-row z-scores (float64), so components on different scales can be added."""
-    scores = np.asarray(scores, dtype=np.float64)
-    mean = scores.mean(axis=1, keepdims=True)
-    std = scores.std(axis=1, keepdims=True)
-    return (scores - mean) / np.where(std > 0, std, 1.0)
 
 
 class HybridRecommender(Recommender):
@@ -94,9 +87,9 @@ class HybridRecommender(Recommender):
         user_items = sp.csr_matrix(user_items)
         played = np.diff(user_items.indptr).astype(np.float32)
         cf_weight = (played / (played + self.shrink))[:, None]
-        cf = _standardise(self.cf_model.score(user_items, user_rows))
+        cf = standardise_rows(self.cf_model.score(user_items, user_rows))
         if self.content_model is not None:
-            content = _standardise(self.content_model.score(user_items))
+            content = standardise_rows(self.content_model.score(user_items))
             if self.cold_weight and self.cold_items.any():
                 cold = self.cold_items
                 cf[:, cold] = self.cold_weight * content[:, cold]
@@ -104,7 +97,7 @@ class HybridRecommender(Recommender):
         else:
             total = cf_weight * cf
         if self.popularity_weight:
-            total += self.popularity_weight * _standardise(
+            total += self.popularity_weight * standardise_rows(
                 self.popularity_model.score(user_items[:1])
             )
         return total.astype(np.float32)

@@ -1,4 +1,4 @@
-"""Item-to-item models with closed or random-walk forms: EASE^R and RP3beta.
+"""Item-to-item models with closed or random-walk forms: EASE^R, EDLAE and RP3beta.
 
 Both learn an items x items weight matrix ``B`` and score a user as ``weighted row @ B``.
 ``B`` is kept sparse (each item keeps its ``neighbours`` strongest outgoing weights), so a
@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 import scipy.sparse as sp
+from scipy.sparse.linalg import svds
 
 from recommender.data import Interactions
-from recommender.models.base import Recommender
+from recommender.models.base import Recommender, standardise_rows
 from recommender.models.baselines import _top_k_dense, keep_top_k_per_row
 from recommender.weighting import FittedWeighting, Weighting
 
@@ -124,22 +125,27 @@ class EASERecommender(_ItemItemModel):
             return self.solver
         return "primal" if n_items <= n_users else "dual"
 
-    def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
+    def _training_matrix(self, train: Interactions) -> sp.csr_matrix:
+        """The weighted plays of the users who have any, float64; clears the dual state."""
         x = self.weights.fit(train.matrix).transform(train.matrix)
-        # Only users with plays enter the Gram matrices (others add nothing but size).
-        x = sp.csr_matrix(x[np.diff(x.indptr) > 0], dtype=np.float64)
         self.dual_x = sp.csr_matrix((0, 0), dtype=np.float32)
         self.dual_kernel = np.zeros((0, 0), dtype=np.float32)
         self.dual_scale = np.zeros(0, dtype=np.float32)
-        if self.resolved_solver(x.shape[0], x.shape[1]) == "primal":
-            self._fit_primal(x)
-        else:
-            self._fit_dual(x)
+        # Only users with plays enter the Gram matrices (others add nothing but size).
+        return sp.csr_matrix(x[np.diff(x.indptr) > 0], dtype=np.float64)
 
-    def _fit_primal(self, x: sp.csr_matrix) -> None:
+    def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
+        x = self._training_matrix(train)
+        if self.resolved_solver(x.shape[0], x.shape[1]) == "primal":
+            self._fit_primal(x, self.l2)
+        else:
+            self._fit_dual(x, self.l2)
+
+    def _fit_primal(self, x: sp.csr_matrix, penalty: float | np.ndarray) -> None:
+        """``B`` from ``P = (XᵀX + diag(penalty))⁻¹`` (a scalar or one penalty per item)."""
         n_items = x.shape[1]
         gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
-        gram[np.diag_indices_from(gram)] += self.l2
+        gram[np.diag_indices_from(gram)] += penalty
         p = _spd_inverse(gram)
         b = -p / np.diag(p)[None, :]
         np.fill_diagonal(b, 0.0)
@@ -157,9 +163,9 @@ class EASERecommender(_ItemItemModel):
             dtype=np.float32,
         )
 
-    def _fit_dual(self, x: sp.csr_matrix) -> None:
+    def _fit_dual(self, x: sp.csr_matrix, l2: float) -> None:
         inner = np.asarray((x @ x.T).todense(), dtype=np.float64)
-        inner[np.diag_indices_from(inner)] += self.l2
+        inner[np.diag_indices_from(inner)] += l2
         kernel = _spd_inverse(inner)
         # q_j = x_jᵀ K x_j for every item column x_j: sum over users of X ∘ (K X).
         xt = sp.csr_matrix(x.T)
@@ -175,6 +181,10 @@ class EASERecommender(_ItemItemModel):
         if not self.is_dual:
             return super().score(user_items, user_rows)
         r = self.weights.transform(sp.csr_matrix(user_items))
+        return np.ascontiguousarray(self._dual_scores(r), dtype=np.float32)
+
+    def _dual_scores(self, r: sp.csr_matrix) -> np.ndarray:
+        """``r B`` in the dual form for weighted rows ``r``."""
         # float64 throughout: the result must not depend on the batch's BLAS path.
         projected = np.asarray((r @ self.dual_x.T).todense(), dtype=np.float64) @ self.dual_kernel
         spread = np.asarray(self.dual_x.T @ projected.T).T  # (r Xᵀ K) X
@@ -183,7 +193,7 @@ class EASERecommender(_ItemItemModel):
         scores = spread * self.dual_scale[None, :]
         dense_r = np.asarray(r.todense(), dtype=np.float64)
         scores += dense_r * (1.0 - self.dual_scale[None, :])
-        return np.ascontiguousarray(scores, dtype=np.float32)
+        return np.ascontiguousarray(scores, dtype=np.float64)
 
     def _state(self) -> dict[str, np.ndarray]:
         if not self.is_dual:
@@ -216,6 +226,123 @@ class EASERecommender(_ItemItemModel):
         if not self.is_dual:
             return super().similar_items(item_indices, k)
         return Recommender.similar_items(self, item_indices, k)
+
+
+class EDLAERecommender(EASERecommender):
+    """EDLAE (Steck 2020, "Autoencoders that don't overfit towards the identity"): EASE^R
+    whose ridge penalty grows with each item's own weight, as dropout of the input would.
+
+    Training with dropout probability ``p`` on the input adds ``p / (1 - p) · G_ii`` to item
+    ``i``'s penalty (``G = XᵀX``), so ``P = (G + diag(λ))⁻¹`` with
+    ``λ_i = l2 + dropout / (1 - dropout) · G_ii``, ``B = I - P·diag(1/diag(P))``,
+    ``diag(B) = 0``. Popular items are regularised harder; ``popularity_power`` then divides
+    each output score by ``listeners ** popularity_power`` (training listeners, at least 1).
+
+    Solvers as EASE^R. The dual form solves the same problem for ``Y = X·diag(λ)^-½`` with
+    ``l2 = 1`` (``P = diag(λ)^-½ (YᵀY + I)⁻¹ diag(λ)^-½``): a user's row is scaled by
+    ``λ^-½`` on the way in and the scores by ``λ^½`` on the way out.
+
+    ``factors > 0`` adds a low-rank term: ``V``, the top ``factors`` right singular vectors
+    of ``X·diag(listeners^-¼)`` (PureSVD on rarity-scaled plays), scores
+    ``x_u·diag(listeners^-¼)·V·Vᵀ``; the model's score is then
+    ``(1 - factor_weight)·z(EDLAE) + factor_weight·z(low rank)`` with per-user z-scores.
+    """
+
+    name = "edlae"
+
+    def __init__(
+        self,
+        l2: float = 50.0,
+        dropout: float = 0.5,
+        popularity_power: float = 0.0,
+        factors: int = 0,
+        factor_weight: float = 0.5,
+        neighbours: int = 500,
+        weighting: Weighting = "binary",
+        solver: Solver = "auto",
+    ) -> None:
+        super().__init__(l2=l2, neighbours=neighbours, weighting=weighting, solver=solver)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError("dropout must be in [0, 1)")
+        if not 0.0 <= factor_weight <= 1.0:
+            raise ValueError("factor_weight must be in [0, 1]")
+        self.dropout = dropout
+        self.popularity_power = popularity_power
+        self.factors = factors
+        self.factor_weight = factor_weight
+        self.factor_scale = np.zeros(0, dtype=np.float64)  # listeners^-¼ (low-rank input)
+        self.factor_items = np.zeros((0, 0), dtype=np.float64)  # V, items x factors
+        self.input_scale = np.zeros(0, dtype=np.float64)  # λ^-½ (dual form only)
+        self.discount = np.zeros(0, dtype=np.float64)  # listeners ** -popularity_power
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            **super().get_params(),
+            "dropout": self.dropout,
+            "popularity_power": self.popularity_power,
+            "factors": self.factors,
+            "factor_weight": self.factor_weight,
+        }
+
+    def _fit(self, train: Interactions, item_tags: pd.DataFrame | None) -> None:
+        x = self._training_matrix(train)
+        own = np.ravel(x.multiply(x).sum(axis=0))  # G_ii
+        penalty = self.l2 + self.dropout / (1.0 - self.dropout) * own
+        listeners = np.maximum(np.diff(sp.csc_matrix(x).indptr), 1).astype(np.float64)
+        self.discount = listeners**-self.popularity_power
+        self._fit_factors(x, listeners)
+        if self.resolved_solver(x.shape[0], x.shape[1]) == "primal":
+            self.input_scale = np.zeros(0, dtype=np.float64)
+            self._fit_primal(x, penalty)
+        else:
+            self.input_scale = 1.0 / np.sqrt(penalty)
+            self._fit_dual(sp.csr_matrix(x @ sp.diags(self.input_scale)), 1.0)
+
+    def _fit_factors(self, x: sp.csr_matrix, listeners: np.ndarray) -> None:
+        self.factor_scale = np.zeros(0, dtype=np.float64)
+        self.factor_items = np.zeros((0, 0), dtype=np.float64)
+        rank = min(self.factors, min(x.shape) - 1)
+        if rank <= 0 or self.factor_weight == 0:
+            return
+        self.factor_scale = listeners**-0.25
+        # A fixed start vector: the same training data gives the same factors.
+        start = np.full(min(x.shape), 1.0 / np.sqrt(min(x.shape)))
+        _, _, vt = svds(sp.csr_matrix(x @ sp.diags(self.factor_scale)), k=rank, v0=start)
+        self.factor_items = np.ascontiguousarray(vt.T)
+
+    def score(self, user_items: sp.csr_matrix, user_rows: np.ndarray | None = None) -> np.ndarray:
+        r = self.weights.transform(sp.csr_matrix(user_items))
+        if self.is_dual:
+            scaled = sp.csr_matrix(r @ sp.diags(self.input_scale))
+            scores = self._dual_scores(scaled) / self.input_scale[None, :]
+        else:
+            scores = np.asarray((r @ self.similarity).todense(), dtype=np.float64)
+        scores *= self.discount[None, :]
+        if self.factor_items.size:
+            projected = np.asarray((r @ sp.diags(self.factor_scale)) @ self.factor_items)
+            low_rank = projected @ self.factor_items.T
+            w = self.factor_weight
+            scores = (1 - w) * standardise_rows(scores) + w * standardise_rows(low_rank)
+        return np.ascontiguousarray(scores, dtype=np.float32)
+
+    def similar_items(self, item_indices: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        return Recommender.similar_items(self, item_indices, k)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {
+            **super()._state(),
+            "discount": self.discount,
+            "input_scale": self.input_scale,
+            "factor_scale": self.factor_scale,
+            "factor_items": self.factor_items,
+        }
+
+    def _load_state(self, state: dict[str, np.ndarray]) -> None:
+        super()._load_state(state)
+        self.discount = np.asarray(state["discount"], dtype=np.float64)
+        self.input_scale = np.asarray(state["input_scale"], dtype=np.float64)
+        self.factor_scale = np.asarray(state["factor_scale"], dtype=np.float64)
+        self.factor_items = np.asarray(state["factor_items"], dtype=np.float64)
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from recommender import Dataset, Interactions, ItemFeatures
 from recommender.diversity import mmr_rerank
-from recommender.people import friends_in_top_k, people_scores
+from recommender.people import TasteParams, friends_in_top_k, people_scores
 
 # Items 0-2 are rock, 3-5 jazz; the model ranks all rock first.
 GENRES = sp.csr_matrix(np.array([[1, 0]] * 3 + [[0, 1]] * 3, dtype=np.float32))
@@ -62,3 +62,27 @@ def test_taste_prefers_a_shared_rare_artist_to_a_shared_hit() -> None:
     everyone_picks_cy = np.zeros_like(taste)
     everyone_picks_cy[:, cy] = 1.0
     assert friends_in_top_k(everyone_picks_cy, world, k=1) == 0.0
+
+
+def test_taste_prefers_the_more_active_of_two_people_with_the_same_taste() -> None:
+    frame = pd.DataFrame(
+        [("ann", 1, 3), ("ann", 2, 3), ("bob", 1, 1), ("bob", 2, 1), ("cy", 1, 40), ("cy", 2, 40)],
+        columns=["user_id", "item_id", "weight"],
+    )
+    interactions = Interactions.from_frame(frame)
+    ann, bob, cy = interactions.user_index(["ann", "bob", "cy"])
+    taste = people_scores(interactions, method="taste")
+    assert taste[ann, cy] > taste[ann, bob]  # same normalised plays, cy listens more
+    flat = people_scores(interactions, method="taste", params=TasteParams(activity_power=0.0))
+    assert flat[ann, cy] == pytest.approx(flat[ann, bob])
+
+
+def test_friends_in_top_k_counts_only_the_users_asked_for() -> None:
+    world = _people_world()
+    ann, bob, cy = world.interactions.user_index(["ann", "bob", "cy"])
+    ann_picks_cy = np.zeros((world.interactions.n_users,) * 2)
+    ann_picks_cy[:, ann] = 1.0
+    ann_picks_cy[ann, cy] = 2.0
+    assert friends_in_top_k(ann_picks_cy, world, k=1) == 0.5  # bob right, ann wrong
+    assert friends_in_top_k(ann_picks_cy, world, k=1, users=np.array([bob])) == 1.0
+    assert friends_in_top_k(ann_picks_cy, world, k=1, users=np.array([ann, cy])) == 0.0

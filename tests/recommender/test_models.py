@@ -12,12 +12,14 @@ from recommender import (
     MODELS,
     Dataset,
     EASERecommender,
+    EDLAERecommender,
     HybridRecommender,
     Interactions,
     Recommender,
     load_model,
     make_model,
 )
+from recommender.models.base import standardise_rows
 from tests.recommender.conftest import COLD_JAZZ_ITEM, JAZZ, ROCK
 
 # Small but real settings for a world of two tastes: ALS gets two factors (more lets it
@@ -28,6 +30,7 @@ PARAMS: dict[str, dict] = {
     "bpr": {"factors": 8, "iterations": 100, "learning_rate": 0.05, "num_threads": 1},
     "als": {"factors": 2, "iterations": 30, "num_threads": 1},
     "ease": {"l2": 2.0},
+    "edlae": {"l2": 1.0, "dropout": 0.3, "popularity_power": 0.2},
     "rp3beta": {"alpha": 1.0, "beta": 0.3, "neighbours": 10},
     "content": {"min_item_count": 1},
     "hybrid": {"cf_params": {"factors": 2, "iterations": 30, "num_threads": 1}},
@@ -213,6 +216,59 @@ def test_ease_primal_and_dual_both_give_the_closed_form_scores(shape: tuple[int,
     assert auto.is_dual == (shape[1] > shape[0])  # the smaller side is inverted
 
 
+def _edlae_reference(plays: Interactions, l2: float, dropout: float, power: float) -> np.ndarray:
+    x = (plays.matrix.toarray() > 0).astype(np.float64)
+    gram = x.T @ x
+    p = np.linalg.inv(gram + np.diag(l2 + dropout / (1 - dropout) * np.diag(gram)))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    listeners = np.maximum((x > 0).sum(axis=0), 1)
+    return (x @ b) / listeners[None, :] ** power
+
+
+@pytest.mark.parametrize("shape", [(60, 25), (25, 60)])
+def test_edlae_primal_and_dual_both_give_the_closed_form_scores(shape: tuple[int, int]) -> None:
+    plays = _random_plays(*shape, seed=4)
+    expected = _edlae_reference(plays, l2=2.0, dropout=0.6, power=0.4)
+    for solver in ("primal", "dual"):
+        model = make_model(
+            "edlae", l2=2.0, dropout=0.6, popularity_power=0.4, neighbours=0, solver=solver
+        ).fit(plays)
+        np.testing.assert_allclose(model.score(plays.matrix), expected, atol=1e-4)
+    # without dropout or discount it is EASE^R
+    plain = make_model("edlae", l2=4.0, dropout=0.0, neighbours=0).fit(plays)
+    np.testing.assert_allclose(plain.score(plays.matrix), _ease_reference(plays, 4.0), atol=1e-4)
+    with pytest.raises(ValueError, match="dropout"):
+        make_model("edlae", dropout=1.0)
+
+
+def test_edlae_low_rank_term_is_puresvd_on_rarity_scaled_plays() -> None:
+    plays = _random_plays(40, 30, seed=7)
+    x = (plays.matrix.toarray() > 0).astype(np.float64)
+    scaled = x / np.maximum(x.sum(axis=0), 1)[None, :] ** 0.25
+    v = np.linalg.svd(scaled)[2][:5].T
+    low_rank = scaled @ v @ v.T
+    model = make_model("edlae", factors=5, factor_weight=1.0).fit(plays)
+    np.testing.assert_allclose(model.score(plays.matrix), standardise_rows(low_rank), atol=1e-4)
+    half = make_model("edlae", l2=2.0, dropout=0.6, factors=5, factor_weight=0.5).fit(plays)
+    alone = _edlae_reference(plays, l2=2.0, dropout=0.6, power=0.0)
+    expected = 0.5 * standardise_rows(alone) + 0.5 * standardise_rows(low_rank)
+    np.testing.assert_allclose(half.score(plays.matrix), expected, atol=1e-4)
+
+
+def test_edlae_saved_in_either_form_scores_the_same(tmp_path: Path) -> None:
+    for shape in ((60, 25), (25, 60)):
+        plays = _random_plays(*shape, seed=6)
+        model = make_model(
+            "edlae", l2=2.0, dropout=0.5, popularity_power=0.3, factors=4, factor_weight=0.3
+        ).fit(plays)
+        model.save(tmp_path / "edlae.npz")
+        loaded = load_model(tmp_path / "edlae.npz")
+        assert isinstance(loaded, EDLAERecommender)
+        assert loaded.is_dual == (shape[1] > shape[0])
+        np.testing.assert_array_equal(loaded.score(plays.matrix), model.score(plays.matrix))
+
+
 def test_ease_primal_keeps_only_each_items_strongest_weights() -> None:
     plays = _random_plays(80, 40, seed=5)
     model = make_model("ease", l2=4.0, neighbours=5, solver="primal").fit(plays)
@@ -233,6 +289,9 @@ def test_ease_primal_keeps_only_each_items_strongest_weights() -> None:
         ("als", {"factors": 2, "iterations": 10, "num_threads": 1, "weighting": "bm25"}),
         ("ease", {"l2": 2.0, "weighting": "bm25"}),
         ("ease", {"l2": 2.0, "solver": "primal", "weighting": "log"}),
+        ("edlae", {"l2": 2.0, "dropout": 0.5, "popularity_power": 0.3, "weighting": "bm25"}),
+        ("edlae", {"l2": 2.0, "dropout": 0.5, "solver": "primal", "weighting": "log"}),
+        ("edlae", {"l2": 2.0, "dropout": 0.5, "factors": 3, "factor_weight": 0.4}),
         ("rp3beta", {"neighbours": 10}),
         ("hybrid", {"cf": "als", "cf_params": {"factors": 2, "num_threads": 1}}),
         ("hybrid", {"cf": "ease", "cf_params": {"l2": 2.0, "weighting": "bm25"}}),

@@ -16,6 +16,7 @@ from recommender import (
     recommend_all,
     user_taste,
 )
+from recommender.people import TasteParams, people_scores
 from recommender.scoring import liveness
 
 
@@ -74,6 +75,20 @@ def test_people_with_the_same_taste_come_first_with_a_reason(taste_index: TasteI
     assert all(p.reason.startswith("you both play jazz") for p in people)
     assert taste_index.people("u12", k=5, exclude=[people[0].id])[0].id != people[0].id
     assert taste_index.people("stranger") == []
+
+
+@pytest.mark.parametrize("params", [TasteParams(), TasteParams(genre_weight=0.5)])
+def test_served_people_rank_as_the_benchmarked_taste_similarity(
+    world: Dataset, genres: GenreSpace, taste_index: TasteIndex, params: TasteParams
+) -> None:
+    served = TasteIndex(taste_index.model, world.interactions, genres, people_params=params)
+    benchmarked = people_scores(world.interactions, genres, method="taste", params=params)
+    for row, user_id in enumerate(world.interactions.user_ids):
+        people = served.people(user_id, k=19)
+        expected = np.delete(benchmarked[row], row)
+        assert [p.score for p in people] == pytest.approx(np.sort(expected)[::-1].tolist())
+        rows = world.interactions.user_index([p.id for p in people])
+        assert [p.score for p in people] == pytest.approx(benchmarked[row, rows].tolist())
 
 
 def test_people_reason_names_the_artist_they_share(taste_index: TasteIndex) -> None:
