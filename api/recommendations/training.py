@@ -59,14 +59,7 @@ from recommender import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "hybrid"
-# EDLAE was the best collaborative family on HetRec (5 folds) and on the catalogue's playlists
-# (3 seeds), where the hybrid on it won every seed; its parameters are the playlists' winners
-# (docs/recommender.md, issue 14). EDLAE has no user/item vectors: rooms are ranked by genres
-# and liveness.
-DEFAULT_PARAMS: dict[str, Any] = {
-    "cf": "edlae",
-    "cf_params": {"l2": 25.0, "dropout": 0.9, "popularity_power": 0.1},
-}
+DEFAULT_PARAMS: dict[str, Any] = {"cf": "als", "cf_params": {"factors": 48, "iterations": 15}}
 COMPARE_METRIC = "ndcg@10"
 HOLDOUT_FRACTION = 0.2
 SEED = 0
