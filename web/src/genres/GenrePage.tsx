@@ -1,9 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
 
-import { useGenreNames } from "../shared/genre-names.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
-import { readReasonParts, reasonText } from "../shared/reasons.ts";
+import { PersonWithReason } from "../shared/PersonWithReason.tsx";
 import { Card, DemoBadge, ErrorNotice, GenreChip, Spinner } from "../shared/ui.tsx";
 import { genrePageQuery } from "./genres-api.ts";
 
@@ -11,7 +10,6 @@ import { genrePageQuery } from "./genres-api.ts";
 export function GenrePage({ slug }: { slug: string }) {
   const i18n = useI18n();
   const { t, plural } = i18n;
-  const genreName = useGenreNames();
   const page = useQuery(genrePageQuery(slug));
   if (page.isPending) return <Spinner label={t("common.loading")} />;
   if (page.isError) return <ErrorNotice error={page.error} />;
@@ -91,20 +89,9 @@ export function GenrePage({ slug }: { slug: string }) {
           <h2 className="text-lg font-semibold">{t("genre.people")}</h2>
           {people.length ? (
             <ul className="space-y-2">
-              {people.map(({ user: person, reason_parts: parts, reason: english }) => {
-                const reason = reasonText(readReasonParts(parts), english, i18n, genreName);
-                return (
-                  <li key={person.id} className="flex min-w-0 flex-col">
-                    <span className="truncate font-medium" title={person.display_name}>
-                      {person.display_name}
-                    </span>
-                    {person.is_demo ? (
-                      <span className="text-xs italic text-zinc-600 dark:text-zinc-400">{t("profile.sample")}</span>
-                    ) : null}
-                    {reason ? <span className="break-words text-sm text-zinc-600 dark:text-zinc-400">{reason}</span> : null}
-                  </li>
-                );
-              })}
+              {people.map(({ user: person, reason_parts, reason }) => (
+                <PersonWithReason key={person.id} person={person} reasonParts={reason_parts} reason={reason} />
+              ))}
             </ul>
           ) : (
             <p className="text-sm text-zinc-600 dark:text-zinc-400">{t("genre.noPeople")}</p>

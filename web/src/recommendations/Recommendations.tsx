@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useGenreNames } from "../shared/genre-names.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { Link } from "../shared/Link.tsx";
+import { PersonWithReason } from "../shared/PersonWithReason.tsx";
 import { Card, DemoBadge, GenreChip } from "../shared/ui.tsx";
 import { readReasonParts, reasonText } from "../shared/reasons.ts";
 import { recommendedPeopleQuery, recommendedRoomsQuery } from "./recommendations.ts";
@@ -52,27 +53,15 @@ export function RecommendedRooms() {
 export function PeopleLikeYou() {
   const i18n = useI18n();
   const { t } = i18n;
-  const genreName = useGenreNames();
   const people = useQuery(recommendedPeopleQuery);
   if (!people.data?.length) return null;
   return (
     <Card label={t("discover.people")} className="min-w-0 space-y-3">
       <h2 className="text-lg font-semibold">{t("discover.people")}</h2>
       <ul className="space-y-2">
-        {people.data.map(({ user: person, reason_parts, reason: english }) => {
-          const reason = reasonText(readReasonParts(reason_parts), english, i18n, genreName);
-          return (
-            <li key={person.id} className="flex min-w-0 flex-col">
-              <span className="truncate font-medium" title={person.display_name}>
-                {person.display_name}
-              </span>
-              {person.is_demo ? (
-                <span className="text-xs italic text-zinc-600 dark:text-zinc-400">{t("profile.sample")}</span>
-              ) : null}
-              {reason ? <span className="break-words text-sm text-zinc-600 dark:text-zinc-400">{reason}</span> : null}
-            </li>
-          );
-        })}
+        {people.data.map(({ user: person, reason_parts, reason }) => (
+          <PersonWithReason key={person.id} person={person} reasonParts={reason_parts} reason={reason} />
+        ))}
       </ul>
     </Card>
   );
