@@ -581,8 +581,13 @@ def main() -> int:
         print()
         print("Genres to explore: each listener's last-tagged 20 % of artists held out; hit when")
         print("one of 5 suggested genres is a top-3 genre of those artists new to the listener")
-        table = explore_hit_rate(context["dataset"], load_hetrec_tag_dates(), k=5)
-        print(table.round(4).to_string())
+        tag_dates = load_hetrec_tag_dates()
+        for strict, label in ((False, "outside their 10 strongest genres"), (True, "strict")):
+            print(
+                f"new = {label}" + (": in none of their plays (candidates too)" if strict else "")
+            )
+            table = explore_hit_rate(context["dataset"], tag_dates, k=5, strict=strict)
+            print(table.round(4).to_string())
     if not context["winners"]:  # training without the HetRec section: the default hybrid
         context["winners"] = [{"winner": "hybrid", "params": {"cf": "ease"}}]
     if "training" in sections or "rooms" in sections:

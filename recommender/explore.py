@@ -5,10 +5,16 @@ Genres are connected by co-listening: ``C = Pᵀ P`` over the users' genre profi
 candidates are ``profile @ C``; genres already among their own ``known`` strongest genres
 are left out, so what remains is adjacent, not the same.
 
-``explore_hit_rate`` measures it offline on HetRec: per user, the artists they tagged last
+``neighbour_genre_scores`` is the alternative measured next to it: the genres that the
+listener's nearest people by taste (``recommender.people.PeopleTaste``, the people
+recommendations' similarity) play, weighted by how close each is.
+
+``explore_hit_rate`` measures both offline on HetRec: per user, the artists they tagged last
 (by the tag dates) are held out as their "new artists"; the genres of those artists that the
 user did not play before are the targets; a user is a hit when one of the top-``k``
-suggestions is a target. The side information is built from the remaining plays only.
+suggestions is a target. "Did not play before" is "outside their ``known`` strongest genres"
+by default, and "in none of their plays" with ``strict`` (candidates too). The side
+information is built from the remaining plays only.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sklearn.preprocessing import normalize
 
 from recommender.data import ITEM_COL, USER_COL, WEIGHT_COL, Dataset, Interactions
 from recommender.genres import GenreSpace, normalise_genre
+from recommender.people import PeopleTaste
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +208,20 @@ def fit_genre_graph(
     return GenreGraph.fit(interactions, genres, popularity_power)
 
 
+def neighbour_genre_scores(
+    profiles: sp.csr_matrix, similarity: np.ndarray, neighbours: int = 50
+) -> np.ndarray:
+    """Genre scores of one listener from their taste neighbours: the ``neighbours`` users
+    most similar to them (``similarity``: their row of user-user similarities, their own
+    entry already excluded) summed over their genre ``profiles``, weighted by similarity."""
+    similarity = np.asarray(similarity, dtype=np.float64).ravel()
+    n = min(neighbours, int((similarity > 0).sum()))
+    if n <= 0:
+        return np.zeros(profiles.shape[1], dtype=np.float64)
+    top = np.argpartition(-similarity, n - 1)[:n]
+    return np.asarray(similarity[top] @ profiles[top], dtype=np.float64).ravel()
+
+
 def explore_hit_rate(
     dataset: Dataset,
     tag_dates: pd.DataFrame,
@@ -208,8 +229,11 @@ def explore_hit_rate(
     known: int = 10,
     new_fraction: float = 0.2,
     target_genres: int = 3,
+    strict: bool = False,
+    neighbours: int = 50,
 ) -> pd.DataFrame:
-    """Hit rate@k of genres to explore vs popular genres (see the module docstring).
+    """Hit rate@k of genres to explore, genres of taste neighbours and popular genres (see
+    the module docstring).
 
     ``tag_dates``: ``user_id, item_id, date`` (when the user first tagged the artist).
     """
@@ -235,25 +259,41 @@ def explore_hit_rate(
     train = interactions.with_matrix(matrix - matrix.multiply(mask))
     genres = GenreSpace(min_item_count=5).fit(interactions.item_ids, dataset.features.build(train))
     graph = GenreGraph.fit(train, genres)
-    hits: dict[str, list[bool]] = {"genres to explore": [], "popular genres": []}
+    profiles = sp.csr_matrix(genres.profiles(train.matrix), dtype=np.float64)
+    taste = PeopleTaste.fit(train.matrix)
+    methods = ("genres to explore", f"taste neighbours ({neighbours})", "popular genres")
+    hits: dict[str, list[bool]] = {name: [] for name in methods}
     by_user: dict[int, list[int]] = {}
     for row, col in held:
         by_user.setdefault(row, []).append(col)
     for row, new_items in by_user.items():
-        user_row = train.matrix[row]
-        profile = np.asarray(genres.profiles(user_row).todense()).ravel()
-        strongest = np.argsort(-profile, kind="stable")[:known]
-        mine = {int(g) for g in strongest if profile[g] > 0}
+        profile = np.asarray(profiles[row].todense()).ravel()
+        if strict:
+            mine = {int(g) for g in np.flatnonzero(profile > 0)}
+        else:
+            strongest = np.argsort(-profile, kind="stable")[:known]
+            mine = {int(g) for g in strongest if profile[g] > 0}
         targets = set()
         for item in new_items:
             for genre in genres.item_genres(item, target_genres):
                 index = genres._genre_lookup.get(genre)
                 if index is not None and index not in mine:
-                    targets.add(genre)
+                    targets.add(index)
         if not targets:
             continue
-        hits["genres to explore"].append(bool(targets & set(graph.explore(user_row, k, known))))
-        hits["popular genres"].append(bool(targets & set(graph.popular(user_row, k, known))))
+        similarity = taste.scores(np.asarray([row]))[0].astype(np.float64)
+        similarity[row] = 0.0
+        candidates = {
+            methods[0]: (profile @ graph.adjacency)
+            * np.log1p(graph.popularity) ** graph.popularity_power,
+            methods[1]: neighbour_genre_scores(profiles, similarity, neighbours),
+            methods[2]: graph.popularity.astype(np.float64),
+        }
+        for name, scores in candidates.items():
+            scores = np.array(scores, dtype=np.float64)
+            scores[list(mine)] = -np.inf
+            top = np.argsort(-scores, kind="stable")[:k]
+            hits[name].append(bool(targets & {int(g) for g in top if np.isfinite(scores[g])}))
     return pd.DataFrame(
         {
             f"hit rate@{k}": {name: float(np.mean(v)) if v else 0.0 for name, v in hits.items()},

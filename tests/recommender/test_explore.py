@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommender import GenreSpace, Interactions
-from recommender.explore import GenreGraph, fit_genre_graph
+from recommender.explore import GenreGraph, fit_genre_graph, neighbour_genre_scores
 
 
 def test_the_genre_next_to_yours_in_co_listening_is_suggested_not_your_own() -> None:
@@ -91,3 +91,24 @@ def test_the_graph_survives_its_state_arrays() -> None:
     assert again.explore_profile(profile, k=2, known=2) == graph.explore_profile(
         profile, k=2, known=2
     )
+
+
+def test_taste_neighbours_lend_their_genres_weighted_by_closeness() -> None:
+    # Genres: 0 shoegaze, 1 dream pop, 2 techno. Three other listeners.
+    profiles = sp.csr_matrix(
+        np.array(
+            [
+                [0.0, 0.0, 0.0],  # the listener (their own row is not a neighbour)
+                [0.6, 0.8, 0.0],  # close: shoegaze and dream pop
+                [0.0, 0.0, 1.0],  # far: techno
+                [0.0, 0.0, 1.0],  # unrelated (similarity 0): never counted
+            ]
+        )
+    )
+    similarity = np.array([0.0, 0.9, 0.1, 0.0])
+    scores = neighbour_genre_scores(profiles, similarity, neighbours=50)
+    np.testing.assert_allclose(scores, [0.54, 0.72, 0.1])
+    # Only the closest one when one neighbour is asked for.
+    np.testing.assert_allclose(neighbour_genre_scores(profiles, similarity, 1), [0.54, 0.72, 0])
+    # Nobody similar: nothing to lend.
+    assert not neighbour_genre_scores(profiles, np.zeros(4), 50).any()
