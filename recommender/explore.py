@@ -40,6 +40,8 @@ class GenreSuggestion:
     score: float
     # The listener's own genre contributing most to the score (None: suggested as popular).
     because: str | None
+    # How many of the listener's taste neighbours play it (0: not a neighbours' suggestion).
+    neighbours: int = 0
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,15 @@ def fit_genre_graph(
     return GenreGraph.fit(interactions, genres, popularity_power)
 
 
+def weighted_genre_scores(profiles: sp.spmatrix | np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Genre scores lent by taste neighbours: their genre ``profiles`` (one row each) summed,
+    each weighted by how close they are (``weights``, their similarity to the listener)."""
+    weights = np.asarray(weights, dtype=np.float64).ravel()
+    if not weights.size:
+        return np.zeros(profiles.shape[1], dtype=np.float64)
+    return np.asarray(weights @ profiles, dtype=np.float64).ravel()
+
+
 def neighbour_genre_scores(
     profiles: sp.csr_matrix, similarity: np.ndarray, neighbours: int = 50
 ) -> np.ndarray:
@@ -219,7 +230,38 @@ def neighbour_genre_scores(
     if n <= 0:
         return np.zeros(profiles.shape[1], dtype=np.float64)
     top = np.argpartition(-similarity, n - 1)[:n]
-    return np.asarray(similarity[top] @ profiles[top], dtype=np.float64).ravel()
+    return weighted_genre_scores(profiles[top], similarity[top])
+
+
+def explore_from_neighbours(
+    vocabulary: Sequence[str],
+    profiles: np.ndarray,
+    weights: Sequence[float],
+    k: int,
+    exclude: set[str],
+) -> list[GenreSuggestion]:
+    """The ``k`` genres the listener's taste neighbours play most, weighted by closeness
+    (``weighted_genre_scores``; ``profiles``: one dense row per neighbour, as
+    ``GenreGraph.profile_of_plays`` builds them, in the order of ``weights``), leaving out
+    ``exclude`` (the listener's own genres) and genres no neighbour plays. Each suggestion
+    says how many of the neighbours play it. This is what the served endpoint ranks with;
+    ``explore_hit_rate`` scores the same sum (``neighbour_genre_scores``)."""
+    profiles = np.asarray(profiles, dtype=np.float64).reshape(len(weights), len(vocabulary))
+    weights_array = np.asarray(weights, dtype=np.float64)
+    # Only people who are close lend genres (the offline sum skips similarity <= 0 too).
+    close = weights_array > 0
+    profiles, weights_array = profiles[close], weights_array[close]
+    scores = weighted_genre_scores(profiles, weights_array)
+    players = (profiles > 0).sum(axis=0) if len(profiles) else np.zeros(len(vocabulary))
+    for g, genre in enumerate(vocabulary):
+        if genre in exclude:
+            scores[g] = -np.inf
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [
+        GenreSuggestion(str(vocabulary[g]), float(scores[g]), None, int(players[g]))
+        for g in order
+        if np.isfinite(scores[g]) and scores[g] > 0
+    ]
 
 
 def explore_hit_rate(
@@ -230,13 +272,16 @@ def explore_hit_rate(
     new_fraction: float = 0.2,
     target_genres: int = 3,
     strict: bool = False,
-    neighbours: int = 50,
+    neighbours: int | Sequence[int] = 50,
 ) -> pd.DataFrame:
     """Hit rate@k of genres to explore, genres of taste neighbours and popular genres (see
     the module docstring).
 
     ``tag_dates``: ``user_id, item_id, date`` (when the user first tagged the artist).
+    ``neighbours``: how many taste neighbours lend their genres; several counts give one row
+    each (20 is what the API serves: the published people recommendations).
     """
+    counts = [neighbours] if isinstance(neighbours, int) else list(neighbours)
     interactions = dataset.interactions
     first = tag_dates.groupby(["user_id", "item_id"], as_index=False)["date"].min()
     rows = interactions.user_index(first["user_id"].to_numpy())
@@ -261,7 +306,8 @@ def explore_hit_rate(
     graph = GenreGraph.fit(train, genres)
     profiles = sp.csr_matrix(genres.profiles(train.matrix), dtype=np.float64)
     taste = PeopleTaste.fit(train.matrix)
-    methods = ("genres to explore", f"taste neighbours ({neighbours})", "popular genres")
+    by_count = {n: f"taste neighbours ({n})" for n in counts}
+    methods = ("genres to explore", *by_count.values(), "popular genres")
     hits: dict[str, list[bool]] = {name: [] for name in methods}
     by_user: dict[int, list[int]] = {}
     for row, col in held:
@@ -286,8 +332,11 @@ def explore_hit_rate(
         candidates = {
             methods[0]: (profile @ graph.adjacency)
             * np.log1p(graph.popularity) ** graph.popularity_power,
-            methods[1]: neighbour_genre_scores(profiles, similarity, neighbours),
-            methods[2]: graph.popularity.astype(np.float64),
+            **{
+                name: neighbour_genre_scores(profiles, similarity, n)
+                for n, name in by_count.items()
+            },
+            methods[-1]: graph.popularity.astype(np.float64),
         }
         for name, scores in candidates.items():
             scores = np.array(scores, dtype=np.float64)

@@ -146,6 +146,55 @@ class DiscoveryRepository:
         )
         return [(int(plays), list(slugs)) for plays, slugs in result.all()]
 
+    async def plays_with_genres_of(
+        self, session: AsyncSession, user_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[int, list[str]]]]:
+        """``plays_with_genres`` of several listeners in one statement (their taste
+        neighbours): user id -> (plays, genre slugs) of each one's most played tracks."""
+        if not user_ids:
+            return {}
+        result = await session.execute(
+            text(
+                """
+                SELECT p.user_id, p.plays, array_agg(g.slug ORDER BY g.slug) FROM (
+                    SELECT user_id, track_id, plays FROM (
+                        SELECT user_id, track_id, count(*) AS plays,
+                               row_number() OVER (
+                                   PARTITION BY user_id ORDER BY count(*) DESC, track_id
+                               ) AS rank
+                        FROM listening_events WHERE user_id = ANY(:user_ids)
+                        GROUP BY user_id, track_id
+                    ) ranked WHERE rank <= :limit
+                ) p
+                JOIN track_genres tg ON tg.track_id = p.track_id
+                JOIN genres g ON g.id = tg.genre_id
+                GROUP BY p.user_id, p.track_id, p.plays
+                """
+            ),
+            {"user_ids": list(user_ids), "limit": PROFILE_TRACKS},
+        )
+        found: dict[uuid.UUID, list[tuple[int, list[str]]]] = {}
+        for user_id, plays, slugs in result.all():
+            found.setdefault(user_id, []).append((int(plays), list(slugs)))
+        return found
+
+    async def played_genres(self, session: AsyncSession, user_id: uuid.UUID) -> set[str]:
+        """Every genre of every track the listener has ever played (not only the most played
+        ones their profile is built from): genres to explore must be new to them."""
+        result = await session.execute(
+            text(
+                """
+                SELECT DISTINCT g.slug FROM genres g
+                JOIN track_genres tg ON tg.genre_id = g.id
+                WHERE tg.track_id IN (
+                    SELECT DISTINCT track_id FROM listening_events WHERE user_id = :user_id
+                )
+                """
+            ),
+            {"user_id": user_id},
+        )
+        return {str(slug) for slug in result.scalars().all()}
+
     async def graph_inputs(self, session: AsyncSession) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Plays per (listener, track) and the played tracks' genres, for the genre graph."""
         plays = await session.execute(

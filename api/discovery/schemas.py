@@ -11,6 +11,10 @@ from api.tracks.schemas import TrackBase
 # "published": the graph the worker published; "on_demand": built from PostgreSQL for this
 # answer because none was published; "none": nobody has played anything yet.
 GraphSource = Literal["published", "on_demand", "none"]
+# "taste_neighbours": played by the listener's nearest people by taste (the published people
+# recommendations); "adjacent": next to the listener's genres in co-listening; "popular":
+# widely played (a listener with no plays and no favourites, or nothing else left).
+ExploreBasis = Literal["taste_neighbours", "adjacent", "popular"]
 
 
 class GenreRef(BaseModel):
@@ -66,9 +70,7 @@ class GenreToExplore(BaseModel):
     score: float
     reason: str
     reason_parts: list[ReasonPart]
-    # "adjacent": next to the listener's genres in co-listening; "popular": widely played
-    # (a listener with no plays and no favourites, or nothing adjacent left).
-    basis: Literal["adjacent", "popular"]
+    basis: ExploreBasis
     # A public room playing the genre right now, the one with most people there; or null.
     room: RecommendedRoom | None
     # Up to 3 of the genre's top tracks the listener has not played.

@@ -3,9 +3,11 @@
 A genre page gathers what TuneWave knows about one genre: the public rooms playing it now or
 tagged with it (the recommendations' live-rooms snapshot), its top tracks (plays on TuneWave
 in the last 30 days, then catalog popularity), the listeners whose listening it weighs most,
-and its neighbours in the genre graph. Genres to explore rank genres next to a listener's
-taste in the co-listening graph with ``recommender.explore.GenreGraph``, the code the offline
-measurement (``bench/recommender.py --only explore``) scores.
+and its neighbours in the genre graph. Genres to explore are first the genres the listener's
+nearest people by taste play (their published people recommendations,
+``recommender.explore.explore_from_neighbours``), then genres next to their taste in the
+co-listening graph (``recommender.explore.GenreGraph``), then popular ones: the code the
+offline measurement (``bench/recommender.py --only explore``) scores.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from api.core.exceptions import NotFound
 from api.discovery import graph as graph_store
 from api.discovery.repository import GenreFan, discovery_repository
 from api.discovery.schemas import (
+    ExploreBasis,
     GenreFanItem,
     GenrePage,
     GenreRef,
@@ -43,7 +46,12 @@ from api.recommendations.schemas import ReasonPart, RecommendedPerson, Recommend
 from api.recommendations.service import recommendations_service
 from api.tracks.repository import tracks_repository
 from api.tracks.schemas import TrackBase
-from recommender.explore import GenreGraph, GenreSuggestion, fit_genre_graph
+from recommender.explore import (
+    GenreGraph,
+    GenreSuggestion,
+    explore_from_neighbours,
+    fit_genre_graph,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -234,10 +242,17 @@ class DiscoveryService:
         graph, source, built_at = await self.graph(session, redis)
         played = await discovery_repository.plays_with_genres(session, user_id)
         favourites = await recommendations_repository.favourite_genres(session, user_id)
-        suggestions = self._rank(graph, played, favourites, k) if graph is not None else []
+        # Every genre they have ever played or chosen is theirs: only new ones are suggested.
+        own = await discovery_repository.played_genres(session, user_id) | set(favourites)
+        suggestions: list[GenreSuggestion] = []
+        if graph is not None:
+            suggestions = await self._from_taste_neighbours(session, redis, user_id, graph, k, own)
+            if len(suggestions) < k:
+                taken = own | {s.genre for s in suggestions}
+                suggestions += self._rank(graph, played, favourites, k - len(suggestions), taken)
         if len(suggestions) < k:
             suggestions += await self._catalog_genres(
-                session, k - len(suggestions), {s.genre for s in suggestions} | set(favourites)
+                session, k - len(suggestions), {s.genre for s in suggestions} | own
             )
         slugs = [s.genre for s in suggestions]
         rooms = self._playing_rooms(await recommendations_service.live_rooms(session, redis))
@@ -270,7 +285,7 @@ class DiscoveryService:
                     score=round(suggestion.score, 4),
                     reason=render(parts),
                     reason_parts=[ReasonPart.model_validate(p) for p in parts],
-                    basis="adjacent" if suggestion.because else "popular",
+                    basis=self._basis(suggestion),
                     room=RecommendedRoom.from_snapshot(room) if room else None,
                     tracks=[
                         TrackBase.from_track(credits[track_id])
@@ -281,17 +296,54 @@ class DiscoveryService:
             )
         return GenresToExplore(items=items, graph=source, graph_built_at=built_at)
 
+    async def _from_taste_neighbours(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        user_id: uuid.UUID,
+        graph: GenreGraph,
+        k: int,
+        own: set[str],
+    ) -> list[GenreSuggestion]:
+        """The genres the listener's published people (the model's nearest by taste, its
+        ``TOP_PEOPLE``) play, weighted by their similarity; none without a published model
+        that knows the listener. Profiles as the graph builds them, ranked by
+        ``recommender.explore.explore_from_neighbours``: what the bench measures."""
+        people, _ = await recommendations_service.published_people(session, redis, user_id)
+        if not people:
+            return []
+        plays = await discovery_repository.plays_with_genres_of(
+            session, [person.user.id for person in people]
+        )
+        profiles = np.zeros((len(people), len(graph.vocabulary)), dtype=np.float64)
+        for row, person in enumerate(people):
+            theirs = plays.get(person.user.id, [])
+            profiles[row] = graph.profile_of_plays([g for _, g in theirs], [n for n, _ in theirs])
+        return explore_from_neighbours(
+            graph.vocabulary, profiles, [person.score for person in people], k, own
+        )
+
+    @staticmethod
+    def _basis(suggestion: GenreSuggestion) -> ExploreBasis:
+        if suggestion.neighbours:
+            return "taste_neighbours"
+        return "adjacent" if suggestion.because else "popular"
+
     @staticmethod
     def _rank(
-        graph: GenreGraph, played: list[tuple[int, list[str]]], favourites: list[str], k: int
+        graph: GenreGraph,
+        played: list[tuple[int, list[str]]],
+        favourites: list[str],
+        k: int,
+        own: set[str],
     ) -> list[GenreSuggestion]:
-        """Adjacent genres the listener has neither played nor chosen, then popular ones."""
+        """Adjacent genres outside ``own`` (the listener's genres and those already
+        suggested), then popular ones."""
         if played:
             profile = graph.profile_of_plays([g for _, g in played], [n for n, _ in played])
         else:
             # No plays: their favourites place them in the graph (none: a cold listener).
             profile = np.asarray(graph.genres.genre_vectors([favourites]).todense()).ravel()
-        own = {slug for _, slugs in played for slug in slugs} | set(favourites)
         # Every genre of theirs is "known": the graph suggests only genres new to them.
         known = int(np.count_nonzero(profile))
         wanted = k + len(own)
@@ -325,6 +377,14 @@ class DiscoveryService:
     def _explore_parts(
         suggestion: GenreSuggestion, graph: GenreGraph | None, cold: bool
     ) -> list[dict[str, Any]]:
+        if suggestion.neighbours:
+            return [
+                part(
+                    "taste_neighbours_play",
+                    genre=suggestion.genre,
+                    listeners=suggestion.neighbours,
+                )
+            ]
         if suggestion.because is not None:
             return [part("listeners_also_play", genre=suggestion.because, also=suggestion.genre)]
         listeners = graph.listeners(suggestion.genre) if graph is not None else 0

@@ -64,6 +64,11 @@ _ENGLISH: dict[str, Any] = {
         f"popular on TuneWave ({p['listeners']} listeners): a start until you have plays"
     ),
     "catalog_genre": lambda p: f"{p['tracks']} tracks in TuneWave's catalog to start with",
+    "taste_neighbours_play": lambda p: (
+        f"{p['listeners']} listener with your taste plays {p['genre']}"
+        if p["listeners"] == 1
+        else f"{p['listeners']} listeners with your taste play {p['genre']}"
+    ),
     # people who love a genre (GET /genres/{slug})
     "share_of_plays": lambda p: f"{p['percent']}% of what they play is {p['genre']}",
     "favourite_genre": lambda p: f"{p['genre']} is one of their favourite genres",

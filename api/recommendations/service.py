@@ -267,29 +267,9 @@ class RecommendationsService:
     async def people(
         self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int
     ) -> tuple[list[PersonRecommendation], str | None]:
-        version = await store.live_version(redis)
-        if version is not None:
-            published = await store.user_entry(redis, version, "users", str(user_id))
-            if published:
-                ids = [uuid.UUID(item["user_id"]) for item in published]
-                people = await recommendations_repository.people(session, ids)
-                items = [
-                    PersonRecommendation.model_validate(
-                        {
-                            "user": self._person(people[uuid.UUID(item["user_id"])]),
-                            "score": item["score"],
-                            "reason": item["reason"],
-                            "reason_parts": item.get("reason_parts", []),
-                            "shared_genres": item.get("shared_genres", []),
-                            "basis": "model",
-                        }
-                    )
-                    # People deleted since the model was published are left out.
-                    for item in published
-                    if uuid.UUID(item["user_id"]) in people
-                ]
-                if items:
-                    return items[:limit], version
+        items, version = await self.published_people(session, redis, user_id)
+        if items:
+            return items[:limit], version
         answer = await self._cached_answer(
             redis,
             "users",
@@ -298,6 +278,37 @@ class RecommendationsService:
             lambda: self._fallback_people(session, redis, user_id),
         )
         return answer[:limit], None
+
+    async def published_people(
+        self, session: AsyncSession, redis: Redis, user_id: uuid.UUID
+    ) -> tuple[list[PersonRecommendation], str | None]:
+        """The listener's people from the published model (its top ``TOP_PEOPLE``, closest
+        first, ``score`` their taste similarity) with the model's version; none (and no
+        version) when no model is published or it does not know them. No fallback."""
+        version = await store.live_version(redis)
+        if version is None:
+            return [], None
+        published = await store.user_entry(redis, version, "users", str(user_id))
+        if not published:
+            return [], None
+        ids = [uuid.UUID(item["user_id"]) for item in published]
+        people = await recommendations_repository.people(session, ids)
+        items = [
+            PersonRecommendation.model_validate(
+                {
+                    "user": self._person(people[uuid.UUID(item["user_id"])]),
+                    "score": item["score"],
+                    "reason": item["reason"],
+                    "reason_parts": item.get("reason_parts", []),
+                    "shared_genres": item.get("shared_genres", []),
+                    "basis": "model",
+                }
+            )
+            # People deleted since the model was published are left out.
+            for item in published
+            if uuid.UUID(item["user_id"]) in people
+        ]
+        return items, (version if items else None)
 
     async def _fallback_people(
         self, session: AsyncSession, redis: Redis, user_id: uuid.UUID, limit: int = MAX_LIMIT

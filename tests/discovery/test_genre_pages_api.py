@@ -30,6 +30,7 @@ from api.models import (
 )
 from api.realtime.events import now_ms
 from api.realtime.presence import Presence
+from api.recommendations import store
 from tests.factories import create_genre, create_track, create_user
 from tests.support.people import SignIn
 
@@ -364,3 +365,108 @@ async def test_a_track_of_two_suggested_genres_is_offered_once(
     assert offered.count("Both") == 1
     assert offered[0] == "Both"  # the most played (and popular) comes first
     assert all(len(item["tracks"]) == 3 for item in items)
+
+
+async def _publish_people(redis: Redis, people: dict[User, list[tuple[User, float]]]) -> None:
+    """A published model whose people recommendations are ``people`` (closest first)."""
+    entries = {
+        str(user.id): [
+            {
+                "user_id": str(other.id),
+                "score": score,
+                "reason": "similar listening overall",
+                "reason_parts": [{"code": "similar_listening", "params": {}}],
+                "shared_genres": [],
+            }
+            for other, score in theirs
+        ]
+        for user, theirs in people.items()
+    }
+    await store.publish(redis, "v1", {"users": entries, "tracks": {}}, {"model": "hybrid"})
+
+
+async def test_the_genres_of_published_taste_neighbours_come_first_with_their_reason(
+    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, sign_in: SignIn, scene: Scene
+) -> None:
+    alice = await sign_in("alice")
+    await _play(session, alice.user, scene.tracks["Shoegaze"][1], times=3)
+    await session.commit()
+    # The graph alone sends a shoegazer to dream pop (the test above); her nearest people by
+    # taste are two ravers and, further, one shoegazer.
+    raver_a, raver_b = scene.ravers[:2]
+    await _publish_people(
+        redis, {alice.user: [(raver_a, 0.9), (raver_b, 0.8), (scene.shoegazers[0], 0.3)]}
+    )
+
+    body = (await client.get("/users/me/genres/explore?k=4", headers=alice.headers)).json()
+
+    items = body["items"]
+    assert [(i["genre"]["slug"], i["basis"]) for i in items] == [
+        ("house", "taste_neighbours"),  # ties with techno: both raver neighbours play both
+        ("techno", "taste_neighbours"),
+        ("dream pop", "taste_neighbours"),  # the further neighbour's, weighted down
+    ]
+    assert items[0]["reason"] == "2 listeners with your taste play house"
+    assert items[0]["reason_parts"] == [
+        {"code": "taste_neighbours_play", "params": {"genre": "house", "listeners": 2}}
+    ]
+    assert items[2]["reason"] == "1 listener with your taste plays dream pop"
+    assert items[0]["score"] > items[2]["score"] > 0
+    assert [t["title"] for t in items[0]["tracks"]] == ["House 0", "House 3", "House 2"]
+    # Shoegaze is hers; nothing else is left to suggest (no duplicates, no filler).
+    assert "shoegaze" not in {i["genre"]["slug"] for i in items}
+
+
+async def test_without_published_people_explore_falls_back_to_the_graph(
+    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, sign_in: SignIn, scene: Scene
+) -> None:
+    alice = await sign_in("alice")
+    await _play(session, alice.user, scene.tracks["Shoegaze"][1], times=3)
+    await session.commit()
+
+    no_model = (await client.get("/users/me/genres/explore?k=3", headers=alice.headers)).json()
+    # A model that does not know her (trained before her plays): the graph still.
+    await _publish_people(redis, {scene.ravers[0]: [(scene.ravers[1], 0.9)]})
+    unknown = (await client.get("/users/me/genres/explore?k=3", headers=alice.headers)).json()
+
+    for body in (no_model, unknown):
+        first = body["items"][0]
+        assert (first["genre"]["slug"], first["basis"]) == ("dream pop", "adjacent")
+        assert {i["basis"] for i in body["items"][1:]} == {"popular"}
+    assert unknown["items"] == no_model["items"]
+
+
+async def test_genres_a_listener_played_or_chose_never_come_from_their_neighbours(
+    client: httpx.AsyncClient, session: AsyncSession, redis: Redis, sign_in: SignIn, scene: Scene
+) -> None:
+    alice = await sign_in("alice")
+    await _play(session, alice.user, scene.tracks["Shoegaze"][1], times=3)
+    await _play(session, alice.user, scene.tracks["House"][2])  # once, long ago or not
+    session.add(UserGenre(user_id=alice.user.id, genre_id=scene.genres["Techno"].id))
+    await session.commit()
+    await _publish_people(
+        redis,
+        {alice.user: [(scene.ravers[0], 0.9), (scene.ravers[1], 0.8), (scene.shoegazers[0], 0.1)]},
+    )
+
+    items = (await client.get("/users/me/genres/explore?k=5", headers=alice.headers)).json()[
+        "items"
+    ]
+
+    # House (played) and techno (a favourite) are what her neighbours play most: left out.
+    assert [(i["genre"]["slug"], i["basis"]) for i in items] == [("dream pop", "taste_neighbours")]
+
+
+async def test_taste_neighbours_without_redis_fall_back_to_the_graph(
+    session: AsyncSession, redis: Redis, scene: Scene
+) -> None:
+    gazer = scene.shoegazers[0]
+    await _publish_people(redis, {gazer: [(scene.ravers[0], 0.9)]})
+    with_redis = await discovery_service.explore(session, redis, gazer.id, 2)
+    assert [(i.genre.slug, i.basis) for i in with_redis.items] == [
+        ("house", "taste_neighbours"),
+        ("techno", "taste_neighbours"),
+    ]
+
+    offline = await discovery_service.explore(session, cast(Redis, OfflineRedis()), gazer.id, 2)
+    assert {i.basis for i in offline.items} == {"popular"}  # the graph: nothing adjacent left

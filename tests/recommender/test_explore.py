@@ -8,7 +8,12 @@ import pytest
 import scipy.sparse as sp
 
 from recommender import GenreSpace, Interactions
-from recommender.explore import GenreGraph, fit_genre_graph, neighbour_genre_scores
+from recommender.explore import (
+    GenreGraph,
+    explore_from_neighbours,
+    fit_genre_graph,
+    neighbour_genre_scores,
+)
 
 
 def test_the_genre_next_to_yours_in_co_listening_is_suggested_not_your_own() -> None:
@@ -112,3 +117,63 @@ def test_taste_neighbours_lend_their_genres_weighted_by_closeness() -> None:
     np.testing.assert_allclose(neighbour_genre_scores(profiles, similarity, 1), [0.54, 0.72, 0])
     # Nobody similar: nothing to lend.
     assert not neighbour_genre_scores(profiles, np.zeros(4), 50).any()
+
+
+def test_served_neighbour_profiles_rank_as_the_offline_measure_does() -> None:
+    """The API builds each published neighbour's profile from plays and ranks with
+    ``explore_from_neighbours``; the bench sums ``neighbour_genre_scores`` over the space's
+    profiles. Same neighbours, same weights: same scores, same order."""
+    plays, track_genres = _two_scenes()
+    # Listener 14 (only shoegaze) is close to a techno fan, less to a shoegazer.
+    graph = fit_genre_graph(plays, track_genres)
+    users = np.sort(plays["user_id"].unique())
+    items = np.sort(plays["item_id"].unique())
+    matrix = sp.csr_matrix(
+        (
+            plays["weight"].to_numpy(),
+            (
+                pd.Index(users).get_indexer(plays["user_id"]),
+                pd.Index(items).get_indexer(plays["item_id"]),
+            ),
+        ),
+        shape=(len(users), len(items)),
+    )
+    offline_profiles = sp.csr_matrix(graph.genres.profiles(matrix), dtype=np.float64)
+    similarity = np.zeros(len(users))
+    near, far = list(users).index("u7"), list(users).index("u0")
+    similarity[[near, far]] = [0.9, 0.2]
+    offline = neighbour_genre_scores(offline_profiles, similarity, neighbours=20)
+
+    genres_of = dict(zip(track_genres["item_id"], track_genres["tag"], strict=True))
+    served_profiles = np.vstack(
+        [
+            graph.profile_of_plays(
+                [[genres_of[t]] for t in plays.loc[plays["user_id"] == user, "item_id"]],
+                plays.loc[plays["user_id"] == user, "weight"].tolist(),
+            )
+            for user in ("u7", "u0")
+        ]
+    )
+    served = explore_from_neighbours(
+        graph.vocabulary, served_profiles, [0.9, 0.2], k=4, exclude={"shoegaze"}
+    )
+
+    by_genre = dict(zip(graph.vocabulary, offline, strict=True))
+    for suggestion in served:
+        assert suggestion.score == pytest.approx(by_genre[suggestion.genre])
+    offline_order = [g for g in sorted(by_genre, key=lambda g: -by_genre[g]) if g != "shoegaze"]
+    assert [s.genre for s in served] == offline_order[:3]
+    # Techno and house from the close raver first, then dream pop from the shoegazer.
+    assert [s.genre for s in served][2] == "dream-pop"
+    assert [s.neighbours for s in served] == [1, 1, 1]
+    assert all(s.because is None for s in served)
+
+
+def test_neighbours_lend_no_genre_they_do_not_play_nor_the_listeners_own() -> None:
+    vocabulary = ["a", "b", "c"]
+    profiles = np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
+    suggestions = explore_from_neighbours(vocabulary, profiles, [0.5, 0.5, 0.0], 3, {"b"})
+    # "c" is played only by someone not close (weight 0); "b" is the listener's own.
+    assert [(s.genre, s.neighbours) for s in suggestions] == [("a", 2)]
+    assert suggestions[0].score == pytest.approx(0.8)
+    assert explore_from_neighbours(vocabulary, np.zeros((0, 3)), [], 3, set()) == []

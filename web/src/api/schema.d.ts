@@ -965,7 +965,7 @@ export interface components {
              * Basis
              * @enum {string}
              */
-            basis: "adjacent" | "popular";
+            basis: "taste_neighbours" | "adjacent" | "popular";
             room: components["schemas"]["RecommendedRoom"] | null;
             /** Tracks */
             tracks: components["schemas"]["TrackBase"][];
