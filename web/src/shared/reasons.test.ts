@@ -33,6 +33,18 @@ describe("recommendation reasons", () => {
     ).toBe("у вас общие жанры: Jazz");
   });
 
+  it("say how many listeners with the same taste play a genre to explore, in both languages", () => {
+    const three = readReasonParts([{ code: "taste_neighbours_play", params: { genre: "jazz", listeners: 3 } }]);
+    const one = readReasonParts([{ code: "taste_neighbours_play", params: { genre: "techno", listeners: 1 } }]);
+    const english = "3 listeners with your taste play jazz";
+    expect(reasonText(three, english, makeI18n("en"), genreName)).toBe("3 listeners with your taste play Jazz");
+    expect(reasonText(one, "x", makeI18n("en"), genreName)).toBe("1 listener with your taste plays Techno");
+    expect(reasonText(three, english, makeI18n("ru"), genreName)).toBe("3 слушателя с похожим на ваш вкусом слушают Jazz");
+    expect(reasonText(one, "x", makeI18n("ru"), genreName)).toBe("1 слушатель с похожим на ваш вкусом слушает Techno");
+    const five = readReasonParts([{ code: "taste_neighbours_play", params: { genre: "jazz", listeners: 5 } }]);
+    expect(reasonText(five, "x", makeI18n("ru"), genreName)).toBe("5 слушателей с похожим на ваш вкусом слушают Jazz");
+  });
+
   it("fall back to the English reason for a code this app does not know, or no parts", () => {
     const unknown = readReasonParts([
       { code: "plays_genres", params: { genres: ["jazz"] } },

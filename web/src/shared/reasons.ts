@@ -14,6 +14,7 @@ const COUNTED: Record<string, string> = {
   popular_genre: "listeners",
   popular_genre_to_start: "listeners",
   catalog_genre: "tracks",
+  taste_neighbours_play: "listeners",
 };
 
 export interface ReasonPart {
@@ -55,7 +56,11 @@ export function translateReason(
     if (counted) {
       const count = Number(params[counted]);
       if (!Number.isFinite(count)) return null;
-      texts.push(plural(`reason.${code}` as PluralKey, count));
+      texts.push(
+        plural(`reason.${code}` as PluralKey, count, {
+          genre: genreName(typeof params.genre === "string" ? params.genre : ""),
+        }),
+      );
       continue;
     }
     const key = `reason.${code}`;

@@ -207,6 +207,8 @@ export const en = {
   "reason.popular_genre_to_start.other": "popular on TuneWave ({count} listeners): a start until you have plays",
   "reason.catalog_genre.one": "{count} track in TuneWave's catalog to start with",
   "reason.catalog_genre.other": "{count} tracks in TuneWave's catalog to start with",
+  "reason.taste_neighbours_play.one": "{count} listener with your taste plays {genre}",
+  "reason.taste_neighbours_play.other": "{count} listeners with your taste play {genre}",
   "reason.share_of_plays": "{percent}% of what they play is {genre}",
   "reason.favourite_genre": "{genre} is one of their favourite genres",
   "error.bad_request": "The app sent something the server did not understand. Reload the page and try again.",
