@@ -170,6 +170,26 @@ describe("genres to explore", () => {
     expect(screen.getByRole("heading", { name: "Жанры, которые стоит открыть" })).toBeTruthy();
   });
 
+  it("say how many listeners with the listener's taste play a genre, in Russian", async () => {
+    stubApi({
+      "/genres": vocabulary,
+      "/users/me/genres/explore": explore([
+        {
+          genre: { slug: "dream pop", name: "Dream Pop" },
+          score: 1.4,
+          reason: "3 listeners with your taste play dream pop",
+          reason_parts: [{ code: "taste_neighbours_play", params: { genre: "dream pop", listeners: 3 } }],
+          basis: "taste_neighbours",
+          room: null,
+          tracks: [track("Myth")],
+        },
+      ]),
+    });
+    renderIn("ru", <GenresToExplore />);
+    const item = within((await screen.findAllByTestId("genre-to-explore"))[0]!);
+    expect(await item.findByText("3 слушателя с похожим на ваш вкусом слушают Dream Pop")).toBeTruthy();
+  });
+
   it("stay hidden when there is nothing to suggest or the call fails", async () => {
     stubApi({ "/users/me/genres/explore": explore([]) });
     const { container } = renderIn("en", <GenresToExplore />);
