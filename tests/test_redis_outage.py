@@ -68,3 +68,11 @@ def test_clients_retry_with_backoff_and_check_idle_connections() -> None:
     assert options["retry"].get_retries() == settings.redis_retries
     assert options["health_check_interval"] == settings.redis_health_check_interval_s
     assert options["socket_timeout"] == settings.redis_socket_timeout_s
+
+
+async def test_the_offline_stand_in_runs_scripts_as_misses() -> None:
+    """Presence registers Lua scripts on whatever client it gets: offline, a script's run
+    misses like every read (and registering leaves no coroutine behind)."""
+    offline = OfflineRedis()
+    script = offline.register_script("return 1")
+    assert await script(keys=["k"], args=[1]) is None

@@ -147,6 +147,14 @@ class OfflineRedis:
     def pipeline(self, *args: Any, **kwargs: Any) -> _OfflinePipeline:
         return _OfflinePipeline()
 
+    def register_script(self, script: str) -> Any:
+        """A script handle (registering is synchronous in redis-py) whose runs miss."""
+
+        async def run(*args: Any, **kwargs: Any) -> None:
+            return None
+
+        return run
+
     def __getattr__(self, name: str) -> Any:
         async def miss(*args: Any, **kwargs: Any) -> None:
             return None
