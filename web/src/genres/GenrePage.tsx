@@ -1,9 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
 
 import { useI18n } from "../shared/i18n.ts";
-import { Link } from "../shared/Link.tsx";
 import { PersonWithReason } from "../shared/PersonWithReason.tsx";
-import { Card, DemoBadge, ErrorNotice, GenreChip, Spinner } from "../shared/ui.tsx";
+import { RoomTitle } from "../shared/RoomTitle.tsx";
+import { Card, ErrorNotice, GenreChip, Spinner } from "../shared/ui.tsx";
 import { genrePageQuery } from "./genres-api.ts";
 
 /** A genre's page: its live rooms, top tracks, the people who love it, related genres. */
@@ -40,12 +40,7 @@ export function GenrePage({ slug }: { slug: string }) {
               <ul className="grid gap-3 sm:grid-cols-2">
                 {rooms.map(({ room, playing_now: playingNow }) => (
                   <li key={room.id} className="min-w-0 rounded-xl border border-zinc-200 p-3 dark:border-zinc-800">
-                    <div className="flex min-w-0 items-start justify-between gap-2">
-                      <Link to={`/room/${room.id}`} className="min-w-0 break-words font-medium [overflow-wrap:anywhere] hover:underline">
-                        {room.name}
-                      </Link>
-                      {room.is_demo ? <DemoBadge /> : null}
-                    </div>
+                    <RoomTitle room={room} />
                     {room.now_playing ? (
                       <p className="break-words text-sm text-zinc-600 dark:text-zinc-400" data-testid="room-now-playing">
                         {t(playingNow ? "genre.playingNow" : "genre.playingOther", {

@@ -2,9 +2,9 @@ import { useQuery } from "@tanstack/react-query";
 
 import { useGenreNames } from "../shared/genre-names.ts";
 import { useI18n } from "../shared/i18n.ts";
-import { Link } from "../shared/Link.tsx";
 import { PersonWithReason } from "../shared/PersonWithReason.tsx";
-import { Card, DemoBadge, GenreChip } from "../shared/ui.tsx";
+import { RoomTitle } from "../shared/RoomTitle.tsx";
+import { Card, GenreChip } from "../shared/ui.tsx";
 import { readReasonParts, reasonText } from "../shared/reasons.ts";
 import { recommendedPeopleQuery, recommendedRoomsQuery } from "./recommendations.ts";
 
@@ -23,12 +23,7 @@ export function RecommendedRooms() {
           const reason = reasonText(readReasonParts(reason_parts), english, i18n, genreName);
           return (
             <li key={room.id} className="min-w-0 rounded-xl border border-zinc-200 p-3 dark:border-zinc-800">
-              <div className="flex min-w-0 items-start justify-between gap-2">
-                <Link to={`/room/${room.id}`} className="min-w-0 break-words font-medium [overflow-wrap:anywhere] hover:underline">
-                  {room.name}
-                </Link>
-                {room.is_demo ? <DemoBadge /> : null}
-              </div>
+              <RoomTitle room={room} />
               {reason ? (
                 <p className="break-words text-sm text-zinc-600 dark:text-zinc-400" data-testid="reason">
                   {reason}
