@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from api.core.config import PROJECT_ROOT
 from tests.support.processes import tunewave_env, wait_for
+
+
+async def until(condition: Callable[[], Awaitable[object]], timeout_s: float, what: str) -> None:
+    """Wait until ``condition()`` is truthy (what a worker process does shows up in the
+    database or Redis when it shows up), failing with ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not await condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.2)
 
 
 @dataclass

@@ -3,8 +3,6 @@ database. Rows are committed (the worker is another process) and removed afterwa
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +15,7 @@ from api.core.db import session_scope
 from api.discovery import graph as graph_store
 from api.models import Artist, Genre, ListeningEvent, ListeningSource, Track, User
 from tests.factories import create_track, create_user
-from tests.support.workers import celery_worker
+from tests.support.workers import celery_worker, until
 from workers.genre_graph import build_genre_graph
 
 PREFIX = "wkg"
@@ -69,10 +67,9 @@ async def test_a_worker_builds_and_publishes_the_genre_graph(
 
     with celery_worker(tmp_path):
         build_genre_graph.delay(reason="test")
-        deadline = time.monotonic() + 60
-        while (loaded := await graph_store.load(redis)) is None:
-            assert time.monotonic() < deadline, "timed out waiting for the genre graph"
-            await asyncio.sleep(0.3)
+        await until(lambda: graph_store.load(redis), 60, "the genre graph")
+        loaded = await graph_store.load(redis)
+        assert loaded is not None
 
     assert loaded.graph.neighbours(f"{PREFIX} a", 3) == [(f"{PREFIX} b", pytest.approx(1.0))]
     assert loaded.graph.neighbours(f"{PREFIX} c", 3) == [(f"{PREFIX} d", pytest.approx(1.0))]

@@ -4,10 +4,8 @@ the fixture removes them afterwards."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from api.core.db import session_scope
 from api.models import Artist, ListeningEvent, OAuthIdentity, Track, User
 from tests.factories import create_identity, create_user
 from tests.fakes.spotify import FakeSpotify, spotify_track
-from tests.support.workers import celery_worker
+from tests.support.workers import celery_worker, until
 from workers.history_import import import_all_spotify_history, import_spotify_history
 
 T0_MS = 1_790_000_000_000
@@ -84,13 +82,6 @@ async def _counts(user_id: uuid.UUID) -> tuple[int, int, int | None]:
     return int(events or 0), int(distinct or 0), cursor
 
 
-async def _until(condition: Callable[[], object], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await condition():  # type: ignore[misc]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-
-
 async def test_beat_fan_out_imports_every_linked_user_and_waits_out_a_429(
     fake_spotify: FakeSpotify, committed_users: list[uuid.UUID], tmp_path: Path
 ) -> None:
@@ -108,7 +99,7 @@ async def test_beat_fan_out_imports_every_linked_user_and_waits_out_a_429(
             a, b = await _counts(alice), await _counts(bob)
             return a[2] is not None and b[2] is not None
 
-        await _until(both_imported, 60, "both users' imports")
+        await until(both_imported, 60, "both users' imports")
         assert "Retry in 1s" in worker.log()
 
     assert await _counts(alice) == (30, 30, T0_MS + 29 * 60_000)
@@ -135,7 +126,7 @@ async def test_a_worker_killed_mid_import_is_replaced_and_nothing_is_stored_twic
         async def first_page_stored() -> bool:
             return (await _counts(alice))[0] == 50 and len(fake_spotify.history_requests) >= 2
 
-        await _until(first_page_stored, 60, "the first page to be stored")
+        await until(first_page_stored, 60, "the first page to be stored")
         first.kill()
 
     assert await _counts(alice) == (50, 50, None)
@@ -148,7 +139,7 @@ async def test_a_worker_killed_mid_import_is_replaced_and_nothing_is_stored_twic
             return (await _counts(alice))[2] is not None
 
         # Redelivered by the broker (acks_late + reject on worker lost), not sent again.
-        await _until(finished, 90, "the redelivered import to finish")
+        await until(finished, 90, "the redelivered import to finish")
 
     assert await _counts(alice) == (60, 60, T0_MS + 59 * 60_000)
     # The re-run fetched the first page again and inserted none of it twice.

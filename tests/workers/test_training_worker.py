@@ -3,8 +3,6 @@ database. Rows are committed (the worker is another process) and removed afterwa
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +26,7 @@ from api.models import (
 )
 from api.recommendations import store
 from tests.factories import create_track, create_user
-from tests.support.workers import celery_worker
+from tests.support.workers import celery_worker, until
 from workers.genre_enrichment import enrich_genres
 from workers.training import train_recommender
 
@@ -47,13 +45,6 @@ async def committed(redis: Redis) -> AsyncIterator[dict[str, list]]:
         await session.execute(delete(Artist).where(Artist.name.startswith(PREFIX)))
         await session.execute(delete(Genre).where(Genre.id.in_(made["genres"])))
         await session.execute(delete(ModelRun).where(ModelRun.version.in_(made["versions"])))
-
-
-async def _until(condition, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while not await condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.3)
 
 
 async def test_a_worker_trains_and_publishes_a_model(
@@ -96,13 +87,13 @@ async def test_a_worker_trains_and_publishes_a_model(
         async def published() -> bool:
             return await store.live_version(redis) is not None
 
-        await _until(published, 120, "a published model")
+        await until(published, 120, "a published model")
 
         # Every training run queues a rebuild of the genre graph from the same plays.
         async def graph_published() -> bool:
             return await graph_store.load(redis) is not None
 
-        await _until(graph_published, 60, "the genre graph after training")
+        await until(graph_published, 60, "the genre graph after training")
 
     version = await store.live_version(redis)
     assert version is not None
@@ -141,4 +132,4 @@ async def test_a_worker_enriches_genres_from_the_catalog(
     with celery_worker(tmp_path):
         assert not await enriched()
         enrich_genres.delay()
-        await _until(enriched, 60, "the artist's genres")
+        await until(enriched, 60, "the artist's genres")
