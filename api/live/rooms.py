@@ -53,10 +53,8 @@ class DomainRoomData:
             views = await chat_service.since(session, room_id, after_seq=after_seq, limit=limit)
         return [(view.seq, MessageFrame.from_view(view)) for view in views]
 
-    async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
+    async def listeners_changed(
+        self, redis: Redis, room_id: uuid.UUID, arrived: list[str], left: list[str]
+    ) -> None:
         async with session_scope(self.sessionmaker) as session:
-            await playback_service.listener_arrived(session, redis, room_id, user_id)
-
-    async def listener_left(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
-        async with session_scope(self.sessionmaker) as session:
-            await playback_service.listener_left(session, redis, room_id, user_id)
+            await playback_service.listeners_changed(session, redis, room_id, arrived, left)

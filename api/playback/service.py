@@ -422,23 +422,23 @@ class PlaybackService:
         "skip": _skip,
     }
 
-    async def listener_arrived(
-        self, session: AsyncSession, redis: Redis, room_id: uuid.UUID, user_id: str
+    async def listeners_changed(
+        self,
+        session: AsyncSession,
+        redis: Redis,
+        room_id: uuid.UUID,
+        arrived: list[str],
+        left: list[str],
     ) -> None:
+        """These users started and these stopped hearing the room's current entry (one read
+        of the playback state for a whole batch of sockets opening and closing)."""
         state = await self._peek(session, room_id)
-        if state is not None and state.entry_id is not None:
-            await listening_tracker.present(
-                redis, room_id, state.entry_id, [user_id], state.position_ms(self.clock())
-            )
-
-    async def listener_left(
-        self, session: AsyncSession, redis: Redis, room_id: uuid.UUID, user_id: str
-    ) -> None:
-        state = await self._peek(session, room_id)
-        if state is not None and state.entry_id is not None:
-            await listening_tracker.absent(
-                redis, room_id, state.entry_id, user_id, state.position_ms(self.clock())
-            )
+        if state is None or state.entry_id is None:
+            return
+        position_ms = state.position_ms(self.clock())
+        await listening_tracker.present(redis, room_id, state.entry_id, arrived, position_ms)
+        for user_id in left:
+            await listening_tracker.absent(redis, room_id, state.entry_id, user_id, position_ms)
 
     async def _peek(self, session: AsyncSession, room_id: uuid.UUID) -> PlaybackState | None:
         row = await playback_repository.load(session, room_id)

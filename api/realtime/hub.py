@@ -61,6 +61,14 @@ CLOSE_ROOM_DELETED = 4410
 CLOSE_NOT_A_MEMBER = 4403
 # How often every socket's send budget is checked.
 BUDGET_CHECK_S = 0.5
+# Presence frames (``joined``/``left``) wait up to this long for the socket's next write, so a
+# crowd arriving at once costs each socket a write per period instead of one per arrival; any
+# other frame (chat, playback, pong) is written at once and takes them along, in order.
+LAZY_FLUSH_S = 0.2
+LAZY_TYPES = frozenset({"joined", "left"})
+# Arrivals and departures reach the listening history in batches per room, at most this late:
+# a storm of 500 arrivals costs a few reads of the playback state, not 500.
+LISTENERS_FLUSH_S = 0.2
 
 
 class Pong:
@@ -163,6 +171,8 @@ class Connection:
         self.closed = False
         self.close_code: int | None = None
         self.writer: asyncio.Task[None] | None = None
+        # The pending wake-up of the writer for presence frames queued lazily.
+        self._lazy_wake: asyncio.TimerHandle | None = None
         # Called when the server drops the socket, so its reader stops waiting for the peer.
         self.on_drop: Callable[[], None] | None = None
 
@@ -170,12 +180,16 @@ class Connection:
     def queued_frames(self) -> int:
         return len(self._items)
 
-    def offer(self, item: Outgoing) -> None:
+    def offer(self, item: Outgoing, *, lazy: bool = False) -> None:
+        """Queue ``item`` for the writer: at once, or (``lazy``) within ``LAZY_FLUSH_S``."""
         if self.closed:
             return
         self._items.append(item)
         self.queued_bytes += _size(item)
-        self._wake.set()
+        if not lazy:
+            self._wake.set()
+        elif self._lazy_wake is None and not self._wake.is_set():
+            self._lazy_wake = asyncio.get_running_loop().call_later(LAZY_FLUSH_S, self._flush_lazy)
         budget = self.budget
         if len(self._items) > budget.frames // 2:
             self._roomy.clear()
@@ -188,6 +202,10 @@ class Connection:
             len(self._items) > budget.frames or self.queued_bytes > budget.bytes
         ):
             self.over_budget_since = time.monotonic()
+
+    def _flush_lazy(self) -> None:
+        self._lazy_wake = None
+        self._wake.set()
 
     def check_budget(self, now: float) -> None:
         """Close the socket with 4408 once it has been over its send budget (frames, or bytes
@@ -228,7 +246,7 @@ class Connection:
             if event.seq <= self.last_seq:
                 return
             self.last_seq = event.seq
-        self.offer(event.text)
+        self.offer(event.text, lazy=event.type in LAZY_TYPES)
         if event.type == "room_deleted":
             self.offer(Close(CLOSE_ROOM_DELETED, "room deleted"))
             self.closed = True
@@ -291,6 +309,10 @@ class Connection:
                 while not items:
                     self._wake.clear()
                     await self._wake.wait()
+                if self._lazy_wake is not None:
+                    # Woken for another frame: the presence frames queued go out with it.
+                    self._lazy_wake.cancel()
+                    self._lazy_wake = None
                 control = self.control
                 if control is not None and not isinstance(items[0], Close) and control.ready():
                     # Everything queued goes out in one write while the peer keeps up.
@@ -515,12 +537,11 @@ class RoomData(Protocol):
         """Stored chat messages with seq > after_seq, oldest first: (seq, message frame)."""
         ...
 
-    async def listener_arrived(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
-        """A user's first socket in the room opened (listening history starts counting)."""
-        ...
-
-    async def listener_left(self, redis: Redis, room_id: uuid.UUID, user_id: str) -> None:
-        """A user's last socket in the room closed."""
+    async def listeners_changed(
+        self, redis: Redis, room_id: uuid.UUID, arrived: list[str], left: list[str]
+    ) -> None:
+        """Users whose first socket in the room opened (listening history starts counting
+        for them) and users whose last socket closed."""
         ...
 
 
@@ -559,6 +580,10 @@ class Hub:
         # When the current entry of each local room ends (ms), and rooms being advanced.
         self._ends_at: dict[uuid.UUID, int] = {}
         self._advancing: set[uuid.UUID] = set()
+        # Per room, listeners who arrived (True) or left (False) since the last flush, and
+        # the rooms with a flush under way.
+        self._listeners: dict[uuid.UUID, dict[str, bool]] = {}
+        self._listener_flushes: set[uuid.UUID] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._chat_poll = asyncio.Event()
         self._gaps: dict[uuid.UUID, tuple[int, float]] = {}
@@ -627,6 +652,8 @@ class Hub:
             for connection in list(connections):
                 with contextlib.suppress(Exception):
                     await self._leave_presence(connection, at)
+        for room_id in list(self._listeners):
+            await self._tell_listeners(room_id)
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
         with contextlib.suppress(Exception):
@@ -661,7 +688,7 @@ class Hub:
                 room_id,
                 JoinedFrame.model_validate({"user": connection.user_info, "online": online}),
             )
-            self._spawn(self.data.listener_arrived(self.redis, room_id, str(connection.user_id)))
+            self._listener_changed(room_id, str(connection.user_id), here=True)
         if first_here:
             self._spawn(self._schedule_from_db(room_id))
 
@@ -741,8 +768,38 @@ class Hub:
         await publish(
             self.redis, room_id, LeftFrame.model_validate({"user": user_info, "online": online})
         )
-        with contextlib.suppress(Exception):
-            await self.data.listener_left(self.redis, room_id, str(user_info.get("id")))
+        self._listener_changed(room_id, str(user_info.get("id")), here=False)
+
+    def _listener_changed(self, room_id: uuid.UUID, user_id: str, *, here: bool) -> None:
+        """Note an arrival or a departure for the room's next listening-history flush (the
+        latest of a user's changes within one batch wins)."""
+        self._listeners.setdefault(room_id, {})[user_id] = here
+        if room_id not in self._listener_flushes:
+            self._listener_flushes.add(room_id)
+            self._spawn(self._flush_listeners(room_id))
+
+    async def _flush_listeners(self, room_id: uuid.UUID) -> None:
+        try:
+            while True:
+                await asyncio.sleep(LISTENERS_FLUSH_S)
+                if not await self._tell_listeners(room_id):
+                    return
+        finally:
+            self._listener_flushes.discard(room_id)
+
+    async def _tell_listeners(self, room_id: uuid.UUID) -> bool:
+        pending = self._listeners.pop(room_id, None)
+        if not pending:
+            return False
+        arrived = [user for user, here in pending.items() if here]
+        left = [user for user, here in pending.items() if not here]
+        try:
+            await self.data.listeners_changed(self.redis, room_id, arrived, left)
+        except Exception as exc:
+            # Listening history is best effort: a listener missed here is re-marked when the
+            # next entry starts (the playback service marks everyone online then).
+            logger.warning("listening history not updated: %s: %s", type(exc).__name__, exc)
+        return True
 
     # --- events from Redis -----------------------------------------------------------------
 

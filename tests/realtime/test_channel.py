@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -260,3 +261,56 @@ async def test_a_stalled_reader_is_dropped_and_does_not_slow_the_room(
             assert received < 12 * 1024 * 1024, received
         finally:
             stalled.close()
+
+
+async def test_listeners_arriving_and_leaving_mid_track_are_counted_in_its_listening_history(
+    shared_api: ApiProcess, live: LiveData
+) -> None:
+    owner = await live.person("owner")
+    guests = [await live.person(f"guest {n}") for n in range(4)]
+    room_id = await make_room(shared_api, owner)
+    track = await live.track(duration_ms=600_000, title="long one")
+    queued = await api_call(
+        shared_api, "POST", f"/rooms/{room_id}/queue", owner, json={"spotify_id": track}
+    )
+    assert queued.status_code == 201, queued.text
+    for guest in guests:
+        joined = await api_call(shared_api, "POST", f"/rooms/{room_id}/join", guest)
+        assert joined.status_code in (200, 201), joined.text
+    played = await api_call(
+        shared_api, "POST", f"/rooms/{room_id}/playback", owner, json={"action": "play"}
+    )
+    assert played.status_code == 200, played.text
+    entry_id = played.json()["entry_id"]
+    base = f"tunewave:listening:{room_id}:{entry_id}"
+    redis = get_redis()
+
+    async def marked() -> set[str]:
+        return set(await redis.hkeys(f"{base}:marks"))
+
+    async def until(check: object, timeout_s: float = 5) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not await check():  # type: ignore[operator]
+            assert time.monotonic() < deadline, "listening history not updated"
+            await asyncio.sleep(0.05)
+
+    ids = {str(guest.user.id) for guest in guests}
+    async with contextlib.AsyncExitStack() as stack:
+        # Four arrive at once mid-track: all are marked as hearing it (one batch).
+        for guest in guests:
+            await stack.enter_async_context(live_client(shared_api, room_id, guest.token))
+
+        async def all_marked() -> bool:
+            return ids <= await marked()
+
+        await until(all_marked)
+        await asyncio.sleep(0.3)
+    # They all left: their stretch is counted as heard and their marks are gone.
+
+    async def all_counted() -> bool:
+        heard = await redis.hgetall(f"{base}:heard")
+        return not (ids & await marked()) and set(heard) >= ids
+
+    await until(all_counted)
+    heard = {k: int(v) for k, v in (await redis.hgetall(f"{base}:heard")).items()}
+    assert all(heard[user] >= 300 for user in ids), heard
