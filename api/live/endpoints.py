@@ -43,7 +43,6 @@ from api.realtime.schemas import (
 from api.realtime.socket_control import control_for
 from api.realtime.sockets import claim_slot
 from api.rooms.service import rooms_service
-from api.users.repository import users_repository
 
 logger = logging.getLogger(__name__)
 
@@ -184,16 +183,18 @@ async def _admit(websocket: WebSocket, room_id: str, live: Live) -> tuple[User, 
     except ValueError as exc:
         raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found") from exc
     async with session_scope(live.sessionmaker) as session:
-        # The token's user, read as REST's dependencies read it (api/deps.py).
-        user = await users_repository.get(session, user_id)
-        if user is None:
-            raise Refusal(CLOSE_INVALID_TOKEN, "unknown user")
+        # The token's user (as REST's dependencies read it, api/deps.py), the room and the
+        # membership in one query, without BEGIN and COMMIT round trips (see admit).
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         try:
-            room = await rooms_service.admit(session, user, room_uuid)
+            admitted = await rooms_service.admit(session, user_id, room_uuid)
         except NotFound as exc:
             raise Refusal(CLOSE_ROOM_NOT_FOUND, "room not found") from exc
         except Forbidden as exc:
             raise Refusal(CLOSE_MEMBERS_ONLY, "members only") from exc
+        if admitted is None:
+            raise Refusal(CLOSE_INVALID_TOKEN, "unknown user")
+    user, room = admitted
     return user, room, expires_at_s
 
 

@@ -98,18 +98,23 @@ class RoomsRepository:
         )
         return dict(result.all())
 
-    async def get_with_membership(
-        self, session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID
-    ) -> tuple[Room, RoomMember | None] | None:
-        """The room row alone (no genres) with ``user_id``'s membership, in one query: what
-        a socket's admission reads, once per connect."""
-        query = select(Room, RoomMember).where(Room.id == room_id)
-        query = query.outerjoin(
-            RoomMember,
-            (RoomMember.room_id == Room.id) & (RoomMember.user_id == user_id),
+    async def get_for_admission(
+        self, session: AsyncSession, user_id: uuid.UUID, room_id: uuid.UUID
+    ) -> tuple[User, Room | None, RoomMember | None] | None:
+        """The user, the room row alone (no genres) and the user's membership, in one query:
+        what a socket's admission reads, once per connect. None when the user is unknown."""
+        query = (
+            select(User, Room, RoomMember)
+            .select_from(User)
+            .outerjoin(Room, Room.id == room_id)
+            .outerjoin(
+                RoomMember,
+                (RoomMember.room_id == Room.id) & (RoomMember.user_id == User.id),
+            )
+            .where(User.id == user_id)
         )
         row = (await session.execute(query)).first()
-        return (row[0], row[1]) if row is not None else None
+        return (row[0], row[1], row[2]) if row is not None else None
 
     async def get_membership(
         self, session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID

@@ -223,19 +223,25 @@ class RoomsService:
         await _add_member(session, room, user)
         return room
 
-    async def admit(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> Room:
-        """Let ``user`` into the room's live channel: a member, or anyone into a public room,
-        who joins it on the way in (as ``join`` does). Raises NotFound, or Forbidden for a
-        private room the user has not joined (joining one takes its password, over REST)."""
-        found = await rooms_repository.get_with_membership(session, room_id, user.id)
+    async def admit(
+        self, session: AsyncSession, user_id: uuid.UUID, room_id: uuid.UUID
+    ) -> tuple[User, Room] | None:
+        """Let the user into the room's live channel: a member, or anyone into a public room,
+        who joins it on the way in (as ``join`` does). None for an unknown user; raises
+        NotFound, or Forbidden for a private room the user has not joined (joining one takes
+        its password, over REST). A member's admission is one read: run it in autocommit and
+        it costs one round trip (a join is then its own one-statement transaction)."""
+        found = await rooms_repository.get_for_admission(session, user_id, room_id)
         if found is None:
+            return None
+        user, room, membership = found
+        if room is None:
             raise NotFound("room not found", code="room_not_found")
-        room, membership = found
         if membership is None:
             if room.is_private:
                 raise Forbidden("members only", code="not_a_member")
             await _add_member(session, room, user)
-        return room
+        return user, room
 
     async def leave(self, session: AsyncSession, user: User, room_id: uuid.UUID) -> None:
         """Leave a room. An owner hands the room to the longest-standing member; an owner
