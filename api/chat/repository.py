@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Uuid, and_, column, func, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Uuid, and_, column, false, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import aliased
 
 from api.core.db import autocommit_engine_for
 from api.models import Message, Room, RoomMember, User
@@ -53,6 +54,34 @@ class ChatRepository:
         )
         row = (await session.execute(query)).first()
         return (row[0], row[1]) if row is not None else None
+
+    async def get_room_for_post(
+        self, session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID, client_id: str | None
+    ) -> tuple[Room, RoomMember | None, Message | None] | None:
+        """``get_room`` for a post, with the message the user already stored under
+        ``client_id`` (a resend), in the same query: one round trip before the store."""
+        known = aliased(Message)
+        # No client_id, no resend to find (and never ``client_id IS NULL``).
+        resend = (
+            and_(
+                known.room_id == Room.id,
+                known.user_id == user_id,
+                known.client_id == client_id,
+            )
+            if client_id is not None
+            else false()
+        )
+        query = (
+            select(Room, RoomMember, known)
+            .where(Room.id == room_id)
+            .outerjoin(
+                RoomMember,
+                and_(RoomMember.room_id == Room.id, RoomMember.user_id == user_id),
+            )
+            .outerjoin(known, resend)
+        )
+        row = (await session.execute(query)).first()
+        return (row[0], row[1], row[2]) if row is not None else None
 
     async def history(
         self,
@@ -119,17 +148,6 @@ class ChatRepository:
         )
         result = await session.execute(query)
         return [HistoryRow._make(row) for row in result]
-
-    async def get_by_client_id(
-        self, session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID, client_id: str
-    ) -> Message | None:
-        return await session.scalar(
-            select(Message).where(
-                Message.room_id == room_id,
-                Message.user_id == user_id,
-                Message.client_id == client_id,
-            )
-        )
 
     async def store(
         self,

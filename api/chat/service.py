@@ -132,14 +132,13 @@ class ChatService:
         data: MessageCreate,
     ) -> PostedMessage:
         """Store a message from a member; a resend with the same client_id is a no-op."""
-        room, membership = await self._room(session, room_id, user)
+        found = await chat_repository.get_room_for_post(session, room_id, user.id, data.client_id)
+        if found is None:
+            raise NotFound("room not found", code="room_not_found")
+        room, membership, known = found
         rooms_service.check_member(membership)
-        if data.client_id is not None:
-            known = await chat_repository.get_by_client_id(
-                session, room.id, user.id, data.client_id
-            )
-            if known is not None:
-                return PostedMessage(MessageView.of(known, user), created=False)
+        if known is not None:
+            return PostedMessage(MessageView.of(known, user), created=False)
         # Counted after the resend check: a client retrying after a timeout is not flooding.
         await ratelimit.enforce(
             redis,

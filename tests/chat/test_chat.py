@@ -322,6 +322,10 @@ async def test_a_resend_with_the_same_client_id_returns_the_stored_message(
     assert next_one.json()["seq"] == 3
     history = await client.get(f"/chat/{room['id']}", params={"limit": 10})
     assert [m["seq"] for m in history.json()] == [3, 2, 1]
+    # Without a client_id nothing is a resend: the same text twice is two messages.
+    plain = [await post(client, alice, room["id"], "same") for _ in range(2)]
+    assert [r.status_code for r in plain] == [201, 201]
+    assert [r.json()["seq"] for r in plain] == [4, 5]
 
 
 async def test_posting_is_rate_limited_per_user_and_room(
