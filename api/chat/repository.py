@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Uuid, and_, column, false, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import aliased
 
 from api.core.db import autocommit_engine_for
 from api.models import Message, Room, RoomMember, User
@@ -60,25 +59,24 @@ class ChatRepository:
     ) -> tuple[Room, RoomMember | None, Message | None] | None:
         """``get_room`` for a post, with the message the user already stored under
         ``client_id`` (a resend), in the same query: one round trip before the store."""
-        known = aliased(Message)
         # No client_id, no resend to find (and never ``client_id IS NULL``).
         resend = (
             and_(
-                known.room_id == Room.id,
-                known.user_id == user_id,
-                known.client_id == client_id,
+                Message.room_id == Room.id,
+                Message.user_id == user_id,
+                Message.client_id == client_id,
             )
             if client_id is not None
             else false()
         )
         query = (
-            select(Room, RoomMember, known)
+            select(Room, RoomMember, Message)
             .where(Room.id == room_id)
             .outerjoin(
                 RoomMember,
                 and_(RoomMember.room_id == Room.id, RoomMember.user_id == user_id),
             )
-            .outerjoin(known, resend)
+            .outerjoin(Message, resend)
         )
         row = (await session.execute(query)).first()
         return (row[0], row[1], row[2]) if row is not None else None
