@@ -7,7 +7,8 @@ processes, Celery workers; see tests/faults/harness.py) and real WebSocket clien
 
 Scenarios: ``redis`` (Redis killed for --outage s and restarted empty while --listeners chat
 at 1 message/s each across two processes), ``track-end`` (Redis down when a track ends),
-``stall`` (one API process SIGSTOPped for --stall s), ``child`` (the pool child running a
+``stall`` (one API process SIGSTOPped for --stall s), ``postgres`` (PostgreSQL fast-restarted
+under warm connection pools, then everyone posts at once), ``child`` (the pool child running a
 training SIGKILLed), ``worker`` (the whole worker running a training SIGKILLed; another one
 redelivers it after the default 30 s visibility timeout). Each prints its figures, the
 assertions the suite makes (PASS/FAIL) and the machine's load. Exit status 1 if any failed.
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.faults.harness import Stack, machine_load
 from tests.faults.scenarios import (
     api_stall,
+    postgres_restart,
     redis_down_at_track_end,
     redis_outage,
     seed_listening,
@@ -69,6 +71,8 @@ async def live_scenarios(args: argparse.Namespace, only: set[str]) -> None:
             await guarded("Redis down when a track ends", lambda: track_end_scenario(stack))
         if "stall" in only:
             await guarded("API process stalled", lambda: stall_scenario(stack, args))
+        if "postgres" in only:
+            await guarded("PostgreSQL restarted", lambda: postgres_scenario(stack, args))
 
 
 async def redis_scenario(stack: Stack, args: argparse.Namespace) -> None:
@@ -136,6 +140,22 @@ async def stall_scenario(stack: Stack, args: argparse.Namespace) -> None:
     )
 
 
+async def postgres_scenario(stack: Stack, args: argparse.Namespace) -> None:
+    posters = max(2, args.listeners // 2)
+    restarted = await postgres_restart(stack, posters=posters, down_s=2.0)
+    report(
+        f"PostgreSQL fast restart (down 2 s) under warm pools, then {posters} posters at once "
+        "on each of 2 processes",
+        restarted.figures,
+        {
+            "every first request after the restart succeeded (201)": (
+                restarted.statuses_after == {201: posters * 2}
+            ),
+            "0 acknowledged messages missing from GET /chat": not restarted.missing_from_store,
+        },
+    )
+
+
 async def worker_scenarios(only: set[str]) -> None:
     async with Stack() as stack:
         stack.spawn_worker()
@@ -169,7 +189,7 @@ async def worker_scenarios(only: set[str]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="redis,track-end,stall,child,worker")
+    parser.add_argument("--only", default="redis,track-end,stall,postgres,child,worker")
     parser.add_argument("--listeners", type=int, default=50)
     parser.add_argument("--outage", type=float, default=10.0)
     parser.add_argument("--stall", type=float, default=20.0)
@@ -182,7 +202,7 @@ def main() -> int:
     args = parser.parse_args()
     only = set(args.only.split(","))
     print(f"bench/faults.py  {time.strftime('%Y-%m-%d %H:%M:%S')}  {machine_load()}")
-    if only & {"redis", "track-end", "stall"}:
+    if only & {"redis", "track-end", "stall", "postgres"}:
         asyncio.run(live_scenarios(args, only))
     if only & {"child", "worker"}:
         asyncio.run(worker_scenarios(only))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.core.db import after_commit, session_scope
+from api.core import db as db_module
+from api.core.config import Settings
+from api.core.db import after_commit, engine_for, session_scope
 
 
 async def test_after_commit_runs_once_the_transaction_committed(
@@ -38,3 +41,43 @@ async def test_after_commit_never_runs_when_the_work_rolls_back(
     with pytest.raises(RuntimeError, match="boom"):
         await failing_unit_of_work()
     assert ran == []
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An engine of its own (the pool size is part of the engine's key).
+    engine = engine_for(settings.model_copy(update={"db_pool_size": 2, "db_max_overflow": 0}))
+    dialect = engine.sync_engine.dialect
+    pings: list[object] = []
+    real_ping = dialect.do_ping
+
+    def counting_ping(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dialect, "do_ping", counting_ping)
+
+    async def backend_pid() -> int:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    try:
+        first = await backend_pid()
+        # Reused at once: no round trip to check it.
+        assert await backend_pid() == first
+        assert pings == []
+        # The server ends that backend (a restart, an administrator): the next checkout sees
+        # the close it was sent and gets a new connection instead of an error.
+        dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as other:
+            await other.execute("SELECT pg_terminate_backend(%s)", [first])
+        second = await backend_pid()
+        assert second != first
+        assert pings == []
+        # Idle past the threshold: pinged once before use.
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)
+        assert await backend_pid() == second
+        assert len(pings) == 1
+    finally:
+        await engine.dispose()

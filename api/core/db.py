@@ -9,9 +9,14 @@ commit succeeded.
 from __future__ import annotations
 
 import logging
+import select
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
+import psycopg
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,6 +27,9 @@ from sqlalchemy.ext.asyncio import (
 from api.core.config import Settings, get_settings
 
 DEFAULT_AUTOCOMMIT_POOL_SIZE = 4
+# A pooled connection idle for longer than this is pinged (a round trip) before use; one used
+# more recently is only checked for a close the server already sent (see _watch_liveness).
+PING_AFTER_IDLE_S = 10.0
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 
@@ -45,12 +53,56 @@ def engine_for(settings: Settings) -> AsyncEngine:
     key = (settings.require_database_url(), settings.db_pool_size, settings.db_max_overflow)
     found = _engines.get(key)
     if found is None:
-        found = create_async_engine(
-            key[0], pool_size=key[1], max_overflow=key[2], pool_pre_ping=True
-        )
+        found = create_async_engine(key[0], pool_size=key[1], max_overflow=key[2])
+        _watch_liveness(found)
         _engines[key] = found
         _autocommit_pool_sizes[_url_key(found)] = settings.db_autocommit_pool_size
     return found
+
+
+def _watch_liveness(engine: AsyncEngine) -> None:
+    """Hand out only live connections, without a round trip per checkout.
+
+    ``pool_pre_ping`` would cost every request a ``SELECT 1`` per pool it uses (a chat post
+    uses two). Instead: a connection whose socket is readable while idle has been told
+    something by the server, and an idle connection only ever hears one thing, that it is
+    being closed (a restart, a terminated backend): it is replaced at once, with no round
+    trip. A connection idle for ``PING_AFTER_IDLE_S`` (where a silent network drop becomes
+    plausible) is pinged as before; a failed ping recycles the whole pool.
+    """
+    dialect = engine.sync_engine.dialect
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:
+            return  # a fresh connection
+        if _told_to_close(dbapi_connection):
+            raise exc.DisconnectionError("the server closed this connection")
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.InvalidatePoolError(f"ping failed: {error}") from error
+        if not alive:
+            raise exc.InvalidatePoolError("ping failed")
+
+    event.listen(engine.sync_engine, "checkin", checkin)
+    event.listen(engine.sync_engine, "checkout", checkout)
+
+
+def _told_to_close(dbapi_connection: Any) -> bool:
+    connection = getattr(dbapi_connection, "driver_connection", None)
+    if connection is None or connection.closed or connection.broken:
+        return True
+    try:
+        readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 def sessionmaker_for(settings: Settings) -> async_sessionmaker[AsyncSession]:
@@ -78,9 +130,9 @@ def autocommit_engine_for(engine: AsyncEngine) -> AsyncEngine:
             engine.url,
             pool_size=_autocommit_pool_sizes.get(url, DEFAULT_AUTOCOMMIT_POOL_SIZE),
             max_overflow=0,
-            pool_pre_ping=True,
             isolation_level="AUTOCOMMIT",
         )
+        _watch_liveness(found)
         _autocommit_engines[url] = found
     return found
 

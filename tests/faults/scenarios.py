@@ -384,6 +384,71 @@ async def _stall(
     return result
 
 
+@dataclass
+class PostgresRestartResult:
+    statuses_after: Counter[int] = field(default_factory=Counter)
+    missing_from_store: set[str] = field(default_factory=set)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+async def postgres_restart(stack: Stack, *, posters: int, down_s: float) -> PostgresRestartResult:
+    """Every API process has several pooled connections when PostgreSQL restarts (fast
+    shutdown: every backend is terminated); once it is back, ``posters`` people post at once
+    on every process. Each of those first requests must get a live connection (201), none an
+    error from a connection the restart killed."""
+    result = PostgresRestartResult()
+    apis = stack.apis
+    owner, *people = await stack.people(posters + 1, prefix="pg restart")
+    room_id = await make_room(apis[0], owner)
+    for person in people:
+        joined = await call(apis[0], "POST", f"/rooms/{room_id}/join", person)
+        assert joined.status_code in (200, 201), joined.text
+
+    async def post_everywhere(label: str) -> list[tuple[str, int]]:
+        async def one(api: Any, person: Any, n: int) -> tuple[str, int]:
+            client_id = f"{label}-{n}-{person.id[:8]}"
+            response = await call(
+                api,
+                "POST",
+                f"/chat/{room_id}",
+                person,
+                json={"text": f"{label} {n}", "client_id": client_id},
+            )
+            return client_id, response.status_code
+
+        return list(
+            await asyncio.gather(
+                *(one(api, person, n) for n, api in enumerate(apis) for person in people)
+            )
+        )
+
+    # Concurrent posts leave several connections in each process's pools.
+    warm = await post_everywhere("warm")
+    assert {status for _, status in warm} == {201}, warm
+    stack.postgres.stop("fast")
+    await asyncio.sleep(down_s)
+    stack.postgres.start()
+    if stack.engine is not None:  # the harness's own pool lost its connections too
+        await stack.engine.dispose()
+    back_at = time.monotonic()
+    after = await post_everywhere("after")
+    first_round_s = time.monotonic() - back_at
+    result.statuses_after = Counter(status for _, status in after)
+    stored = {m.get("client_id") for m in await all_messages(apis[1], room_id, owner)}
+    result.missing_from_store = {
+        client_id for client_id, status in after if status == 201 and client_id not in stored
+    }
+    result.figures.update(
+        pooled_before=len(warm),
+        down_s=down_s,
+        posts_after=len(after),
+        statuses_after=dict(result.statuses_after),
+        first_round_s=round(first_round_s, 2),
+        missing_from_store=len(result.missing_from_store),
+    )
+    return result
+
+
 # --- workers -----------------------------------------------------------------------------------
 
 LEASE_KEY = "tunewave:lease:training"
