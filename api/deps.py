@@ -14,7 +14,7 @@ from starlette.requests import HTTPConnection
 
 from api.auth.tokens import AccessClaims, decode_access_claims, decode_access_token
 from api.core.config import Settings
-from api.core.db import session_scope
+from api.core.db import session_scope, use_autocommit
 from api.core.exceptions import Unauthorized
 from api.models import User
 from api.users.repository import users_repository
@@ -29,6 +29,15 @@ async def get_session(connection: HTTPConnection) -> AsyncIterator[AsyncSession]
 # scope="function": the commit happens before the response is sent, so a failed commit
 # becomes an error response instead of a 200 for data that was never stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_autocommit(session: SessionDep) -> None:
+    """The request's session in autocommit (``api/core/db.py`` use_autocommit): declare it
+    before any dependency that reads, for an endpoint whose only write is one statement."""
+    await use_autocommit(session)
+
+
+Autocommit = Annotated[None, Depends(get_autocommit)]
 
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread

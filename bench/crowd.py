@@ -240,7 +240,13 @@ async def chat(
     await asyncio.gather(*(c.close() for c in clients))
 
 
-async def burst(ports: list[int], tokens: list[str], room_id: str, concurrency: int) -> None:
+async def burst(
+    ports: list[int],
+    tokens: list[str],
+    room_id: str,
+    concurrency: int,
+    servers: list[psutil.Process],
+) -> None:
     """Every sender posts 10 messages (the chat limit's burst) over REST, ``concurrency``
     requests in flight across the processes, with one socket listening to check order."""
     import httpx
@@ -271,10 +277,12 @@ async def burst(ports: list[int], tokens: list[str], room_id: str, concurrency: 
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
     started = time.monotonic()
+    cpu_before = cpu_s(servers)
     await asyncio.gather(
         *(post(n, token, number) for number in range(10) for n, token in enumerate(tokens))
     )
     elapsed = time.monotonic() - started
+    cpu_used = cpu_s(servers) - cpu_before
     for client in clients:
         await client.aclose()
     _, last = room_state(room_id)
@@ -288,6 +296,7 @@ async def burst(ports: list[int], tokens: list[str], room_id: str, concurrency: 
         stored=last - before,
         stored_per_s=f"{(last - before) / elapsed:.0f}",
         wall_s=f"{elapsed:.1f}",
+        server_cpu_per_message=f"{cpu_used * 1000 / max(1, last - before):.1f}ms",
         listener_in_order_complete=heard == list(range(before + 1, last + 1)),
         listener_resumes=listener.clients[0].resumes,
     )
@@ -408,7 +417,9 @@ async def main(args: argparse.Namespace, tokens: list[str], rooms: list[str]) ->
         if "chat" in only:
             await chat(ports, tokens[1 : args.users + 1], rooms[1], args.rate, args.duration_s)
         if "burst" in only:
-            await burst(ports, tokens[1 : args.burst_senders + 1], rooms[2], args.concurrency)
+            await burst(
+                ports, tokens[1 : args.burst_senders + 1], rooms[2], args.concurrency, processes
+            )
         if "store" in only:
             await store_rate(rooms[2], owner_id, args.concurrency, 10.0)
         if "resume" in only:

@@ -9,7 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.core import db as db_module
 from api.core.config import Settings
-from api.core.db import after_commit, engine_for, session_scope
+from api.core.db import (
+    after_commit,
+    engine_for,
+    in_autocommit,
+    session_scope,
+    sessionmaker_for,
+    use_autocommit,
+)
 
 
 async def test_after_commit_runs_once_the_transaction_committed(
@@ -81,3 +88,25 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(
         assert len(pings) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_session_in_autocommit_runs_each_statement_as_its_own_transaction(
+    settings: Settings,
+) -> None:
+    maker = sessionmaker_for(settings)
+
+    async def two_transaction_ids(autocommit: bool) -> tuple[int, int]:
+        async with session_scope(maker) as session:
+            if autocommit:
+                await use_autocommit(session)
+            assert in_autocommit(session) is autocommit
+            ids = [
+                int((await session.execute(text("SELECT txid_current()"))).scalar_one())
+                for _ in range(2)
+            ]
+        return ids[0], ids[1]
+
+    first, second = await two_transaction_ids(autocommit=True)
+    assert first != second
+    first, second = await two_transaction_ids(autocommit=False)
+    assert first == second

@@ -19,7 +19,7 @@ from api.core.exceptions import (
     error_responses,
 )
 from api.core.json import JSONBytes
-from api.deps import CurrentUser, OptionalUser, RedisDep, SessionDep
+from api.deps import Autocommit, CurrentUser, OptionalUser, RedisDep, SessionDep
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -94,6 +94,8 @@ async def list_messages(
 async def post_message(
     room_id: uuid.UUID,
     data: MessageCreate,
+    # Before the user is read: a post is reads and one storing statement, no BEGIN/COMMIT.
+    _autocommit: Autocommit,
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,

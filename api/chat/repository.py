@@ -7,7 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, Boolean, DateTime, Uuid, and_, column, false, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from api.core.db import autocommit_engine_for
+from api.core.db import autocommit_engine_for, in_autocommit
 from api.models import Message, Room, RoomMember, User
 
 
@@ -162,9 +162,10 @@ class ChatRepository:
         locks the room row, returns the stored message when (room, user, client_id) is
         already there (``created`` False, no seq consumed), else bumps the room's seq and
         activity and inserts the message, with created_at strictly after the room's previous
-        message. When the session is bound to an engine, the call runs on its own connection
-        in autocommit, so the room's lock lasts that one statement and the message is
-        committed when this returns (whatever the caller's transaction does next). A session
+        message. The room's lock must last that one statement, and the message is committed
+        when this returns (whatever the caller's transaction does next): a session in
+        autocommit (``use_autocommit``: a post) runs it on its own connection; any other
+        session bound to an engine runs it on a connection of the autocommit pool. A session
         bound to a connection (a caller composing a bigger transaction) runs it inside that
         transaction instead.
         """
@@ -179,7 +180,9 @@ class ChatRepository:
             )
         )
         bind = session.bind
-        if isinstance(bind, AsyncEngine):
+        if in_autocommit(session):
+            row = (await session.execute(statement)).first()
+        elif isinstance(bind, AsyncEngine):
             async with autocommit_engine_for(bind).connect() as connection:
                 row = (await connection.execute(statement)).first()
         else:

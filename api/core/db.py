@@ -105,6 +105,22 @@ def _told_to_close(dbapi_connection: Any) -> bool:
     return bool(readable)
 
 
+async def use_autocommit(session: AsyncSession) -> None:
+    """Run the session's statements each as its own transaction, without the ``BEGIN`` and
+    ``COMMIT`` round trips: for a unit of work that reads and then writes with one statement
+    (a chat post, a socket's admission). Call it before the session's first statement. A
+    session bound to a connection (a test's, or a caller composing a bigger transaction)
+    keeps that transaction."""
+    if isinstance(session.bind, AsyncEngine) and not session.in_transaction():
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        session.info["autocommit"] = True
+
+
+def in_autocommit(session: AsyncSession) -> bool:
+    """Whether ``use_autocommit`` put the session in autocommit."""
+    return bool(session.info.get("autocommit"))
+
+
 def sessionmaker_for(settings: Settings) -> async_sessionmaker[AsyncSession]:
     engine = engine_for(settings)
     found = _sessionmakers.get(engine)

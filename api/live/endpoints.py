@@ -23,7 +23,7 @@ from api.auth.ws_tickets import redeem_ticket
 from api.chat.schemas import MessageCreate, MessageFrame
 from api.chat.service import chat_service
 from api.core.config import Settings
-from api.core.db import session_scope
+from api.core.db import session_scope, use_autocommit
 from api.core.exceptions import Forbidden, NotFound, TooManyRequests, TuneWaveError, Unauthorized
 from api.live.rooms import DomainRoomData
 from api.live.wire import parse_frame
@@ -185,7 +185,7 @@ async def _admit(websocket: WebSocket, room_id: str, live: Live) -> tuple[User, 
     async with session_scope(live.sessionmaker) as session:
         # The token's user (as REST's dependencies read it, api/deps.py), the room and the
         # membership in one query, without BEGIN and COMMIT round trips (see admit).
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        await use_autocommit(session)
         try:
             admitted = await rooms_service.admit(session, user_id, room_uuid)
         except NotFound as exc:
@@ -473,6 +473,7 @@ async def _chat(live: Live, connection: Connection, user: User, frame: dict[str,
         return
     try:
         async with session_scope(live.sessionmaker) as session:
+            await use_autocommit(session)
             posted = await chat_service.post(session, live.redis, user, connection.room_id, data)
     except TooManyRequests as exc:
         connection.offer(
