@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -50,6 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await refuse_old_redis(app.state.redis)
     invalidations = asyncio.create_task(listen_for_invalidations(app.state.redis))
     install_sigterm_hook(close_live_sockets, app.state.settings.shutdown_deadline_s)
+    warm_routes(app)
     yield
     invalidations.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -57,6 +58,34 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await stop_hub()
     await close_redis()
     await dispose_engine()
+
+
+def warm_routes(app: FastAPI) -> None:
+    """Build every route's request handling now, before the process takes traffic.
+
+    FastAPI builds it (field models, validators) on the first request that reaches each
+    included router: about 0.3 s of blocked event loop here, paid by whoever comes first,
+    e.g. a crowd reconnecting to a freshly deployed process. These are FastAPI internals
+    (``effective_candidates`` of an included router): where a release has none, nothing is
+    warmed and the first requests pay as before."""
+
+    def walk(routes: Iterable[object]) -> int:
+        built = 0
+        for route in routes:
+            candidates = getattr(route, "effective_candidates", None)
+            if callable(candidates):
+                built += 1 + walk(candidates())
+            low_priority = getattr(route, "effective_low_priority_routes", None)
+            if callable(low_priority):
+                low_priority()
+        return built
+
+    try:
+        built = walk(app.router.routes)
+    except Exception:
+        logger.warning("routes not warmed up", exc_info=True)
+        return
+    logger.debug("routes warmed up", extra={"routers": built})
 
 
 class TuneWaveApp(FastAPI):

@@ -3,6 +3,13 @@ created with (``app.state``), for REST and the live channel alike (issue 13)."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import routing
+
 from api.core.config import Settings
 from api.main import create_app
 
@@ -33,3 +40,30 @@ def test_apps_with_the_same_settings_share_one_pool(settings: Settings) -> None:
     first, second = create_app(settings), create_app(settings.model_copy())
     assert first.state.sessionmaker is second.state.sessionmaker
     assert first.state.redis is second.state.redis
+
+
+async def test_every_routes_request_handling_is_built_before_the_first_request(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    build = routing._EffectiveRouteContext.from_api_route.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, **kwargs: Any) -> Any:
+        built.append(kwargs["original_route"].path)
+        return build(cls, **kwargs)
+
+    monkeypatch.setattr(routing._EffectiveRouteContext, "from_api_route", classmethod(counting))
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        warmed = len(built)
+        # The first requests to reach the routes build nothing more...
+        for path in ("/healthz", f"/chat/{uuid.uuid4()}", f"/rooms/{uuid.uuid4()}"):
+            await client.get(path)
+        assert len(built) == warmed
+    # ...because the lifespan built every operation of every included router.
+    operations = sum(len(methods) for methods in app.openapi()["paths"].values())
+    assert warmed >= operations - 1  # all but the app's own "/"
