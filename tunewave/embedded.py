@@ -138,7 +138,13 @@ class EmbeddedPostgres:
         over the running server."""
         try:
             return start()
-        except subprocess.SubprocessError:
+        except Exception as exc:
+            # pgserver shows the server's log when pg_ctl fails; a log not written yet turns
+            # the pg_ctl error into a FileNotFoundError raised while handling it.
+            if not isinstance(exc, subprocess.SubprocessError) and not isinstance(
+                exc.__context__, subprocess.SubprocessError
+            ):
+                raise
             # pg_ctl gave up waiting, not the server: still recovering from an unclean stop?
             appears_by = time.monotonic() + 5
             while _postmaster_pid(self.pgdata) is None:
