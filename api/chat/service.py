@@ -62,7 +62,7 @@ class MessageView:
             text=stored.text,
             client_id=stored.client_id,
             created_at=stored.created_at,
-            author=Author(author.id, author.display_name, author.avatar_url),
+            author=Author(author.id, author.display_name, author.avatar_url, author.is_demo),
         )
 
     @classmethod

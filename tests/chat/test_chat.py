@@ -376,3 +376,18 @@ async def test_a_deleted_users_messages_stay_anonymised(
         ),
         ("bye all", None),
     ]
+
+
+async def test_a_demo_authors_new_message_says_so_as_its_history_does(
+    client: httpx.AsyncClient, sign_in: SignIn, create_room: CreateRoom, session: AsyncSession
+) -> None:
+    host = await sign_in("demo host")
+    host.user.is_demo = True
+    await session.flush()
+    room = await create_room(host, "Demo lounge")
+
+    posted = await post(client, host, room["id"], "welcome")
+    assert posted.status_code == 201
+    history = (await client.get(f"/chat/{room['id']}", params={"limit": 1})).json()
+    assert posted.json()["user"]["is_demo"] is True
+    assert history[0]["user"] == posted.json()["user"]
