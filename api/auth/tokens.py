@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,8 @@ _HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 _REQUIRED_CLAIMS = ["sub", "iss", "aud", "exp", "iat", "jti", "typ"]
 # Tolerates small clock drift between API processes.
 _LEEWAY_S = 5
+# Verified tokens remembered per process (see decode_access_claims).
+_VERIFIED_TOKENS = 4096
 
 
 def _algorithm(settings: Settings) -> str:
@@ -70,14 +74,34 @@ def decode_access_token(settings: Settings, token: str) -> uuid.UUID:
 
 
 def decode_access_claims(settings: Settings, token: str) -> AccessClaims:
-    """The claims of a valid access token; ``Unauthorized`` for anything else."""
+    """The claims of a valid access token; ``Unauthorized`` for anything else.
+
+    A client sends the same token with every request until it renews it: a token verified
+    once is remembered (by its exact text, with the key and the expected issuer and
+    audience), and later uses only check its expiry. Invalid tokens are never remembered."""
+    claims = _verified_claims(
+        token,
+        settings.jwt_secret.get_secret_value(),
+        _algorithm(settings),
+        settings.jwt_audience,
+        settings.jwt_issuer,
+    )
+    if claims.expires_at_s + _LEEWAY_S <= time.time():
+        raise Unauthorized("token expired", code="token_expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=_VERIFIED_TOKENS)
+def _verified_claims(
+    token: str, secret: str, algorithm: str, audience: str, issuer: str
+) -> AccessClaims:
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=[_algorithm(settings)],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
+            secret,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
             leeway=_LEEWAY_S,
             options={"require": _REQUIRED_CLAIMS, "verify_signature": True},
         )

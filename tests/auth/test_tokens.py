@@ -11,6 +11,7 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
+from api.auth import tokens as tokens_module
 from api.auth.tokens import decode_access_token, issue_access_token
 from api.core.config import Settings, get_settings
 from api.core.exceptions import Unauthorized
@@ -135,3 +136,24 @@ def test_other_secret_is_refused(token_settings: Settings) -> None:
 def test_garbage_is_refused(token_settings: Settings, garbage: str) -> None:
     with pytest.raises(Unauthorized):
         decode_access_token(token_settings, garbage)
+
+
+def test_a_token_accepted_once_is_still_refused_once_expired_or_under_another_key(
+    token_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Verified tokens are remembered; expiry is checked on every use all the same.
+    now = datetime.now(UTC)
+    token = signed(token_settings, iat=now, exp=now + timedelta(seconds=60))
+    user_id = decode_access_token(token_settings, token)
+    assert decode_access_token(token_settings, token) == user_id
+    monkeypatch.setattr(tokens_module.time, "time", lambda: now.timestamp() + 60 + 6)
+    with pytest.raises(Unauthorized, match="token expired"):
+        decode_access_token(token_settings, token)
+    monkeypatch.undo()
+    # The same text under another key or audience is verified again, and refused.
+    other_key = token_settings.model_copy(update={"jwt_secret": SecretStr("y" * 48)})
+    with pytest.raises(Unauthorized, match="invalid token"):
+        decode_access_token(other_key, token)
+    other_audience = token_settings.model_copy(update={"jwt_audience": "someone-else"})
+    with pytest.raises(Unauthorized, match="invalid token"):
+        decode_access_token(other_audience, token)
