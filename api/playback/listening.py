@@ -24,14 +24,16 @@ def _keys(room_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> list[str]:
     return [f"{base}:marks", f"{base}:heard"]
 
 
-# KEYS: marks, heard. ARGV: user, position
+# KEYS: marks, heard. ARGV: position, ttl, users...
 _ABSENT = """
-local mark = redis.call('HGET', KEYS[1], ARGV[1])
-if mark then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  local heard = tonumber(ARGV[2]) - tonumber(mark)
-  if heard > 0 then redis.call('HINCRBY', KEYS[2], ARGV[1], heard) end
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
+for i = 3, #ARGV do
+  local mark = redis.call('HGET', KEYS[1], ARGV[i])
+  if mark then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    local heard = tonumber(ARGV[1]) - tonumber(mark)
+    if heard > 0 then redis.call('HINCRBY', KEYS[2], ARGV[i], heard) end
+    redis.call('EXPIRE', KEYS[2], ARGV[2])
+  end
 end
 return 0
 """
@@ -101,12 +103,14 @@ class ListeningTracker:
         redis: Redis,
         room_id: uuid.UUID | str,
         entry_id: uuid.UUID | str,
-        user_id: str,
+        user_ids: list[str],
         position_ms: int,
     ) -> None:
-        """The user stopped hearing the entry at ``position_ms``."""
+        """These users stopped hearing the entry at ``position_ms`` (one script call)."""
+        if not user_ids:
+            return
         await self._script(redis, _ABSENT)(
-            keys=_keys(room_id, entry_id), args=[user_id, position_ms, KEY_TTL_S]
+            keys=_keys(room_id, entry_id), args=[position_ms, KEY_TTL_S, *user_ids]
         )
 
     async def seek(

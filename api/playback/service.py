@@ -437,8 +437,7 @@ class PlaybackService:
             return
         position_ms = state.position_ms(self.clock())
         await listening_tracker.present(redis, room_id, state.entry_id, arrived, position_ms)
-        for user_id in left:
-            await listening_tracker.absent(redis, room_id, state.entry_id, user_id, position_ms)
+        await listening_tracker.absent(redis, room_id, state.entry_id, left, position_ms)
 
     async def _peek(self, session: AsyncSession, room_id: uuid.UUID) -> PlaybackState | None:
         row = await playback_repository.load(session, room_id)

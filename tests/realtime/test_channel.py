@@ -20,6 +20,7 @@ from tests.support.live import (
     live_client,
     make_room,
 )
+from tests.support.workers import until
 
 
 async def test_pings_are_answered_with_server_receive_and_send_times(
@@ -288,12 +289,6 @@ async def test_listeners_arriving_and_leaving_mid_track_are_counted_in_its_liste
     async def marked() -> set[str]:
         return set(await redis.hkeys(f"{base}:marks"))
 
-    async def until(check: object, timeout_s: float = 5) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not await check():  # type: ignore[operator]
-            assert time.monotonic() < deadline, "listening history not updated"
-            await asyncio.sleep(0.05)
-
     ids = {str(guest.user.id) for guest in guests}
     async with contextlib.AsyncExitStack() as stack:
         # Four arrive at once mid-track: all are marked as hearing it (one batch).
@@ -303,7 +298,8 @@ async def test_listeners_arriving_and_leaving_mid_track_are_counted_in_its_liste
         async def all_marked() -> bool:
             return ids <= await marked()
 
-        await until(all_marked)
+        await until(all_marked, 5, "every arrival marked as hearing the track")
+        # They listen for a stretch: what the heard counts below must include.
         await asyncio.sleep(0.3)
     # They all left: their stretch is counted as heard and their marks are gone.
 
@@ -311,6 +307,6 @@ async def test_listeners_arriving_and_leaving_mid_track_are_counted_in_its_liste
         heard = await redis.hgetall(f"{base}:heard")
         return not (ids & await marked()) and set(heard) >= ids
 
-    await until(all_counted)
+    await until(all_counted, 5, "every departure counted as heard")
     heard = {k: int(v) for k, v in (await redis.hgetall(f"{base}:heard")).items()}
     assert all(heard[user] >= 300 for user in ids), heard
