@@ -4,7 +4,18 @@ import uuid
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Uuid, and_, column, false, func, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Select,
+    Uuid,
+    and_,
+    column,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.core.db import autocommit_engine_for, in_autocommit
@@ -36,6 +47,17 @@ class StoredMessage(NamedTuple):
     created: bool
 
 
+def _room_with_membership(
+    room_id: uuid.UUID, member_id: uuid.UUID | None
+) -> Select[Room, RoomMember]:
+    """The room row alone (chat needs no genres) and ``member_id``'s membership, if any."""
+    return (
+        select(Room, RoomMember)
+        .where(Room.id == room_id)
+        .outerjoin(RoomMember, and_(RoomMember.room_id == Room.id, RoomMember.user_id == member_id))
+    )
+
+
 class ChatRepository:
     async def get_room(
         self, session: AsyncSession, room_id: uuid.UUID, *, member_id: uuid.UUID | None
@@ -46,12 +68,7 @@ class ChatRepository:
         the caller holds it, so a membership check that follows (``session.get``) is
         answered without another round trip.
         """
-        query = select(Room, RoomMember).where(Room.id == room_id)
-        query = query.outerjoin(
-            RoomMember,
-            and_(RoomMember.room_id == Room.id, RoomMember.user_id == member_id),
-        )
-        row = (await session.execute(query)).first()
+        row = (await session.execute(_room_with_membership(room_id, member_id))).first()
         return (row[0], row[1]) if row is not None else None
 
     async def get_room_for_post(
@@ -69,15 +86,8 @@ class ChatRepository:
             if client_id is not None
             else false()
         )
-        query = (
-            select(Room, RoomMember, Message)
-            .where(Room.id == room_id)
-            .outerjoin(
-                RoomMember,
-                and_(RoomMember.room_id == Room.id, RoomMember.user_id == user_id),
-            )
-            .outerjoin(Message, resend)
-        )
+        query = _room_with_membership(room_id, user_id).add_columns(Message)
+        query = query.outerjoin(Message, resend)
         row = (await session.execute(query)).first()
         return (row[0], row[1], row[2]) if row is not None else None
 
