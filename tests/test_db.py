@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -17,6 +19,7 @@ from api.core.db import (
     sessionmaker_for,
     use_autocommit,
 )
+from tests.support.workers import until
 
 
 async def test_after_commit_runs_once_the_transaction_committed(
@@ -79,6 +82,9 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(
         dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as other:
             await other.execute("SELECT pg_terminate_backend(%s)", [first])
+            # pg_terminate_backend only signals: wait until the backend is gone (its close
+            # has then been sent), as after a restart, where the server has long gone.
+            await until(lambda: _backend_gone(other, first), 10, "the terminated backend to exit")
         second = await backend_pid()
         assert second != first
         assert pings == []
@@ -110,3 +116,8 @@ async def test_a_session_in_autocommit_runs_each_statement_as_its_own_transactio
     assert first != second
     first, second = await two_transaction_ids(autocommit=False)
     assert first == second
+
+
+async def _backend_gone(connection: psycopg.AsyncConnection[Any], pid: int) -> bool:
+    cursor = await connection.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+    return await cursor.fetchone() is None
