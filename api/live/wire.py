@@ -26,6 +26,7 @@ from api.realtime.schemas import (
     LeftFrame,
     PingFrame,
     PongFrame,
+    PresenceFrame,
     ResumedFrame,
     ResumeFrame,
 )
@@ -53,6 +54,7 @@ ServerFrame = Annotated[
     | ResumedFrame
     | JoinedFrame
     | LeftFrame
+    | PresenceFrame
     | PlaybackFrame
     | PongFrame
     | QueueFrame

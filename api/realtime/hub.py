@@ -61,11 +61,13 @@ CLOSE_ROOM_DELETED = 4410
 CLOSE_NOT_A_MEMBER = 4403
 # How often every socket's send budget is checked.
 BUDGET_CHECK_S = 0.5
-# Presence frames (``joined``/``left``) wait up to this long for the socket's next write, so a
-# crowd arriving at once costs each socket a write per period instead of one per arrival; any
-# other frame (chat, playback, pong) is written at once and takes them along, in order.
-LAZY_FLUSH_S = 0.2
-LAZY_TYPES = frozenset({"joined", "left"})
+# Presence changes (``joined``/``left``) of a room are gathered for up to this long and go to
+# its sockets together: one change as its own frame, several as one ``presence`` frame holding
+# them in order. A crowd arriving at once then costs each socket a frame per period instead
+# of one per arrival (framing, writing and the client's parsing). Any other room event sends
+# what was gathered first, so the order of a room's events is kept.
+PRESENCE_BATCH_S = 0.2
+PRESENCE_TYPES = frozenset({"joined", "left"})
 # Arrivals and departures reach the listening history in batches per room, at most this late:
 # a storm of 500 arrivals costs a few reads of the playback state, not 500.
 LISTENERS_FLUSH_S = 0.2
@@ -171,8 +173,6 @@ class Connection:
         self.closed = False
         self.close_code: int | None = None
         self.writer: asyncio.Task[None] | None = None
-        # The pending wake-up of the writer for presence frames queued lazily.
-        self._lazy_wake: asyncio.TimerHandle | None = None
         # Called when the server drops the socket, so its reader stops waiting for the peer.
         self.on_drop: Callable[[], None] | None = None
 
@@ -180,16 +180,13 @@ class Connection:
     def queued_frames(self) -> int:
         return len(self._items)
 
-    def offer(self, item: Outgoing, *, lazy: bool = False) -> None:
-        """Queue ``item`` for the writer: at once, or (``lazy``) within ``LAZY_FLUSH_S``."""
+    def offer(self, item: Outgoing) -> None:
+        """Queue ``item`` for the writer."""
         if self.closed:
             return
         self._items.append(item)
         self.queued_bytes += _size(item)
-        if not lazy:
-            self._wake.set()
-        elif self._lazy_wake is None and not self._wake.is_set():
-            self._lazy_wake = asyncio.get_running_loop().call_later(LAZY_FLUSH_S, self._flush_lazy)
+        self._wake.set()
         budget = self.budget
         if len(self._items) > budget.frames // 2:
             self._roomy.clear()
@@ -202,10 +199,6 @@ class Connection:
             len(self._items) > budget.frames or self.queued_bytes > budget.bytes
         ):
             self.over_budget_since = time.monotonic()
-
-    def _flush_lazy(self) -> None:
-        self._lazy_wake = None
-        self._wake.set()
 
     def check_budget(self, now: float) -> None:
         """Close the socket with 4408 once it has been over its send budget (frames, or bytes
@@ -246,7 +239,7 @@ class Connection:
             if event.seq <= self.last_seq:
                 return
             self.last_seq = event.seq
-        self.offer(event.text, lazy=event.type in LAZY_TYPES)
+        self.offer(event.text)
         if event.type == "room_deleted":
             self.offer(Close(CLOSE_ROOM_DELETED, "room deleted"))
             self.closed = True
@@ -309,10 +302,6 @@ class Connection:
                 while not items:
                     self._wake.clear()
                     await self._wake.wait()
-                if self._lazy_wake is not None:
-                    # Woken for another frame: the presence frames queued go out with it.
-                    self._lazy_wake.cancel()
-                    self._lazy_wake = None
                 control = self.control
                 if control is not None and not isinstance(items[0], Close) and control.ready():
                     # Everything queued goes out in one write while the peer keeps up.
@@ -584,6 +573,9 @@ class Hub:
         # the rooms with a flush under way.
         self._listeners: dict[uuid.UUID, dict[str, bool]] = {}
         self._listener_flushes: set[uuid.UUID] = set()
+        # Per room, the presence frames gathered for its sockets and the timer sending them.
+        self._presence_batches: dict[uuid.UUID, list[Event]] = {}
+        self._presence_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._chat_poll = asyncio.Event()
         self._gaps: dict[uuid.UUID, tuple[int, float]] = {}
@@ -641,6 +633,8 @@ class Hub:
                     await task
         await self.snapshots.close()
         for timer in self._timers.values():
+            timer.cancel()
+        for timer in self._presence_timers.values():
             timer.cancel()
         # Give writers a moment to deliver their close frames.
         writers = [c.writer for cs in self.rooms.values() for c in cs if c.writer is not None]
@@ -1062,6 +1056,35 @@ class Hub:
     # --- chat order and send budgets ----------------------------------------------------
 
     def _deliver_to_room(self, room_id: uuid.UUID, event: Event) -> None:
+        if event.type in PRESENCE_TYPES:
+            batch = self._presence_batches.get(room_id)
+            if batch is None:
+                self._presence_batches[room_id] = [event]
+                self._presence_timers[room_id] = asyncio.get_running_loop().call_later(
+                    PRESENCE_BATCH_S, self._send_presence, room_id
+                )
+            else:
+                batch.append(event)
+            return
+        if room_id in self._presence_batches:
+            self._send_presence(room_id)
+        for connection in list(self.rooms.get(room_id, ())):
+            connection.deliver(event)
+
+    def _send_presence(self, room_id: uuid.UUID) -> None:
+        """The room's gathered presence changes to its sockets: one as its own frame, several
+        as one ``presence`` frame (their texts in order, not decoded again)."""
+        timer = self._presence_timers.pop(room_id, None)
+        if timer is not None:
+            timer.cancel()
+        events = self._presence_batches.pop(room_id, None)
+        if not events:
+            return
+        if len(events) == 1:
+            event = events[0]
+        else:
+            texts = ",".join(e.text for e in events)
+            event = Event("presence", '{"type":"presence","events":[' + texts + "]}")
         for connection in list(self.rooms.get(room_id, ())):
             connection.deliver(event)
 

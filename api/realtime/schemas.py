@@ -1,7 +1,8 @@
-"""The live channel's own frames (docs/realtime.md): hello, pong, resumed, presence, errors,
-and the client's ping and resume. Domain frames (chat, playback, queue, rooms) live in their
-domain's ``schemas.py``; ``api/live/wire.py`` gathers them all into ``ServerFrame`` and
-``ClientFrame``. This module imports no domain code, so every domain can build frames.
+"""The live channel's own frames (docs/realtime.md): hello, pong, resumed, presence (joined,
+left and their batches), errors, and the client's ping and resume. Domain frames (chat,
+playback, queue, rooms) live in their domain's ``schemas.py``; ``api/live/wire.py`` gathers
+them all into ``ServerFrame`` and ``ClientFrame``. This module imports no domain code, so
+every domain can build frames.
 
 Server frames are built by their producer and encoded once per event (``encode_frame``); the
 same text then goes to every socket. Encoding leaves out the optional fields a producer did
@@ -129,6 +130,14 @@ class LeftFrame(ServerFrameModel):
     type: Literal["left"] = "left"
     user: PresenceUser
     online: int
+
+
+class PresenceFrame(ServerFrameModel):
+    """Several presence changes of the room gathered within 0.2 s, in the order they
+    happened; a client applies each as if it had come as its own frame."""
+
+    type: Literal["presence"] = "presence"
+    events: list[Annotated[JoinedFrame | LeftFrame, Field(discriminator="type")]]
 
 
 class ErrorFrame(ServerFrameModel):

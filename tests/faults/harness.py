@@ -521,6 +521,10 @@ class ChatClient:
             elif kind == "error":
                 self.errors.append(frame)
                 await self._on_error(ws, frame)
+            elif kind == "presence":
+                # A batch of presence changes: each as the frame it stands for, in order.
+                arrived = time.monotonic()
+                self.events.extend((arrived, event) for event in frame["events"])
             else:
                 self.events.append((time.monotonic(), frame))
 

@@ -310,3 +310,51 @@ async def test_listeners_arriving_and_leaving_mid_track_are_counted_in_its_liste
     await until(all_counted, 5, "every departure counted as heard")
     heard = {k: int(v) for k, v in (await redis.hgetall(f"{base}:heard")).items()}
     assert all(heard[user] >= 300 for user in ids), heard
+
+
+async def test_arrivals_together_reach_the_room_as_one_presence_batch_before_later_events(
+    shared_api: ApiProcess, live: LiveData
+) -> None:
+    owner = await live.person("owner")
+    guests = [await live.person(f"arrival {n}") for n in range(6)]
+    room_id = await make_room(shared_api, owner)
+    for guest in guests:
+        joined = await api_call(shared_api, "POST", f"/rooms/{room_id}/join", guest)
+        assert joined.status_code in (200, 201), joined.text
+    ids = [str(guest.user.id) for guest in guests]
+    async with live_client(shared_api, room_id, owner.token) as watcher:
+        await watcher.wait_for(
+            lambda f: f.get("type") == "joined" and f["user"]["id"] == str(owner.user.id)
+        )
+        start = len(watcher.received)
+        async with contextlib.AsyncExitStack() as stack:
+            await asyncio.gather(
+                *(
+                    stack.enter_async_context(live_client(shared_api, room_id, guest.token))
+                    for guest in guests
+                )
+            )
+            # Every arrival was announced before its hello; the message comes after them.
+            posted = await api_call(
+                shared_api, "POST", f"/chat/{room_id}", owner, json={"text": "welcome"}
+            )
+            assert posted.status_code == 201, posted.text
+            await watcher.wait_type("message", text="welcome")
+        kinds = ("joined", "presence", "message")
+        wire = [f for f in watcher.received[start:] if f["type"] in kinds]
+    # (The owner may be announced again: a presence refresh that had to re-add them.)
+    announced = [
+        e["user"]["id"]
+        for f in wire
+        for e in (f["events"] if f["type"] == "presence" else [f])
+        if e["user"]["id"] != str(owner.user.id)
+    ]
+    assert sorted(announced) == sorted(ids), wire
+    batches = [f for f in wire if f["type"] == "presence"]
+    assert batches, wire
+    assert all(len(f["events"]) >= 2 for f in batches), wire
+    assert all(e["type"] == "joined" for f in batches for e in f["events"]), wire
+    # Six arrivals cost the watcher fewer frames than six.
+    assert len(wire) - 1 < len(guests), wire
+    # Nothing the room said after the arrivals overtook them.
+    assert wire[-1]["type"] == "message", wire

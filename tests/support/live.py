@@ -161,7 +161,10 @@ class LiveClient:
     """A real WebSocket client that records every frame with its arrival time."""
 
     ws: ClientConnection
+    # What arrived, a batch of presence changes recorded as its changes (what a client acts
+    # on); ``received`` holds the frames exactly as they came.
     frames: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
     _reader: asyncio.Task[None] | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int | None = None
@@ -173,7 +176,14 @@ class LiveClient:
     async def _read(self) -> None:
         try:
             async for raw in self.ws:
-                self.frames.append((time.monotonic(), json.loads(raw)))
+                frame = json.loads(raw)
+                self.received.append(frame)
+                arrived = time.monotonic()
+                if frame.get("type") == "presence":
+                    # A batch of presence changes: each as the frame it stands for.
+                    self.frames.extend((arrived, event) for event in frame["events"])
+                else:
+                    self.frames.append((arrived, frame))
                 self._arrived.set()
         except Exception:  # noqa: S110 - the close code below says what happened
             pass

@@ -1959,6 +1959,20 @@ export interface components {
             t2: number;
         };
         /**
+         * PresenceFrame
+         * @description Several presence changes of the room gathered within 0.2 s, in the order they
+         *     happened; a client applies each as if it had come as its own frame.
+         */
+        PresenceFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "presence";
+            /** Events */
+            events: (components["schemas"]["JoinedFrame"] | components["schemas"]["LeftFrame"])[];
+        };
+        /**
          * PresenceUser
          * @description Who a socket belongs to, as presence stores it (a user swept after their info was
          *     lost is announced with ``id`` alone).
@@ -2057,7 +2071,7 @@ export interface components {
              */
             room_id: string;
         };
-        ServerFrame: components["schemas"]["HelloFrame"] | components["schemas"]["MessageFrame"] | components["schemas"]["ResumedFrame"] | components["schemas"]["JoinedFrame"] | components["schemas"]["LeftFrame"] | components["schemas"]["PlaybackFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["QueueFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["ErrorFrame"];
+        ServerFrame: components["schemas"]["HelloFrame"] | components["schemas"]["MessageFrame"] | components["schemas"]["ResumedFrame"] | components["schemas"]["JoinedFrame"] | components["schemas"]["LeftFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["PlaybackFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["QueueFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["ErrorFrame"];
         /**
          * ChatFrame
          * @description Client -> server: a chat message (``type`` may be left out: the seed's format).

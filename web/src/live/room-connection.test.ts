@@ -174,6 +174,28 @@ describe("RoomConnection", () => {
     expect(actions).toContainEqual(expect.objectContaining({ type: "playback" }));
   });
 
+  it("applies a presence batch's changes one by one, in order, like single frames", async () => {
+    const { socket, actions } = await setup();
+    socket().open();
+    const ann = { id: "u1", display_name: "Ann", avatar_url: null, is_demo: false };
+    const bob = { id: "u2", display_name: "Bob", avatar_url: null, is_demo: false };
+    socket().receive({ type: "joined", user: ann, online: 1 });
+    socket().receive({
+      type: "presence",
+      events: [
+        { type: "joined", user: bob, online: 2 },
+        { type: "left", user: ann, online: 1 },
+        { type: "surprise", user: ann, online: 0 },
+      ],
+    });
+    const presence = actions.filter((action) => action.type === "presence");
+    expect(presence).toEqual([
+      { type: "presence", event: "joined", user: expect.objectContaining({ id: "u1" }) },
+      { type: "presence", event: "joined", user: expect.objectContaining({ id: "u2" }) },
+      { type: "presence", event: "left", user: expect.objectContaining({ id: "u1" }) },
+    ]);
+  });
+
   it("stops for good when the room refuses or is deleted", async () => {
     const { socket, refused, actions } = await setup();
     socket().open();

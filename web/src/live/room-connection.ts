@@ -31,6 +31,8 @@ export type Dispatch = (action: RoomAction) => void;
 /** Every frame the server sends on the live channel (api/live/wire.py, generated). */
 export type ServerFrame = components["schemas"]["ServerFrame"];
 type PresenceUser = components["schemas"]["PresenceUser"];
+type JoinedFrame = components["schemas"]["JoinedFrame"];
+type LeftFrame = components["schemas"]["LeftFrame"];
 
 /** A presence frame's user as the store keeps members (no name: not listed as a member). */
 function presenceUser(user: PresenceUser): Pick<User, "id"> & Partial<User> {
@@ -222,6 +224,12 @@ export class RoomConnection {
     }
   }
 
+  private presenceChanged(frame: JoinedFrame | LeftFrame) {
+    if (isRecord(frame) && (frame.type === "joined" || frame.type === "left") && isRecord(frame.user)) {
+      this.dispatch({ type: "presence", event: frame.type, user: presenceUser(frame.user) });
+    }
+  }
+
   private handleFrame(raw: unknown) {
     if (!isRecord(raw) || typeof raw.type !== "string") return;
     // The server's frames are the generated ServerFrame union (docs/realtime.md).
@@ -252,8 +260,12 @@ export class RoomConnection {
       }
       case "joined":
       case "left":
-        if (isRecord(frame.user)) {
-          this.dispatch({ type: "presence", event: frame.type, user: presenceUser(frame.user) });
+        this.presenceChanged(frame);
+        break;
+      case "presence":
+        // Several changes gathered by the server, in order: each as if it came alone.
+        if (Array.isArray(frame.events)) {
+          for (const event of frame.events) this.presenceChanged(event);
         }
         break;
       case "playback":
