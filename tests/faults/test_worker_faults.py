@@ -17,7 +17,7 @@ async def test_a_training_whose_pool_child_is_killed_is_redelivered_and_complete
     workers: Stack,
 ) -> None:
     result = await worker_killed_mid_training(workers, whole_worker=False, timeout_s=60)
-    print(result.figures)
+    print(result.figures, result.busy_later)
     assert result.taken_over_by not in (0, result.killed_pid)
     assert len(result.published) == 1
     assert result.busy_answers == 0
@@ -28,7 +28,7 @@ async def test_a_training_whose_whole_worker_is_killed_is_redelivered_by_another
 ) -> None:
     # The visibility timeout is 4 s here (30 s by default): well within a minute.
     result = await worker_killed_mid_training(workers, whole_worker=True, timeout_s=60)
-    print(result.figures)
+    print(result.figures, result.busy_later)
     assert result.taken_over_by not in (0, result.killed_pid)
     assert len(result.published) == 1
     assert result.busy_answers == 0
