@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -108,7 +109,19 @@ async def get_optional_user(
     return await _user_from_credentials(session, settings, credentials)
 
 
+async def get_current_user_id(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> uuid.UUID:
+    """The caller's user id from their token alone, for an endpoint whose own query reads
+    the user (and answers 401 ``invalid_token`` when they no longer exist)."""
+    if credentials is None:
+        raise Unauthorized("not authenticated")
+    return decode_access_token(settings, credentials.credentials)
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUserId = Annotated[uuid.UUID, Depends(get_current_user_id)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 

@@ -19,7 +19,7 @@ from api.core.exceptions import (
     error_responses,
 )
 from api.core.json import JSONBytes
-from api.deps import Autocommit, CurrentUser, OptionalUser, RedisDep, SessionDep
+from api.deps import Autocommit, CurrentUserId, OptionalUser, RedisDep, SessionDep
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -94,15 +94,16 @@ async def list_messages(
 async def post_message(
     room_id: uuid.UUID,
     data: MessageCreate,
-    # Before the user is read: a post is reads and one storing statement, no BEGIN/COMMIT.
+    # A post is one read (the author, the room, the membership and a resend at once) and one
+    # storing statement: no BEGIN/COMMIT.
     _autocommit: Autocommit,
-    user: CurrentUser,
+    user_id: CurrentUserId,
     session: SessionDep,
     redis: RedisDep,
     response: Response,
 ) -> MessageResponse:
     """Post a message to the room's chat (members only)."""
-    posted = await chat_service.post(session, redis, user, room_id, data)
+    posted = await chat_service.post(session, redis, user_id, room_id, data)
     if not posted.created:
         response.status_code = status.HTTP_200_OK
     return MessageResponse.from_view(posted.view)

@@ -47,6 +47,17 @@ class StoredMessage(NamedTuple):
     created: bool
 
 
+class PostContext(NamedTuple):
+    author_id: uuid.UUID
+    author_display_name: str
+    author_avatar_url: str | None
+    author_is_demo: bool
+    room_exists: bool
+    is_member: bool
+    # The message already stored under the post's client_id (a resend), if any.
+    known: StoredMessage | None
+
+
 def _room_with_membership(
     room_id: uuid.UUID, member_id: uuid.UUID | None
 ) -> Select[Room, RoomMember]:
@@ -71,25 +82,55 @@ class ChatRepository:
         row = (await session.execute(_room_with_membership(room_id, member_id))).first()
         return (row[0], row[1]) if row is not None else None
 
-    async def get_room_for_post(
+    async def get_post_context(
         self, session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID, client_id: str | None
-    ) -> tuple[Room, RoomMember | None, Message | None] | None:
-        """``get_room`` for a post, with the message the user already stored under
-        ``client_id`` (a resend), in the same query: one round trip before the store."""
+    ) -> PostContext | None:
+        """What a post needs before its store, in one round trip and without ORM entities:
+        the author, whether the room exists and they are a member, and the message they
+        already stored under ``client_id`` (a resend). None when the user does not exist."""
         # No client_id, no resend to find (and never ``client_id IS NULL``).
         resend = (
             and_(
                 Message.room_id == Room.id,
-                Message.user_id == user_id,
+                Message.user_id == User.id,
                 Message.client_id == client_id,
             )
             if client_id is not None
             else false()
         )
-        query = _room_with_membership(room_id, user_id).add_columns(Message)
-        query = query.outerjoin(Message, resend)
+        query = (
+            select(
+                User.id,
+                User.display_name,
+                User.avatar_url,
+                User.is_demo,
+                Room.id,
+                RoomMember.user_id,
+                Message.id,
+                Message.seq,
+                Message.text,
+                Message.created_at,
+            )
+            .select_from(User)
+            .outerjoin(Room, Room.id == room_id)
+            .outerjoin(
+                RoomMember, and_(RoomMember.room_id == Room.id, RoomMember.user_id == User.id)
+            )
+            .outerjoin(Message, resend)
+            .where(User.id == user_id)
+        )
         row = (await session.execute(query)).first()
-        return (row[0], row[1], row[2]) if row is not None else None
+        if row is None:
+            return None
+        (author_id, name, avatar_url, is_demo, found_room, member, known_id, seq, text, at) = row
+        known = (
+            StoredMessage(known_id, room_id, author_id, seq, text, client_id, at, created=False)
+            if known_id is not None
+            else None
+        )
+        return PostContext(
+            author_id, name, avatar_url, is_demo, found_room is not None, member is not None, known
+        )
 
     async def history(
         self,

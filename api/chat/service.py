@@ -11,8 +11,8 @@ from api.chat.repository import HistoryRow, StoredMessage, chat_repository
 from api.chat.schemas import MessageCreate, MessageFrame
 from api.core import ratelimit
 from api.core.cache import ROOM_LIST, invalidate_after_commit, room_scope
-from api.core.exceptions import NotFound
-from api.models import Message, Room, RoomMember, User
+from api.core.exceptions import Forbidden, NotFound, Unauthorized
+from api.models import Room, RoomMember, User
 from api.realtime.events import publish_after_commit
 from api.rooms.service import rooms_service
 
@@ -42,19 +42,7 @@ class MessageView:
     author: Author | None
 
     @classmethod
-    def of(cls, message: Message, author: User) -> MessageView:
-        return cls(
-            id=message.id,
-            room_id=message.room_id,
-            seq=message.seq,
-            text=message.text,
-            client_id=message.client_id,
-            created_at=message.created_at,
-            author=Author(author.id, author.display_name, author.avatar_url, author.is_demo),
-        )
-
-    @classmethod
-    def of_stored(cls, stored: StoredMessage, author: User) -> MessageView:
+    def of_stored(cls, stored: StoredMessage, author: Author) -> MessageView:
         return cls(
             id=stored.id,
             room_id=stored.room_id,
@@ -62,7 +50,7 @@ class MessageView:
             text=stored.text,
             client_id=stored.client_id,
             created_at=stored.created_at,
-            author=Author(author.id, author.display_name, author.avatar_url, author.is_demo),
+            author=author,
         )
 
     @classmethod
@@ -127,41 +115,46 @@ class ChatService:
         self,
         session: AsyncSession,
         redis: Redis,
-        user: User,
+        user_id: uuid.UUID,
         room_id: uuid.UUID,
         data: MessageCreate,
     ) -> PostedMessage:
         """Store a message from a member; a resend with the same client_id is a no-op."""
-        found = await chat_repository.get_room_for_post(session, room_id, user.id, data.client_id)
+        found = await chat_repository.get_post_context(session, room_id, user_id, data.client_id)
         if found is None:
+            raise Unauthorized("unknown user", code="invalid_token")
+        if not found.room_exists:
             raise NotFound("room not found", code="room_not_found")
-        room, membership, known = found
-        rooms_service.check_member(membership)
-        if known is not None:
-            return PostedMessage(MessageView.of(known, user), created=False)
+        if not found.is_member:
+            raise Forbidden("members only: join the room first", code="not_a_member")
+        author = Author(
+            user_id, found.author_display_name, found.author_avatar_url, found.author_is_demo
+        )
+        if found.known is not None:
+            return PostedMessage(MessageView.of_stored(found.known, author), created=False)
         # Counted after the resend check: a client retrying after a timeout is not flooding.
         await ratelimit.enforce(
             redis,
-            f"tunewave:chat-rate:{room.id}:{user.id}",
+            f"tunewave:chat-rate:{room_id}:{user_id}",
             limit=MESSAGES_PER_WINDOW,
             window_s=MESSAGE_WINDOW_S,
             what="messages",
         )
         stored = await chat_repository.store(
-            session, room_id=room.id, user_id=user.id, text=data.text, client_id=data.client_id
+            session, room_id=room_id, user_id=user_id, text=data.text, client_id=data.client_id
         )
         if stored is None:
             raise NotFound("room not found", code="room_not_found")
-        view = MessageView.of_stored(stored, user)
+        view = MessageView.of_stored(stored, author)
         if not stored.created:
             # A concurrent resend with the same client_id was stored first.
             return PostedMessage(view, created=False)
         # The room's latest page and its place in the activity-ordered list change.
-        invalidate_after_commit(session, ROOM_LIST, room_scope(room.id))
+        invalidate_after_commit(session, ROOM_LIST, room_scope(room_id))
         # Only a stored message reaches the room's sockets. The store committed on its own
         # (see ChatRepository.store), so the room hears it after the caller's commit as
         # before; a lost publish is healed by the hubs' reorder window (docs/realtime.md).
-        publish_after_commit(session, room.id, MessageFrame.from_view(view), redis)
+        publish_after_commit(session, room_id, MessageFrame.from_view(view), redis)
         return PostedMessage(view, created=True)
 
     async def since(

@@ -474,7 +474,7 @@ async def _chat(live: Live, connection: Connection, user: User, frame: dict[str,
     try:
         async with session_scope(live.sessionmaker) as session:
             await use_autocommit(session)
-            posted = await chat_service.post(session, live.redis, user, connection.room_id, data)
+            posted = await chat_service.post(session, live.redis, user.id, connection.room_id, data)
     except TooManyRequests as exc:
         connection.offer(
             error_frame(

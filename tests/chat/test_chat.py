@@ -9,8 +9,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.chat.service import MESSAGES_PER_WINDOW
+from api.core.config import get_settings
 from api.models import Message, Room
 from tests.chat.conftest import AddMessages, CreateRoom, SignIn, post
+from tests.factories import auth_headers
 
 
 async def test_member_posts_and_everyone_reads_a_public_room(
@@ -130,6 +132,12 @@ async def test_who_may_post(
     assert (await post(client, bob, private["id"], "hi")).status_code == 403
     assert (await post(client, bob, str(uuid.uuid4()), "hi")).status_code == 404
     assert (await post(client, bob, "not-a-uuid", "hi")).status_code == 422
+    # A valid token of a user who no longer exists: 401 before anything about the room.
+    gone = auth_headers(get_settings(), uuid.uuid4())
+    for room_id in (public["id"], str(uuid.uuid4())):
+        refused = await client.post(f"/chat/{room_id}", json={"text": "hi"}, headers=gone)
+        assert refused.status_code == 401
+        assert refused.json() == {"detail": "unknown user", "code": "invalid_token"}
 
     joined = await client.post(f"/rooms/{public['id']}/join", headers=bob.headers)
     assert joined.status_code == 200

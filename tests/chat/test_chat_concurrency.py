@@ -47,9 +47,8 @@ async def post(
     redis: Redis, room_id: uuid.UUID, user_id: uuid.UUID, text: str, client_id: str | None = None
 ) -> PostedMessage:
     async with session_scope(get_sessionmaker()) as session:
-        user = await session.get_one(User, user_id)
         return await chat_service.post(
-            session, redis, user, room_id, MessageCreate(text=text, client_id=client_id)
+            session, redis, user_id, room_id, MessageCreate(text=text, client_id=client_id)
         )
 
 
@@ -126,9 +125,8 @@ async def test_a_post_holds_the_rooms_lock_for_one_statement_not_until_the_calle
 ) -> None:
     room_id, first, second = committed_room.room_id, *committed_room.user_ids[:2]
     async with session_scope(get_sessionmaker()) as open_session:
-        user = await open_session.get_one(User, first)
         held = await chat_service.post(
-            open_session, redis, user, room_id, MessageCreate(text="still in a transaction")
+            open_session, redis, first, room_id, MessageCreate(text="still in a transaction")
         )
         # The caller's transaction is still open: another post goes through all the same
         # (the old row lock held until commit made this wait forever).
