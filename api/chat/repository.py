@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
     Select,
+    Text,
     Uuid,
     and_,
+    bindparam,
     column,
     false,
     func,
@@ -69,6 +71,64 @@ def _room_with_membership(
     )
 
 
+def _post_context(with_client_id: bool) -> Select[tuple[Any, ...]]:
+    """The statement of ``ChatRepository.get_post_context``, built once (Core columns and
+    bound parameters: nothing is constructed or ORM-processed per post)."""
+    users, rooms = User.__table__.c, Room.__table__.c
+    members, messages = RoomMember.__table__.c, Message.__table__.c
+    # No client_id, no resend to find (and never ``client_id IS NULL``).
+    resend = (
+        and_(
+            messages.room_id == rooms.id,
+            messages.user_id == users.id,
+            messages.client_id == bindparam("client_id", type_=Text),
+        )
+        if with_client_id
+        else false()
+    )
+    return (
+        select(
+            users.id,
+            users.display_name,
+            users.avatar_url,
+            users.is_demo,
+            rooms.id,
+            members.user_id,
+            messages.id,
+            messages.seq,
+            messages.text,
+            messages.created_at,
+        )
+        .select_from(User.__table__)
+        .outerjoin(Room.__table__, rooms.id == bindparam("room_id", type_=Uuid))
+        .outerjoin(
+            RoomMember.__table__, and_(members.room_id == rooms.id, members.user_id == users.id)
+        )
+        .outerjoin(Message.__table__, resend)
+        .where(users.id == bindparam("user_id", type_=Uuid))
+    )
+
+
+# Indexed by whether the post has a client_id.
+_POST_CONTEXT = (_post_context(False), _post_context(True))
+
+# ``chat_post_message`` (migration 0006) as a table, with bound parameters.
+_STORE = select(
+    column("id", Uuid),
+    column("seq", BigInteger),
+    column("created_at", DateTime(timezone=True)),
+    column("created", Boolean),
+).select_from(
+    func.chat_post_message(
+        bindparam("id", type_=Uuid),
+        bindparam("room_id", type_=Uuid),
+        bindparam("user_id", type_=Uuid),
+        bindparam("text", type_=Text),
+        bindparam("client_id", type_=Text),
+    ).table_valued("id", "seq", "created_at", "created")
+)
+
+
 class ChatRepository:
     async def get_room(
         self, session: AsyncSession, room_id: uuid.UUID, *, member_id: uuid.UUID | None
@@ -88,38 +148,12 @@ class ChatRepository:
         """What a post needs before its store, in one round trip and without ORM entities:
         the author, whether the room exists and they are a member, and the message they
         already stored under ``client_id`` (a resend). None when the user does not exist."""
-        # No client_id, no resend to find (and never ``client_id IS NULL``).
-        resend = (
-            and_(
-                Message.room_id == Room.id,
-                Message.user_id == User.id,
-                Message.client_id == client_id,
-            )
-            if client_id is not None
-            else false()
+        connection = await session.connection()
+        result = await connection.execute(
+            _POST_CONTEXT[client_id is not None],
+            {"room_id": room_id, "user_id": user_id, "client_id": client_id},
         )
-        query = (
-            select(
-                User.id,
-                User.display_name,
-                User.avatar_url,
-                User.is_demo,
-                Room.id,
-                RoomMember.user_id,
-                Message.id,
-                Message.seq,
-                Message.text,
-                Message.created_at,
-            )
-            .select_from(User)
-            .outerjoin(Room, Room.id == room_id)
-            .outerjoin(
-                RoomMember, and_(RoomMember.room_id == Room.id, RoomMember.user_id == User.id)
-            )
-            .outerjoin(Message, resend)
-            .where(User.id == user_id)
-        )
-        row = (await session.execute(query)).first()
+        row = result.first()
         if row is None:
             return None
         (author_id, name, avatar_url, is_demo, found_room, member, known_id, seq, text, at) = row
@@ -220,24 +254,20 @@ class ChatRepository:
         bound to a connection (a caller composing a bigger transaction) runs it inside that
         transaction instead.
         """
-        statement = select(
-            column("id", Uuid),
-            column("seq", BigInteger),
-            column("created_at", DateTime(timezone=True)),
-            column("created", Boolean),
-        ).select_from(
-            func.chat_post_message(uuid.uuid4(), room_id, user_id, text, client_id).table_valued(
-                "id", "seq", "created_at", "created"
-            )
-        )
+        parameters = {
+            "id": uuid.uuid4(),
+            "room_id": room_id,
+            "user_id": user_id,
+            "text": text,
+            "client_id": client_id,
+        }
         bind = session.bind
-        if in_autocommit(session):
-            row = (await session.execute(statement)).first()
-        elif isinstance(bind, AsyncEngine):
-            async with autocommit_engine_for(bind).connect() as connection:
-                row = (await connection.execute(statement)).first()
+        if in_autocommit(session) or not isinstance(bind, AsyncEngine):
+            connection = await session.connection()
+            row = (await connection.execute(_STORE, parameters)).first()
         else:
-            row = (await session.execute(statement)).first()
+            async with autocommit_engine_for(bind).connect() as connection:
+                row = (await connection.execute(_STORE, parameters)).first()
         if row is None:
             return None
         return StoredMessage(
