@@ -19,8 +19,11 @@ per message, the same id on a retry after `rate_limited`, `resume` on a gap):
   socket never received), reconnects (closed sockets), resumes, deliveries/s, delivery
   latency p50/p99 (the message's created_at to its arrival).
 - burst: `--burst-senders` users each post 10 messages (the chat limit's burst) over REST,
-  `--concurrency` requests in flight across the processes: stored messages/s in one room,
-  and whether a socket listening to the room heard every one, in order, without resuming.
+  `--concurrency` requests in flight across the processes on kept-alive connections of a
+  minimal HTTP/1.1 client (httpx cost as much CPU per request as the server): stored
+  messages/s in one room, the CPU per message of the API processes, PostgreSQL, Redis and
+  the clients, and whether a socket listening to the room heard every one, in order,
+  without resuming.
 - store: the store path alone (no HTTP, no sockets): `--concurrency` database sessions
   storing messages in one room for 10 s, one chat_post_message call each in autocommit,
   against the previous scheme (seq bumped under the room's row lock, insert, commit, in one
@@ -36,6 +39,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import sys
 import time
@@ -109,9 +114,15 @@ def store_messages(room_id: str, user_token_owner: str, count: int) -> None:
 def cpu_s(processes: list[psutil.Process]) -> float:
     total = 0.0
     for process in processes:
-        times = process.cpu_times()
-        total += times.user + times.system
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
     return total
+
+
+def named(*names: str) -> list[psutil.Process]:
+    """This machine's processes called ``names`` (PostgreSQL's backends, the Redis server)."""
+    return [p for p in psutil.process_iter(["name"]) if p.info["name"] in names]
 
 
 async def storm(
@@ -240,6 +251,51 @@ async def chat(
     await asyncio.gather(*(c.close() for c in clients))
 
 
+class KeepAlive:
+    """A minimal HTTP/1.1 client on one kept-alive connection: the burst's load generator.
+
+    httpx spent about 3 ms of this machine's CPU per request, as much as the server's own
+    work for a post, on the same 2 cores; this one writes the request and reads the status,
+    headers and body, and nothing else."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def post_json(self, path: str, body: bytes, token: str) -> int:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = self._streams
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            writer.write(head.encode() + body)
+            status = int((await reader.readline()).split()[1])
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            await reader.readexactly(length)
+        except (OSError, IndexError, ValueError, asyncio.IncompleteReadError):
+            self.close()
+            raise ConnectionError("the server closed the connection") from None
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
 async def burst(
     ports: list[int],
     tokens: list[str],
@@ -248,46 +304,56 @@ async def burst(
     servers: list[psutil.Process],
 ) -> None:
     """Every sender posts 10 messages (the chat limit's burst) over REST, ``concurrency``
-    requests in flight across the processes, with one socket listening to check order."""
-    import httpx
-
+    requests in flight across the processes (one kept-alive connection each), with one
+    socket listening to check order."""
     listener = await connect_storm(
         [f"ws://127.0.0.1:{ports[0]}/ws/chat/{room_id}?token={tokens[0]}"], timeout_s=60
     )
     _, before = room_state(room_id)
-    gate = asyncio.Semaphore(concurrency)
     statuses: dict[int, int] = {}
-    clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) for port in ports]
+    idle: list[asyncio.Queue[KeepAlive]] = [asyncio.Queue() for _ in ports]
+    for n in range(concurrency):
+        idle[n % len(ports)].put_nowait(KeepAlive(ports[n % len(ports)]))
 
     async def post(n: int, token: str, number: int) -> None:
-        # A transport error (a keep-alive connection the server closed) is retried with the
-        # same client_id, as a client does: the post is idempotent.
-        for attempt in range(5):
-            try:
-                async with gate:
-                    response = await clients[n % len(clients)].post(
-                        f"/chat/{room_id}",
-                        json={"text": f"burst {number} from {n}", "client_id": f"b-{n}-{number}"},
-                        headers={"Authorization": f"Bearer {token}"},
-                    )
-                break
-            except httpx.TransportError:
-                if attempt == 4:
-                    raise
-        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        body = json.dumps({"text": f"burst {number} from {n}", "client_id": f"b-{n}-{number}"})
+        pool = idle[n % len(ports)]
+        client = await pool.get()
+        try:
+            # A connection the server closed is retried with the same client_id, as a client
+            # does: the post is idempotent.
+            for attempt in range(5):
+                try:
+                    status = await client.post_json(f"/chat/{room_id}", body.encode(), token)
+                    break
+                except ConnectionError:
+                    if attempt == 4:
+                        raise
+        finally:
+            pool.put_nowait(client)
+        statuses[status] = statuses.get(status, 0) + 1
 
+    # Where the machine's CPU went: the API processes, PostgreSQL's backends, Redis, and
+    # this process (the clients).
+    pg_before = {p.pid: cpu_s([p]) for p in named("postgres")}
+    redis = named("redis-server", "valkey-server")
+    me = [psutil.Process()]
     started = time.monotonic()
-    cpu_before = cpu_s(servers)
+    cpu_before, redis_before, me_before = cpu_s(servers), cpu_s(redis), cpu_s(me)
     await asyncio.gather(
         *(post(n, token, number) for number in range(10) for n, token in enumerate(tokens))
     )
     elapsed = time.monotonic() - started
     cpu_used = cpu_s(servers) - cpu_before
-    for client in clients:
-        await client.aclose()
+    pg_used = sum(cpu_s([p]) - pg_before.get(p.pid, 0.0) for p in named("postgres"))
+    redis_used, me_used = cpu_s(redis) - redis_before, cpu_s(me) - me_before
+    for pool in idle:
+        while not pool.empty():
+            pool.get_nowait().close()
     _, last = room_state(room_id)
     await settle(listener.clients, last, timeout_s=60)
     heard = listener.clients[0].seqs
+    stored = max(1, last - before)
     report(
         "burst",
         senders=len(tokens),
@@ -296,7 +362,10 @@ async def burst(
         stored=last - before,
         stored_per_s=f"{(last - before) / elapsed:.0f}",
         wall_s=f"{elapsed:.1f}",
-        server_cpu_per_message=f"{cpu_used * 1000 / max(1, last - before):.1f}ms",
+        server_cpu_per_message=f"{cpu_used * 1000 / stored:.1f}ms",
+        postgres_cpu_per_message=f"{pg_used * 1000 / stored:.1f}ms",
+        redis_cpu_per_message=f"{redis_used * 1000 / stored:.1f}ms",
+        client_cpu_per_message=f"{me_used * 1000 / stored:.1f}ms",
         listener_in_order_complete=heard == list(range(before + 1, last + 1)),
         listener_resumes=listener.clients[0].resumes,
     )
