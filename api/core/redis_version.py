@@ -1,10 +1,11 @@
 """The oldest Redis server TuneWave works with, declared here and nowhere else.
 
 TuneWave uses commands that older servers reject with an error at run time, not at
-connect time (``EXPIRE key seconds NX`` in the rate limiter is Redis 7.0), so an old server
-looks healthy until the first chat message answers 500. Every process therefore checks the
-server's version when it starts (``tunewave run``, the API's lifespan, the Celery worker) and
-``/readyz`` reports a server that is too old; each names the version found and the one needed.
+connect time (``ZADD ... GT`` in presence is Redis 6.2; ``EXPIRE ... NX`` in the rate
+limiter, 7.0, was one until it became a script), so an old server looks healthy until the
+first chat message answers 500. Every process therefore checks the server's version when it
+starts (``tunewave run``, the API's lifespan, the Celery worker) and ``/readyz`` reports a
+server that is too old; each names the version found and the one needed.
 
 Valkey reports the Redis version it is compatible with in ``redis_version`` (Valkey 9.1
 says 7.2.4) and its own in ``valkey_version``; the comparison uses ``redis_version``.
@@ -17,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-# EXPIRE ... NX (api/core/ratelimit.py) needs 7.0; ZADD ... GT (presence) needs 6.2.
+# 7.0: the oldest server the suite runs against (the second pytest pass, on Debian 12's
+# Redis); ZADD ... GT (presence) alone would need 6.2, which nothing here tests.
 MIN_REDIS_VERSION: tuple[int, int, int] = (7, 0, 0)
 
 
