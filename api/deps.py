@@ -78,24 +78,29 @@ _bearer = HTTPBearer(
 )
 
 
-async def _user_from_credentials(
-    session: AsyncSession, settings: Settings, credentials: HTTPAuthorizationCredentials
-) -> User:
-    user_id = decode_access_token(settings, credentials.credentials)
+async def get_current_user_id(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> uuid.UUID:
+    """The caller's user id from their token alone: enough for an endpoint whose own query
+    reads the user (and answers 401 ``invalid_token`` when they no longer exist)."""
+    if credentials is None:
+        raise Unauthorized("not authenticated")
+    return decode_access_token(settings, credentials.credentials)
+
+
+CurrentUserId = Annotated[uuid.UUID, Depends(get_current_user_id)]
+
+
+async def _known_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     user = await users_repository.get(session, user_id)
     if user is None:
         raise Unauthorized("unknown user", code="invalid_token")
     return user
 
 
-async def get_current_user(
-    session: SessionDep,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    if credentials is None:
-        raise Unauthorized("not authenticated")
-    return await _user_from_credentials(session, settings, credentials)
+async def get_current_user(session: SessionDep, user_id: CurrentUserId) -> User:
+    return await _known_user(session, user_id)
 
 
 async def get_optional_user(
@@ -106,22 +111,10 @@ async def get_optional_user(
     """Anonymous without a header; a bad token is still a 401, never silently anonymous."""
     if credentials is None:
         return None
-    return await _user_from_credentials(session, settings, credentials)
-
-
-async def get_current_user_id(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> uuid.UUID:
-    """The caller's user id from their token alone, for an endpoint whose own query reads
-    the user (and answers 401 ``invalid_token`` when they no longer exist)."""
-    if credentials is None:
-        raise Unauthorized("not authenticated")
-    return decode_access_token(settings, credentials.credentials)
+    return await _known_user(session, decode_access_token(settings, credentials.credentials))
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
-CurrentUserId = Annotated[uuid.UUID, Depends(get_current_user_id)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
