@@ -41,7 +41,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from api.core.config import PROJECT_ROOT, Settings
 from tests.factories import auth_headers, create_track, create_user
 from tests.support.database import recreate_database, upgrade_to_head
-from tests.support.live import ApiProcess, spawn_api
+from tests.support.live import ApiProcess, presence_changes, spawn_api
 from tests.support.processes import tunewave_env, wait_for
 from tunewave.embedded import free_tcp_port, redis_server_executable
 
@@ -521,12 +521,9 @@ class ChatClient:
             elif kind == "error":
                 self.errors.append(frame)
                 await self._on_error(ws, frame)
-            elif kind == "presence":
-                # A batch of presence changes: each as the frame it stands for, in order.
-                arrived = time.monotonic()
-                self.events.extend((arrived, event) for event in frame["events"])
             else:
-                self.events.append((time.monotonic(), frame))
+                arrived = time.monotonic()
+                self.events.extend((arrived, one) for one in presence_changes(frame))
 
     async def _on_hello(self, ws: ClientConnection, frame: dict[str, Any]) -> None:
         self.connects += 1

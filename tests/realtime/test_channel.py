@@ -18,8 +18,10 @@ from tests.support.live import (
     ApiProcess,
     LiveData,
     api_call,
+    join_room,
     live_client,
     make_room,
+    presence_changes,
 )
 from tests.support.workers import until
 
@@ -276,9 +278,7 @@ async def test_listeners_arriving_and_leaving_mid_track_are_counted_in_its_liste
         shared_api, "POST", f"/rooms/{room_id}/queue", owner, json={"spotify_id": track}
     )
     assert queued.status_code == 201, queued.text
-    for guest in guests:
-        joined = await api_call(shared_api, "POST", f"/rooms/{room_id}/join", guest)
-        assert joined.status_code in (200, 201), joined.text
+    await join_room(shared_api, room_id, guests)
     played = await api_call(
         shared_api, "POST", f"/rooms/{room_id}/playback", owner, json={"action": "play"}
     )
@@ -319,9 +319,7 @@ async def test_arrivals_together_reach_the_room_as_one_presence_batch_before_lat
     owner = await live.person("owner")
     guests = [await live.person(f"arrival {n}") for n in range(6)]
     room_id = await make_room(shared_api, owner)
-    for guest in guests:
-        joined = await api_call(shared_api, "POST", f"/rooms/{room_id}/join", guest)
-        assert joined.status_code in (200, 201), joined.text
+    await join_room(shared_api, room_id, guests)
     ids = [str(guest.user.id) for guest in guests]
     async with live_client(shared_api, room_id, owner.token) as watcher:
         await watcher.wait_for(
@@ -346,8 +344,7 @@ async def test_arrivals_together_reach_the_room_as_one_presence_batch_before_lat
     guest_ids = set(ids)
 
     def guests_in(frame: dict[str, Any]) -> list[str]:
-        events = frame["events"] if frame["type"] == "presence" else [frame]
-        return [e["user"]["id"] for e in events if e["user"]["id"] in guest_ids]
+        return [e["user"]["id"] for e in presence_changes(frame) if e["user"]["id"] in guest_ids]
 
     # Every arrival was announced once, all before the message that followed them (the owner
     # may be announced again meanwhile: a presence refresh that had to re-add them).

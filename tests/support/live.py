@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,19 @@ async def make_room(api: ApiProcess, owner: Person, **fields: Any) -> str:
     return str(response.json()["id"])
 
 
+async def join_room(api: ApiProcess, room_id: str, people: Iterable[Person]) -> None:
+    """Each of ``people`` joins the (public) room over REST, as members must before a socket."""
+    for person in people:
+        joined = await api_call(api, "POST", f"/rooms/{room_id}/join", person)
+        assert joined.status_code in (200, 201), joined.text
+
+
+def presence_changes(frame: dict[str, Any]) -> list[dict[str, Any]]:
+    """The frames a client acts on for ``frame``: a ``presence`` batch stands for its
+    ``joined``/``left`` events, in order; any other frame for itself."""
+    return list(frame["events"]) if frame.get("type") == "presence" else [frame]
+
+
 @dataclass
 class LiveClient:
     """A real WebSocket client that records every frame with its arrival time."""
@@ -179,11 +192,7 @@ class LiveClient:
                 frame = json.loads(raw)
                 self.received.append(frame)
                 arrived = time.monotonic()
-                if frame.get("type") == "presence":
-                    # A batch of presence changes: each as the frame it stands for.
-                    self.frames.extend((arrived, event) for event in frame["events"])
-                else:
-                    self.frames.append((arrived, frame))
+                self.frames.extend((arrived, one) for one in presence_changes(frame))
                 self._arrived.set()
         except Exception:  # noqa: S110 - the close code below says what happened
             pass
